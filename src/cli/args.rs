@@ -1,0 +1,202 @@
+//! The command line, as clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadscout",
+    version = crate::VERSION,
+    about = "Audit local businesses' websites, publish private report pages, and send compliant outreach from the terminal.",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Where leadscout keeps its store and screenshots.
+    #[arg(long, global = true, env = "LEADSCOUT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Config file [default: $XDG_CONFIG_HOME/leadscout/config.toml, optional].
+    #[arg(long, global = true, env = "LEADSCOUT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Log more to stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list and archive campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// Import leads from a CSV, JSON or JSON Lines file.
+    Import(ImportArgs),
+    /// List, show and add leads.
+    #[command(subcommand)]
+    Leads(LeadsCommand),
+    /// The do-not-contact list.
+    #[command(subcommand)]
+    Blacklist(BlacklistCommand),
+    /// Sender identity and other settings kept in the store.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Write a campaign's leads as CSV or JSON Lines.
+    Export(ExportArgs),
+    /// Write a portable backup of the whole data dir into DIR.
+    Backup {
+        /// A new or empty directory.
+        dir: PathBuf,
+    },
+    /// Restore a backup from DIR into a new, empty data dir.
+    Restore {
+        /// A directory written by `leadscout backup`.
+        dir: PathBuf,
+    },
+    /// Check the data dir, the lock, the config and the store.
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Create a campaign.
+    Create {
+        /// Display name, e.g. "Dentists Berlin".
+        name: String,
+        /// Short name used in commands [default: derived from the name].
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    /// List campaigns with lead counts.
+    List,
+    /// Show one campaign.
+    Show { slug: String },
+    /// Archive a campaign: it keeps its data but takes no new leads or runs.
+    Archive { slug: String },
+    /// Pause a campaign: no runs or sends until it is activated again.
+    Pause { slug: String },
+    /// Make a paused or archived campaign active again.
+    Activate { slug: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: CSV (`,` `;` tab or `|`), JSON array, or JSON Lines.
+    pub file: PathBuf,
+    /// The campaign to import into.
+    #[arg(long, short)]
+    pub campaign: String,
+    /// Check the file and count what would happen, without storing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeadsCommand {
+    /// List a campaign's leads.
+    List {
+        #[arg(long, short)]
+        campaign: String,
+        /// Only leads with this status (new, audited, drafted, sent, failed, ...).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many leads.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show one lead, by id or website.
+    Show { lead: String },
+    /// Add one lead by hand.
+    Add {
+        #[arg(long, short)]
+        campaign: String,
+        #[arg(long)]
+        website: String,
+        /// Business name [default: the domain].
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        city: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlacklistCommand {
+    /// Blacklist an email address or a whole domain.
+    Add {
+        /// `someone@example.com` or `example.com`.
+        value: String,
+        #[arg(long, default_value = "manual")]
+        reason: String,
+    },
+    /// List blacklist entries.
+    List,
+    /// Remove an entry.
+    Remove { value: String },
+    /// Add every email or domain in a file (one per line, or the first column of a CSV).
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "manual")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Show every setting and its value.
+    List {
+        /// Show the values in force for this campaign.
+        #[arg(long, short)]
+        campaign: Option<String>,
+    },
+    /// Show one setting.
+    Get {
+        key: String,
+        #[arg(long, short)]
+        campaign: Option<String>,
+    },
+    /// Set a setting (for one campaign with --campaign).
+    Set {
+        key: String,
+        value: String,
+        #[arg(long, short)]
+        campaign: Option<String>,
+    },
+    /// Remove a setting, so the global value (or none) applies again.
+    Unset {
+        key: String,
+        #[arg(long, short)]
+        campaign: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, short)]
+    pub campaign: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormatArg,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,101 @@
+//! `leadscout campaign ...`
+
+use color_eyre::eyre::Result;
+
+use super::args::CampaignCommand;
+use super::output::{Out, when};
+use crate::domain::CampaignStatus;
+use crate::service::{CampaignSummary, Service};
+
+pub async fn run(command: CampaignCommand, service: &Service, out: &Out) -> Result<()> {
+    match command {
+        CampaignCommand::Create { name, slug } => {
+            let c = service.create_campaign(&name, slug.as_deref()).await?;
+            if out.json {
+                return out.json(&c);
+            }
+            out.say(format!("Created campaign `{}` ({}).", c.slug, c.name));
+            out.say(format!(
+                "Next: leadscout import leads.csv --campaign {}",
+                c.slug
+            ));
+        }
+        CampaignCommand::List => {
+            let campaigns = service.list_campaigns().await?;
+            if out.json {
+                return out.json(&campaigns);
+            }
+            if campaigns.is_empty() {
+                out.say(
+                    "No campaigns yet. Create one: leadscout campaign create \"Dentists Berlin\"",
+                );
+                return Ok(());
+            }
+            out.table(
+                &["slug", "name", "status", "leads", "by status", "created"],
+                campaigns.iter().map(|c| {
+                    vec![
+                        c.slug.clone(),
+                        c.name.clone(),
+                        c.status.to_string(),
+                        c.leads.to_string(),
+                        counts_line(c),
+                        when(&c.created_at),
+                    ]
+                }),
+            )?;
+        }
+        CampaignCommand::Show { slug } => {
+            let c = service.campaign(&slug).await?;
+            if out.json {
+                return out.json(&c);
+            }
+            show(&c, out)?;
+        }
+        CampaignCommand::Archive { slug } => {
+            set_status(service, out, &slug, CampaignStatus::Archived).await?
+        }
+        CampaignCommand::Pause { slug } => {
+            set_status(service, out, &slug, CampaignStatus::Paused).await?
+        }
+        CampaignCommand::Activate { slug } => {
+            set_status(service, out, &slug, CampaignStatus::Active).await?
+        }
+    }
+    Ok(())
+}
+
+async fn set_status(
+    service: &Service,
+    out: &Out,
+    slug: &str,
+    status: CampaignStatus,
+) -> Result<()> {
+    let c = service.set_campaign_status(slug, status).await?;
+    if out.json {
+        return out.json(&c);
+    }
+    out.say(format!("Campaign `{}` is now {}.", c.slug, c.status));
+    Ok(())
+}
+
+fn show(c: &CampaignSummary, out: &Out) -> Result<()> {
+    out.fields(&[
+        ("slug", c.slug.clone()),
+        ("name", c.name.clone()),
+        ("id", c.id.to_string()),
+        ("status", c.status.to_string()),
+        ("leads", c.leads.to_string()),
+        ("by status", counts_line(c)),
+        ("created", when(&c.created_at)),
+        ("updated", when(&c.updated_at)),
+    ])
+}
+
+fn counts_line(c: &CampaignSummary) -> String {
+    c.counts
+        .iter()
+        .map(|(status, n)| format!("{status} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,200 @@
+//! `import`, `export`, `backup`, `restore` and `doctor`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use color_eyre::eyre::{Result, WrapErr};
+
+use super::args::{ExportArgs, ExportFormatArg, ImportArgs};
+use super::output::Out;
+use crate::service::admin::{Check, CheckStatus};
+use crate::service::export::ExportFormat;
+use crate::service::import::ImportRequest;
+use crate::service::{Opener, Service, admin};
+
+pub async fn import(args: ImportArgs, service: &Service, out: &Out) -> Result<()> {
+    let report = service
+        .import(ImportRequest {
+            path: args.file.clone(),
+            campaign: args.campaign.clone(),
+            dry_run: args.dry_run,
+        })
+        .await?;
+    if out.json {
+        return out.json(&report);
+    }
+    for note in &report.notes {
+        out.say(format!("Note: {note}."));
+    }
+    let verb = if args.dry_run {
+        "Would import"
+    } else {
+        "Imported"
+    };
+    out.say(format!(
+        "{verb} {} lead(s) into `{}`: {} duplicate(s) skipped, {} blacklisted skipped, {} row(s) rejected.",
+        report.imported,
+        args.campaign,
+        report.duplicates,
+        report.blacklisted,
+        report.rejected.len()
+    ));
+    const SHOWN: usize = 20;
+    for r in report.rejected.iter().take(SHOWN) {
+        out.say(format!("  row {}: {}", r.row, r.reason));
+    }
+    if report.rejected.len() > SHOWN {
+        out.say(format!(
+            "  … and {} more (--json lists them all)",
+            report.rejected.len() - SHOWN
+        ));
+    }
+    if !args.dry_run && report.imported > 0 {
+        out.say(format!(
+            "Next: leadscout leads list --campaign {}",
+            args.campaign
+        ));
+    }
+    Ok(())
+}
+
+pub async fn export(args: ExportArgs, service: &Service) -> Result<()> {
+    let format = match args.format {
+        ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Jsonl => ExportFormat::Jsonl,
+    };
+    match &args.out {
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            service.export(&args.campaign, format, &mut w).await?;
+            w.flush().wrap_err("cannot write to stdout")?;
+        }
+        Some(path) => {
+            // Written next to the target and renamed, so a failed export
+            // never leaves half a file under the requested name.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let tmp = tempfile::NamedTempFile::new_in(dir)
+                .wrap_err_with(|| format!("cannot write in {}", dir.display()))?;
+            let mut w = std::io::BufWriter::new(tmp);
+            let count = service.export(&args.campaign, format, &mut w).await?;
+            let tmp = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .wrap_err("cannot write the export")?;
+            tmp.persist(path)
+                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Wrote {count} lead(s) to {}.", path.display());
+        }
+    }
+    Ok(())
+}
+
+pub async fn backup(dir: &Path, service: &Service, out: &Out) -> Result<()> {
+    let manifest = service.backup(dir).await?;
+    if out.json {
+        return out.json(&manifest);
+    }
+    let records: u64 = manifest.trees.values().sum();
+    out.say(format!(
+        "Backed up {records} records in {} trees and {} blobs to {}.",
+        manifest.trees.len(),
+        manifest.blobs,
+        dir.display()
+    ));
+    out.say(format!(
+        "Restore with: leadscout --data-dir NEW_DIR restore {}",
+        dir.display()
+    ));
+    Ok(())
+}
+
+pub fn restore(dir: &Path, opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
+    let manifest = admin::restore(dir, opener.data_dir())?;
+    if out.json {
+        out.json(&manifest)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let records: u64 = manifest.trees.values().sum();
+    out.say(format!(
+        "Restored {records} records and {} blobs (backup of {}) into {}.",
+        manifest.blobs,
+        manifest.created_at,
+        opener.data_dir().display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
+    let mut checks = Vec::new();
+    match opener.config_problem() {
+        None => checks.push(Check::new("config", CheckStatus::Ok, opener.config_file())),
+        Some(problem) => checks.push(Check::new("config", CheckStatus::Fail, problem)),
+    }
+    let dir = opener.data_dir();
+    checks.push(data_dir_check(dir));
+    match opener.open("doctor") {
+        Ok(service) => {
+            checks.push(Check::new(
+                "lock",
+                CheckStatus::Ok,
+                "free; no other leadscout is using the data dir",
+            ));
+            checks.extend(service.doctor_checks().await?);
+        }
+        Err(e) if e.is_locked() => {
+            checks.push(Check::new("lock", CheckStatus::Warn, e.to_string()))
+        }
+        Err(e) => checks.push(Check::new("store", CheckStatus::Fail, e.to_string())),
+    }
+    let failed = checks.iter().any(|c| c.status == CheckStatus::Fail);
+    if out.json {
+        out.json(&checks)?;
+    } else {
+        out.table(
+            &["check", "status", "detail"],
+            checks.iter().map(|c| {
+                let status = match c.status {
+                    CheckStatus::Ok => "ok",
+                    CheckStatus::Warn => "warn",
+                    CheckStatus::Fail => "FAIL",
+                };
+                vec![c.name.clone(), status.to_string(), c.detail.clone()]
+            }),
+        )?;
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn data_dir_check(dir: &Path) -> Check {
+    if !dir.exists() {
+        return Check::new(
+            "data dir",
+            CheckStatus::Warn,
+            format!(
+                "{} does not exist yet; the first command that stores something creates it",
+                dir.display()
+            ),
+        );
+    }
+    match tempfile::tempfile_in(dir) {
+        Ok(_) => Check::new(
+            "data dir",
+            CheckStatus::Ok,
+            format!("{} (writable)", dir.display()),
+        ),
+        Err(e) => Check::new(
+            "data dir",
+            CheckStatus::Fail,
+            format!("{} is not writable: {e}", dir.display()),
+        ),
+    }
+}

@@ -1,0 +1,525 @@
+//! `Config`: embedded defaults, then the config file, then `LEADSCOUT_*`
+//! environment overrides (`LEADSCOUT_<SECTION>__<KEY>`). Every error names the
+//! key and where its value came from. Secrets are never values here: the
+//! config names the environment variable that holds them.
+//!
+//! Uses `domain` only. Passed around as `Arc<Config>`; there is no global.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Secret;
+
+/// Prefix of environment overrides; `__` separates the key path.
+pub const ENV_PREFIX: &str = "LEADSCOUT_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[derive(Default)]
+pub struct Config {
+    pub log: LogConfig,
+    pub import: ImportConfig,
+    pub smtp: SmtpConfig,
+    pub llm: LlmConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing
+    /// filter such as `leadscout=debug,sled=warn`.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportConfig {
+    /// Files larger than this are refused before reading.
+    pub max_file_mb: u64,
+    /// Leads written per store transaction.
+    pub batch_size: usize,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self {
+            max_file_mb: 256,
+            batch_size: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Name of the environment variable that holds the SMTP password.
+    pub password_env: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            password_env: "LEADSCOUT_SMTP_PASSWORD".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Name of the environment variable that holds the LLM provider's API key.
+    pub api_key_env: String,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            api_key_env: "LEADSCOUT_LLM_API_KEY".into(),
+        }
+    }
+}
+
+/// Where a configuration value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File(PathBuf),
+    Env(String),
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "{}", p.display()),
+            Self::Env(var) => write!(f, "environment variable {var}"),
+            Self::Default => f.write_str("the built-in defaults"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {} is not valid TOML: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    #[error("unknown config key `{key}` in {origin}")]
+    UnknownKey { key: String, origin: Origin },
+    #[error(
+        "config key `{key}` in {origin} would hold a secret; secrets never go in config. Put it in an environment variable and set `{key}_env` to that variable's name"
+    )]
+    SecretKey { key: String, origin: Origin },
+    #[error("bad value for config key `{key}` in {origin}: {message}")]
+    BadValue {
+        key: String,
+        origin: Origin,
+        message: String,
+    },
+}
+
+/// How the config file was chosen: named by the operator (must exist) or the
+/// default location (may be absent).
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub explicit: bool,
+}
+
+impl ConfigFile {
+    /// `$XDG_CONFIG_HOME/leadscout/config.toml`.
+    pub fn default_location() -> Option<Self> {
+        dirs::config_dir().map(|dir| Self {
+            path: dir.join("leadscout").join("config.toml"),
+            explicit: false,
+        })
+    }
+}
+
+impl Config {
+    /// Loads the config: defaults, then `file` (if any), then overrides from
+    /// `env` (normally `std::env::vars()`).
+    pub fn load(
+        file: Option<&ConfigFile>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::new();
+        let mut file_origin = Origin::Default;
+        if let Some(file) = file {
+            match std::fs::read_to_string(&file.path) {
+                Ok(text) => {
+                    table = text
+                        .parse::<toml::Table>()
+                        .map_err(|e| ConfigError::Syntax {
+                            path: file.path.clone(),
+                            message: e.to_string().trim().replace('\n', " "),
+                        })?;
+                    file_origin = Origin::File(file.path.clone());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !file.explicit => {}
+                Err(source) => {
+                    return Err(ConfigError::Read {
+                        path: file.path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        let env_keys = apply_env(&mut table, env)?;
+        // A key set by an env var, or a section that only env vars created.
+        let origin_of = |key: &str| {
+            let section = format!("{key}.");
+            env_keys
+                .get(key)
+                .or_else(|| {
+                    env_keys
+                        .iter()
+                        .find(|(k, _)| k.starts_with(&section))
+                        .map(|(_, v)| v)
+                })
+                .map(|var| Origin::Env(var.clone()))
+                .unwrap_or_else(|| file_origin.clone())
+        };
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.inner().to_string();
+                if let Some(field) = unknown_field(&message) {
+                    // The path already ends in the unknown field, except at the top.
+                    let key = if path == "." || path.is_empty() {
+                        field
+                    } else {
+                        path
+                    };
+                    let origin = origin_of(&key);
+                    if crate::domain::settings::key_looks_secret(&key) && !key.ends_with("_env") {
+                        ConfigError::SecretKey { key, origin }
+                    } else {
+                        ConfigError::UnknownKey { key, origin }
+                    }
+                } else {
+                    let origin = origin_of(&path);
+                    ConfigError::BadValue {
+                        key: path,
+                        origin,
+                        message: first_line(&message),
+                    }
+                }
+            })?;
+        config.validate(&origin_of)?;
+        Ok(config)
+    }
+
+    /// Checks that go beyond types: values that parse but make no sense.
+    fn validate(&self, origin_of: &dyn Fn(&str) -> Origin) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::BadValue {
+            key: key.into(),
+            origin: origin_of(key),
+            message,
+        };
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(bad(
+                "log.level",
+                format!(
+                    "`{}` is not a level (error, warn, info, debug, trace) or a filter",
+                    self.log.level
+                ),
+            ));
+        }
+        if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
+            return Err(bad(
+                "import.batch_size",
+                "must be between 1 and 10000".into(),
+            ));
+        }
+        if self.import.max_file_mb == 0 {
+            return Err(bad("import.max_file_mb", "must be at least 1".into()));
+        }
+        for (key, name) in [
+            ("smtp.password_env", &self.smtp.password_env),
+            ("llm.api_key_env", &self.llm.api_key_env),
+        ] {
+            if !is_env_var_name(name) {
+                // The value is not echoed: it may be a secret pasted by mistake.
+                return Err(bad(
+                    key,
+                    "must be the NAME of an environment variable (A-Z, 0-9, _), not the secret itself".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a secret from the environment variable the config names.
+    /// `None` when the variable is unset or empty.
+    pub fn secret(&self, env_var: &str) -> Option<Secret> {
+        std::env::var(env_var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+    }
+}
+
+/// Applies `LEADSCOUT_A__B=value` overrides to the table. Values are read as
+/// TOML when they parse (`true`, `5`, `["a", "b"]`) and as strings otherwise.
+/// Returns dotted key → variable name, for error messages.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<HashMap<String, String>, ConfigError> {
+    let mut keys = HashMap::new();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__"))
+        .collect();
+    vars.sort();
+    for (var, raw) in vars {
+        let path: Vec<String> = var[ENV_PREFIX.len()..]
+            .split("__")
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if path.iter().any(String::is_empty) {
+            return Err(ConfigError::UnknownKey {
+                key: path.join("."),
+                origin: Origin::Env(var),
+            });
+        }
+        let value = format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        let dotted = path.join(".");
+        let mut cursor = &mut *table;
+        for part in &path[..path.len() - 1] {
+            let entry = cursor
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            cursor = match entry {
+                toml::Value::Table(t) => t,
+                _ => {
+                    return Err(ConfigError::BadValue {
+                        key: dotted,
+                        origin: Origin::Env(var),
+                        message: format!("`{part}` is not a section"),
+                    });
+                }
+            };
+        }
+        cursor.insert(path[path.len() - 1].clone(), value);
+        keys.insert(dotted, var);
+    }
+    Ok(keys)
+}
+
+fn is_env_var_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next().map(str::to_string)
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+/// The data dir: `--data-dir`, else `LEADSCOUT_DATA_DIR` (clap reads both),
+/// else `$XDG_DATA_HOME/leadscout`.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("leadscout")
+}
+
+/// Whether `path` is a file a config could be read from, for `doctor`.
+pub fn describe_file(file: Option<&ConfigFile>) -> String {
+    match file {
+        Some(f) if Path::new(&f.path).is_file() => f.path.display().to_string(),
+        Some(f) => format!("{} (absent; built-in defaults)", f.path.display()),
+        None => "none (built-in defaults)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, ConfigFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        (
+            dir,
+            ConfigFile {
+                path,
+                explicit: true,
+            },
+        )
+    }
+
+    fn no_env() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    #[test]
+    fn example_file_parses_to_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example");
+        let file = ConfigFile {
+            path,
+            explicit: true,
+        };
+        let config = Config::load(Some(&file), no_env()).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn example_file_documents_every_key() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example"),
+        )
+        .unwrap();
+        let example: toml::Table = text.parse().unwrap();
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        for (section, keys) in &defaults {
+            let documented = example.get(section).and_then(|s| s.as_table());
+            let documented = documented
+                .unwrap_or_else(|| panic!("section [{section}] missing from config.toml.example"));
+            for key in keys.as_table().unwrap().keys() {
+                assert!(
+                    documented.contains_key(key),
+                    "`{section}.{key}` missing from config.toml.example"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn file_then_env_override_the_defaults() {
+        let (_dir, file) = write("[log]\nlevel = \"debug\"\n[import]\nbatch_size = 50\n");
+        let env = vec![
+            ("LEADSCOUT_IMPORT__BATCH_SIZE".to_string(), "75".to_string()),
+            ("LEADSCOUT_LOG__FORMAT".to_string(), "json".to_string()),
+            ("LEADSCOUT_DATA_DIR".to_string(), "/ignored".to_string()),
+        ];
+        let config = Config::load(Some(&file), env).unwrap();
+        assert_eq!(config.log.level, "debug");
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert_eq!(config.import.batch_size, 75);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_the_file() {
+        let (_dir, file) = write("[import]\nbatch_sise = 5\n");
+        let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "unknown config key `import.batch_sise` in {}",
+                file.path.display()
+            )
+        );
+        let (_dir, file) = write("[imports]\nx = 1\n");
+        let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+        assert!(err.starts_with("unknown config key `imports`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_origin() {
+        let (_dir, file) = write("[import]\nbatch_size = \"many\"\n");
+        let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("bad value for config key `import.batch_size` in "),
+            "{err}"
+        );
+        assert!(err.contains("config.toml"), "{err}");
+
+        let env = vec![("LEADSCOUT_LOG__FORMAT".to_string(), "xml".to_string())];
+        let err = Config::load(None, env).unwrap_err().to_string();
+        assert!(err.starts_with("bad value for config key `log.format` in environment variable LEADSCOUT_LOG__FORMAT"), "{err}");
+
+        let env = vec![("LEADSCOUT_IMPORT__BATCH_SIZE".to_string(), "0".to_string())];
+        let err = Config::load(None, env).unwrap_err().to_string();
+        assert!(
+            err.contains("`import.batch_size`") && err.contains("between 1 and 10000"),
+            "{err}"
+        );
+
+        let env = vec![("LEADSCOUT_NOPE__X".to_string(), "1".to_string())];
+        let err = Config::load(None, env).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "unknown config key `nope` in environment variable LEADSCOUT_NOPE__X"
+        );
+    }
+
+    #[test]
+    fn secrets_in_the_file_are_refused_without_echoing_them() {
+        let (_dir, file) = write("[smtp]\npassword = \"hunter2\"\n");
+        let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("config key `smtp.password`") && err.contains("`smtp.password_env`"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        let (_dir, file) = write("[llm]\napi_key_env = \"sk-live-abc123\"\n");
+        let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+        assert!(
+            err.contains("`llm.api_key_env`") && err.contains("NAME of an environment variable"),
+            "{err}"
+        );
+        assert!(!err.contains("sk-live-abc123"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_and_missing_explicit_files_are_reported() {
+        let (_dir, file) = write("[log\nlevel = 1");
+        let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+        assert!(err.contains("is not valid TOML"), "{err}");
+        let missing = ConfigFile {
+            path: "/nonexistent/leadscout.toml".into(),
+            explicit: true,
+        };
+        assert!(matches!(
+            Config::load(Some(&missing), no_env()),
+            Err(ConfigError::Read { .. })
+        ));
+        let optional = ConfigFile {
+            path: "/nonexistent/leadscout.toml".into(),
+            explicit: false,
+        };
+        assert_eq!(
+            Config::load(Some(&optional), no_env()).unwrap(),
+            Config::default()
+        );
+    }
+}

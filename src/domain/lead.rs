@@ -1,0 +1,183 @@
+//! Leads: one business with a website, inside one campaign.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CampaignId, Domain, Email, LeadId, Timestamp, Website};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: LeadId,
+    pub campaign: CampaignId,
+    pub business_name: String,
+    pub website: Website,
+    pub domain: Domain,
+    pub email: Option<Email>,
+    /// Where the email came from: `import`, `manual`, or the page it was found on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_source: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub category: Option<String>,
+    /// Columns of the import that are not one of the fields above, kept for
+    /// templates and exports.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    pub source: LeadSource,
+    pub status: LeadStatus,
+    /// The status a lead had before it was blacklisted, restored if the
+    /// entry is removed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before_blacklist: Option<LeadStatus>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    /// Overall audit score 0–100; `None` until the first audit.
+    #[serde(default)]
+    pub score: Option<u8>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// How a lead entered leadscout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LeadSource {
+    /// A row of an imported file.
+    Import { file: String, row: u64 },
+    /// Typed in by the operator.
+    Manual,
+    /// Found by discovery; `reference` is e.g. an OpenStreetMap id, and
+    /// `attribution` the licence notice that must travel with the data.
+    Discovery {
+        reference: String,
+        attribution: String,
+    },
+}
+
+impl fmt::Display for LeadSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Import { file, row } => write!(f, "import {file} row {row}"),
+            Self::Manual => f.write_str("manual"),
+            Self::Discovery { reference, .. } => write!(f, "discovery {reference}"),
+        }
+    }
+}
+
+/// Where a lead stands in the pipeline and the outreach. Each variant has a
+/// fixed byte used in index keys; never renumber one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    New = 1,
+    Fetched = 2,
+    Audited = 3,
+    Reported = 4,
+    Drafted = 5,
+    Approved = 6,
+    Sent = 7,
+    Replied = 8,
+    Won = 9,
+    Bounced = 10,
+    Rejected = 11,
+    Failed = 12,
+    Blacklisted = 13,
+}
+
+impl LeadStatus {
+    pub const ALL: [LeadStatus; 13] = [
+        Self::New,
+        Self::Fetched,
+        Self::Audited,
+        Self::Reported,
+        Self::Drafted,
+        Self::Approved,
+        Self::Sent,
+        Self::Replied,
+        Self::Won,
+        Self::Bounced,
+        Self::Rejected,
+        Self::Failed,
+        Self::Blacklisted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Fetched => "fetched",
+            Self::Audited => "audited",
+            Self::Reported => "reported",
+            Self::Drafted => "drafted",
+            Self::Approved => "approved",
+            Self::Sent => "sent",
+            Self::Replied => "replied",
+            Self::Won => "won",
+            Self::Bounced => "bounced",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+            Self::Blacklisted => "blacklisted",
+        }
+    }
+
+    pub fn key_byte(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_key_byte(byte: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key_byte() == byte)
+    }
+
+    /// Statuses after which no more email may go to the lead.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            Self::Replied | Self::Won | Self::Bounced | Self::Blacklisted
+        )
+    }
+}
+
+impl fmt::Display for LeadStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a lead status (one of: new, fetched, audited, reported, drafted, approved, sent, replied, won, bounced, rejected, failed, blacklisted)"
+)]
+pub struct LeadStatusError(pub String);
+
+impl FromStr for LeadStatus {
+    type Err = LeadStatusError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == wanted)
+            .ok_or_else(|| LeadStatusError(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_bytes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for s in LeadStatus::ALL {
+            assert!(seen.insert(s.key_byte()));
+            assert_eq!(LeadStatus::from_key_byte(s.key_byte()), Some(s));
+            assert_eq!(s.as_str().parse::<LeadStatus>().unwrap(), s);
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+        assert!("nope".parse::<LeadStatus>().is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! Plain data and the rules over it: campaigns, leads, blacklist, settings, ids,
+//! time, URL and email normalisation, import row mapping.
+//!
+//! Must not import any other module of the crate, nor do I/O: no tokio, sled,
+//! ratatui, axum or apalis here. Everything else may depend on this.
+
+pub mod blacklist;
+pub mod campaign;
+pub mod clock;
+pub mod email;
+pub mod ids;
+pub mod import;
+pub mod lead;
+pub mod secret;
+pub mod settings;
+pub mod web;
+
+pub use blacklist::{BlacklistEntry, BlacklistKind, BlacklistReason, BlacklistValue};
+pub use campaign::{Campaign, CampaignStatus, Slug};
+pub use clock::{Clock, FixedClock, IdGen, SystemClock};
+pub use email::Email;
+pub use ids::{CampaignId, LeadId};
+pub use lead::{Lead, LeadSource, LeadStatus};
+pub use secret::Secret;
+pub use web::{Domain, Website};
+
+/// Timestamps everywhere are UTC instants; zones only matter for display and
+/// for sending windows.
+pub type Timestamp = jiff::Timestamp;

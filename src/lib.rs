@@ -1,0 +1,15 @@
+//! leadscout: audit-led outreach from the terminal.
+//!
+//! Module map (arrows point at what may be used; see DESIGN.md):
+//! `domain` ← `store` ← `service` ← `cli`; `config` is read by all;
+//! `runtime` composes everything.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod runtime;
+pub mod service;
+pub mod store;
+
+/// The version shown by `--version` and recorded in pid files and backups.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

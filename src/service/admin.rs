@@ -1,0 +1,93 @@
+//! Backup, restore and the store checks of `doctor`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Service};
+use crate::store::Store;
+use crate::store::backup::Manifest;
+
+/// One line of `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub status: CheckStatus,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Check {
+    pub fn new(name: &str, status: CheckStatus, detail: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            status,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl Service {
+    pub async fn backup(&self, dir: &Path) -> Result<Manifest> {
+        self.store().flush().await?;
+        let this = self.clone();
+        let dir = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || this.store().backup(&dir))
+            .await
+            .map_err(|e| super::ServiceError::Invalid(format!("backup stopped: {e}")))?
+            .map_err(Into::into)
+    }
+
+    /// Store-level health: schema, size, index consistency, blobs.
+    pub async fn doctor_checks(&self) -> Result<Vec<Check>> {
+        let store = self.store();
+        let mut checks = Vec::new();
+        let schema = store.schema_version()?.unwrap_or(0);
+        checks.push(Check::new(
+            "store",
+            CheckStatus::Ok,
+            format!(
+                "schema {schema}, {:.1} MiB on disk, {} campaigns, {} blacklist entries",
+                store.size_on_disk()? as f64 / (1024.0 * 1024.0),
+                store.campaigns()?.len(),
+                store.blacklist_len()
+            ),
+        ));
+        let problems = store.check_lead_indexes()?;
+        checks.push(if problems.is_empty() {
+            Check::new("indexes", CheckStatus::Ok, "leads and indexes agree")
+        } else {
+            Check::new(
+                "indexes",
+                CheckStatus::Fail,
+                format!("{} problems, first: {}", problems.len(), problems[0]),
+            )
+        });
+        let blobs = store.blobs().list()?;
+        let bytes: u64 = blobs.iter().map(|(_, size)| size).sum();
+        checks.push(Check::new(
+            "blobs",
+            CheckStatus::Ok,
+            format!(
+                "{} blobs, {:.1} MiB",
+                blobs.len(),
+                bytes as f64 / (1024.0 * 1024.0)
+            ),
+        ));
+        Ok(checks)
+    }
+}
+
+/// Restores a backup into a new data dir and returns what it held.
+pub fn restore(from: &Path, to: &Path) -> Result<Manifest> {
+    let (store, manifest) = Store::restore(from, to, "restore")?;
+    store.flush_blocking()?;
+    Ok(manifest)
+}

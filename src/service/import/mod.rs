@@ -1,0 +1,179 @@
+//! The import use case: a CSV or JSON file of businesses becomes leads of a
+//! campaign. Bad rows are rejected with their row number and reason while
+//! good rows still go in; duplicates by domain and blacklisted rows are
+//! counted, never stored. Leads are written in batches, each one transaction,
+//! so a crash loses at most the batch in flight and a re-run skips the rest.
+
+pub mod read;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::{ImportReport, RejectedRow, Result, Service, ServiceError};
+use crate::domain::import::ColumnMap;
+use crate::domain::{Campaign, Domain, Lead, LeadId, LeadSource, LeadStatus};
+use crate::store::leads::Inserted;
+
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub path: PathBuf,
+    pub campaign: String,
+    pub dry_run: bool,
+}
+
+impl Service {
+    pub async fn import(&self, request: ImportRequest) -> Result<ImportReport> {
+        let this = self.clone();
+        let report = tokio::task::spawn_blocking(move || this.import_blocking(&request))
+            .await
+            .map_err(|e| ServiceError::Invalid(format!("import stopped: {e}")))??;
+        self.store().flush().await?;
+        Ok(report)
+    }
+
+    fn import_blocking(&self, request: &ImportRequest) -> Result<ImportReport> {
+        let campaign = self.writable_campaign(&request.campaign)?;
+        let path = &request.path;
+        let shown = path.display().to_string();
+        let fail = |reason: String| ServiceError::Invalid(format!("{shown}: {reason}"));
+        let bytes = read_file(path, self.config().import.max_file_mb)?;
+        let decoded = read::decode(&bytes).map_err(fail)?;
+        drop(bytes);
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| shown.clone());
+        let format = read::detect_format(&file_name, &decoded.text);
+        let table = read::parse(decoded.text, format).map_err(fail)?;
+        let columns = ColumnMap::from_headers(&table.headers).map_err(|e| fail(e.to_string()))?;
+
+        let mut run = ImportRun {
+            service: self,
+            campaign: &campaign,
+            file_name,
+            dry_run: request.dry_run,
+            batch_size: self.config().import.batch_size,
+            seen: HashSet::new(),
+            batch: Vec::new(),
+            report: ImportReport::default(),
+        };
+        run.report.notes.extend(decoded.note);
+        let mut rows = 0u64;
+        for (row, cells) in table.rows {
+            rows += 1;
+            let fields = cells
+                .and_then(|cells| columns.read_row(|i| cells.get(i).map_or("", String::as_str)));
+            match fields {
+                Ok(fields) => run.accept(row, fields)?,
+                Err(reason) => run.report.rejected.push(RejectedRow { row, reason }),
+            }
+        }
+        if rows == 0 {
+            return Err(fail("the file has a header row but no data rows".into()));
+        }
+        run.write_batch()?;
+        Ok(run.report)
+    }
+}
+
+/// State of one import while rows stream through.
+struct ImportRun<'a> {
+    service: &'a Service,
+    campaign: &'a Campaign,
+    file_name: String,
+    dry_run: bool,
+    batch_size: usize,
+    /// Domains already taken by an earlier row of this file.
+    seen: HashSet<Domain>,
+    batch: Vec<Lead>,
+    report: ImportReport,
+}
+
+impl ImportRun<'_> {
+    fn accept(&mut self, row: u64, fields: crate::domain::import::RowFields) -> Result<()> {
+        if !self.seen.insert(fields.domain.clone()) {
+            self.report.duplicates += 1;
+            return Ok(());
+        }
+        let store = self.service.store();
+        if store
+            .blocking_entry(&fields.domain, fields.email.as_ref())?
+            .is_some()
+        {
+            self.report.blacklisted += 1;
+            return Ok(());
+        }
+        if self.dry_run {
+            if store
+                .lead_id_by_domain(self.campaign.id, &fields.domain)?
+                .is_some()
+            {
+                self.report.duplicates += 1;
+            } else {
+                self.report.imported += 1;
+            }
+            return Ok(());
+        }
+        let now = self.service.now();
+        self.batch.push(Lead {
+            id: LeadId::from_ulid(self.service.new_ulid()),
+            campaign: self.campaign.id,
+            business_name: fields.business_name,
+            website: fields.website,
+            domain: fields.domain,
+            email_source: fields.email.as_ref().map(|_| "import".to_string()),
+            email: fields.email,
+            phone: fields.phone,
+            city: fields.city,
+            category: fields.category,
+            attributes: fields.attributes,
+            source: LeadSource::Import {
+                file: self.file_name.clone(),
+                row,
+            },
+            status: LeadStatus::New,
+            status_before_blacklist: None,
+            tags: Vec::new(),
+            notes: String::new(),
+            score: None,
+            created_at: now,
+            updated_at: now,
+        });
+        if self.batch.len() >= self.batch_size {
+            self.write_batch()?;
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        for outcome in self.service.store().insert_leads(&self.batch)? {
+            match outcome {
+                Inserted::New => self.report.imported += 1,
+                Inserted::Duplicate(_) => self.report.duplicates += 1,
+            }
+        }
+        self.batch.clear();
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path, max_mb: u64) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let meta =
+        std::fs::metadata(path).map_err(|e| ServiceError::io(format!("cannot read {shown}"), e))?;
+    if meta.is_dir() {
+        return Err(ServiceError::Invalid(format!(
+            "{shown} is a directory, not a file"
+        )));
+    }
+    if meta.len() > max_mb * 1024 * 1024 {
+        return Err(ServiceError::Invalid(format!(
+            "{shown} is {} MiB, over the {max_mb} MiB limit (config import.max_file_mb)",
+            meta.len() / (1024 * 1024)
+        )));
+    }
+    std::fs::read(path).map_err(|e| ServiceError::io(format!("cannot read {shown}"), e))
+}

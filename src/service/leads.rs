@@ -1,0 +1,129 @@
+//! Lead queries and manual entry.
+
+use super::{LeadDetail, LeadView, Result, Service, ServiceError};
+use crate::domain::{CampaignId, Email, Lead, LeadId, LeadSource, LeadStatus, Website};
+
+/// Which leads `leads list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct LeadQuery {
+    pub campaign: String,
+    pub status: Option<LeadStatus>,
+    pub limit: Option<usize>,
+}
+
+/// A lead typed in by the operator.
+#[derive(Debug, Clone, Default)]
+pub struct NewLead {
+    pub campaign: String,
+    pub website: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub category: Option<String>,
+}
+
+impl Service {
+    pub async fn list_leads(&self, query: &LeadQuery) -> Result<Vec<LeadView>> {
+        let campaign = self.campaign_by_slug(&query.campaign)?;
+        let slug = campaign.slug.to_string();
+        let leads = self
+            .store()
+            .campaign_leads(campaign.id, query.status, query.limit)?;
+        Ok(leads.into_iter().map(|l| LeadView::new(l, &slug)).collect())
+    }
+
+    pub async fn lead(&self, reference: &str) -> Result<LeadDetail> {
+        let lead = self.resolve_lead(reference)?;
+        self.detail(lead)
+    }
+
+    pub(crate) fn detail(&self, lead: Lead) -> Result<LeadDetail> {
+        let slug = self.campaign_slug(lead.campaign)?;
+        let blacklisted = self
+            .store()
+            .blocking_entry(&lead.domain, lead.email.as_ref())?
+            .map(|e| format!("{} {} ({})", e.kind, e.value, e.reason));
+        Ok(LeadDetail {
+            email_source: lead.email_source.clone(),
+            attributes: lead.attributes.clone(),
+            source: lead.source.clone(),
+            tags: lead.tags.clone(),
+            notes: lead.notes.clone(),
+            blacklisted,
+            updated_at: lead.updated_at,
+            lead: LeadView::new(lead, &slug),
+        })
+    }
+
+    pub async fn add_lead(&self, new: &NewLead) -> Result<LeadDetail> {
+        let campaign = self.writable_campaign(&new.campaign)?;
+        let website = Website::parse(&new.website)
+            .map_err(|e| ServiceError::Invalid(format!("--website: {e}")))?;
+        let email = new
+            .email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| ServiceError::Invalid(format!("--email: {e}")))?;
+        let domain = website.domain();
+        if let Some(entry) = self.store().blocking_entry(&domain, email.as_ref())? {
+            return Err(ServiceError::Conflict(format!(
+                "{} {} is on the blacklist ({}); not adding it",
+                entry.kind, entry.value, entry.reason
+            )));
+        }
+        let clean = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let now = self.now();
+        let lead = Lead {
+            id: LeadId::from_ulid(self.new_ulid()),
+            campaign: campaign.id,
+            business_name: clean(&new.name).unwrap_or_else(|| domain.to_string()),
+            website,
+            domain,
+            email_source: email.as_ref().map(|_| "manual".to_string()),
+            email,
+            phone: clean(&new.phone),
+            city: clean(&new.city),
+            category: clean(&new.category),
+            attributes: Default::default(),
+            source: LeadSource::Manual,
+            status: LeadStatus::New,
+            status_before_blacklist: None,
+            tags: Vec::new(),
+            notes: String::new(),
+            score: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self
+            .store()
+            .insert_leads(std::slice::from_ref(&lead))?
+            .first()
+        {
+            Some(crate::store::leads::Inserted::Duplicate(existing)) => {
+                Err(ServiceError::Conflict(format!(
+                    "campaign `{}` already has a lead for {} ({existing})",
+                    campaign.slug, lead.domain
+                )))
+            }
+            _ => {
+                self.store().flush().await?;
+                self.detail(lead)
+            }
+        }
+    }
+
+    pub(crate) fn campaign_slug(&self, id: CampaignId) -> Result<String> {
+        Ok(self
+            .store()
+            .campaign(id)?
+            .map(|c| c.slug.to_string())
+            .unwrap_or_else(|| id.to_string()))
+    }
+}

@@ -1,0 +1,166 @@
+//! The use cases: campaigns, leads, import, blacklist, settings, export,
+//! backup. The single door to the store for the CLI, the TUI and the web.
+//!
+//! Uses `domain` and `store` (and `jobs` once runs exist); never `cli`, `tui`
+//! or `web`. Results are plain serialisable views.
+
+pub mod admin;
+pub mod blacklist;
+pub mod campaigns;
+pub mod export;
+pub mod import;
+pub mod leads;
+pub mod settings;
+pub mod views;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Timestamp};
+use crate::store::{Store, StoreError};
+
+pub use views::*;
+
+/// Everything a use case may fail with. Messages are one line, name the
+/// input at fault, and say what to do next where there is something to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+impl ServiceError {
+    /// True when the data dir is held by another leadscout process.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, Self::Store(StoreError::Locked { .. }))
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Opens the service for a command. The composition root implements it, so
+/// the CLI never touches the store directly and a remote implementation can
+/// take its place.
+pub trait Opener {
+    /// Opens the data dir for `command` (recorded as the lock holder).
+    fn open(&self, command: &str) -> Result<Service>;
+    fn data_dir(&self) -> &Path;
+    /// Where the config came from, for `doctor`.
+    fn config_file(&self) -> String;
+    /// Why the config could not be loaded, when it could not (only
+    /// `doctor` runs with a broken config; it reports this).
+    fn config_problem(&self) -> Option<&str>;
+}
+
+/// The use cases over one open store.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<Store>,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<IdGen>,
+}
+
+impl Service {
+    pub fn new(
+        store: Arc<Store>,
+        config: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<IdGen>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            clock,
+            ids,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) fn new_ulid(&self) -> ulid::Ulid {
+        self.ids.next(self.clock.now())
+    }
+
+    /// The campaign with this slug, or an error that says how to find one.
+    pub(crate) fn campaign_by_slug(&self, slug: &str) -> Result<Campaign> {
+        let parsed = Slug::parse(slug.trim()).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        self.store.campaign_by_slug(&parsed)?.ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "no campaign `{slug}`; `leadscout campaign list` shows them"
+            ))
+        })
+    }
+
+    /// A lead named by its id, or by its website/domain when exactly one
+    /// lead has it.
+    pub(crate) fn resolve_lead(&self, reference: &str) -> Result<Lead> {
+        let reference = reference.trim();
+        if let Ok(id) = reference.parse::<LeadId>() {
+            return self
+                .store
+                .lead(id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("no lead with id {id}")));
+        }
+        let domain = crate::domain::Domain::parse(reference).map_err(|_| {
+            ServiceError::Invalid(format!(
+                "`{reference}` is neither a lead id nor a website; `leadscout leads list --campaign SLUG` shows ids"
+            ))
+        })?;
+        let mut found = Vec::new();
+        for campaign in self.store.campaigns()? {
+            if let Some(id) = self.store.lead_id_by_domain(campaign.id, &domain)? {
+                found.push((campaign.slug.clone(), id));
+            }
+        }
+        match found.as_slice() {
+            [] => Err(ServiceError::NotFound(format!(
+                "no lead has the website {domain}"
+            ))),
+            [(_, id)] => self
+                .store
+                .lead(*id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("no lead with id {id}"))),
+            many => Err(ServiceError::Invalid(format!(
+                "{domain} is a lead in several campaigns ({}); use the lead id",
+                many.iter()
+                    .map(|(slug, id)| format!("{slug}: {id}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The shapes the service hands out. Their JSON forms are the `--json`
+//! output of the CLI, so field names here are a public interface.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Campaign, CampaignId, CampaignStatus, Lead, LeadId, LeadSource, LeadStatus, Timestamp,
+};
+
+/// A campaign with its lead counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignSummary {
+    pub id: CampaignId,
+    pub slug: String,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub leads: u64,
+    /// Lead count per status; statuses with no leads are left out.
+    pub counts: BTreeMap<LeadStatus, u64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CampaignSummary {
+    pub fn new(campaign: Campaign, counts: BTreeMap<LeadStatus, u64>) -> Self {
+        Self {
+            id: campaign.id,
+            slug: campaign.slug.to_string(),
+            name: campaign.name,
+            status: campaign.status,
+            leads: counts.values().sum(),
+            counts,
+            created_at: campaign.created_at,
+            updated_at: campaign.updated_at,
+        }
+    }
+}
+
+/// One row of `leads list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadView {
+    pub id: LeadId,
+    pub campaign: String,
+    pub business_name: String,
+    pub website: String,
+    pub domain: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub category: Option<String>,
+    pub status: LeadStatus,
+    pub score: Option<u8>,
+    pub created_at: Timestamp,
+}
+
+impl LeadView {
+    pub fn new(lead: Lead, campaign_slug: &str) -> Self {
+        Self {
+            id: lead.id,
+            campaign: campaign_slug.to_string(),
+            business_name: lead.business_name,
+            website: lead.website.to_string(),
+            domain: lead.domain.to_string(),
+            email: lead.email.map(String::from),
+            phone: lead.phone,
+            city: lead.city,
+            category: lead.category,
+            status: lead.status,
+            score: lead.score,
+            created_at: lead.created_at,
+        }
+    }
+}
+
+/// Everything about one lead, for `leads show`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadDetail {
+    #[serde(flatten)]
+    pub lead: LeadView,
+    pub email_source: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub source: LeadSource,
+    pub tags: Vec<String>,
+    pub notes: String,
+    /// Why contact is blocked, when the lead's email or domain is blacklisted.
+    pub blacklisted: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// What an import did. `--json` prints exactly these four fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub duplicates: u64,
+    pub blacklisted: u64,
+    pub rejected: Vec<RejectedRow>,
+    /// Notes for people (e.g. the encoding the file was read as); not part
+    /// of the JSON shape.
+    #[serde(skip)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedRow {
+    pub row: u64,
+    pub reason: String,
+}

@@ -1,0 +1,304 @@
+//! The content-addressed blob cache (screenshots, thumbnails): files named by
+//! the SHA-256 of their bytes, sharded two levels deep, written atomically
+//! (temp file, fsync, rename, fsync dir) and verified on every read.
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Result, StoreError};
+
+/// A SHA-256 digest, written as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Hash([u8; 32]);
+
+impl Hash {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+
+    pub fn to_hex(self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a blob hash (64 lowercase hex digits)")]
+pub struct HashParseError(String);
+
+impl FromStr for Hash {
+    type Err = HashParseError;
+    /// Strict: exactly 64 lowercase hex digits, nothing else. Web routes rely
+    /// on this to keep request paths away from the filesystem.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let ok = s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !ok {
+            return Err(HashParseError(s.chars().take(80).collect()));
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| HashParseError(s.to_string()))?;
+        Ok(Self(out))
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", &self.to_hex()[..12])
+    }
+}
+
+impl TryFrom<String> for Hash {
+    type Error = HashParseError;
+    fn try_from(value: String) -> std::result::Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<Hash> for String {
+    fn from(value: Hash) -> Self {
+        value.to_hex()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+/// What a garbage collection did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GcReport {
+    pub deleted: usize,
+    pub kept: usize,
+    pub bytes_freed: u64,
+}
+
+impl BlobStore {
+    pub fn open(root: &Path) -> Result<Self> {
+        fs::create_dir_all(root.join("tmp"))
+            .map_err(|e| StoreError::io(format!("cannot create blob dir {}", root.display()), e))?;
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path(&self, hash: Hash) -> PathBuf {
+        let hex = hash.to_hex();
+        self.root.join(&hex[..2]).join(&hex[2..4]).join(hex)
+    }
+
+    pub fn contains(&self, hash: Hash) -> bool {
+        self.path(hash).is_file()
+    }
+
+    /// Stores bytes and returns their hash. Storing the same bytes twice
+    /// writes them once.
+    pub fn put(&self, bytes: &[u8]) -> Result<Hash> {
+        let hash = Hash::of(bytes);
+        let path = self.path(hash);
+        if path.is_file() {
+            return Ok(hash);
+        }
+        let io = |what: &str, e| StoreError::io(format!("blob {hash}: {what}"), e);
+        let shard = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(shard).map_err(|e| io("cannot create shard dir", e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))
+            .map_err(|e| io("cannot create temp file", e))?;
+        tmp.write_all(bytes).map_err(|e| io("cannot write", e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| io("cannot fsync", e))?;
+        tmp.persist(&path)
+            .map_err(|e| io("cannot rename into place", e.error))?;
+        // The rename is only durable once the directory entry is.
+        fs::File::open(shard)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("cannot fsync shard dir", e))?;
+        Ok(hash)
+    }
+
+    /// Reads a blob and checks its bytes still hash to its name. A mismatch
+    /// is an error, never silently served.
+    pub fn get(&self, hash: Hash) -> Result<Option<Vec<u8>>> {
+        let path = self.path(hash);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(format!("cannot read blob {hash}"), e)),
+        };
+        if Hash::of(&bytes) != hash {
+            return Err(StoreError::Corrupt {
+                tree: "blobs".into(),
+                key: hash.to_hex(),
+                reason: format!("content of {} does not match its hash", path.display()),
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Every stored blob's hash and size.
+    pub fn list(&self) -> Result<Vec<(Hash, u64)>> {
+        let mut out = Vec::new();
+        for (path, meta) in self.files()? {
+            if let Some(hash) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.parse().ok())
+            {
+                out.push((hash, meta.len()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Deletes blobs for which `referenced` is false and that are older than
+    /// `min_age` (so a blob written by a running job, not yet referenced by
+    /// its record, survives). Also clears stale temp files.
+    pub fn gc(&self, referenced: impl Fn(&Hash) -> bool, min_age: Duration) -> Result<GcReport> {
+        let mut report = GcReport::default();
+        let now = SystemTime::now();
+        let old_enough = |meta: &fs::Metadata| {
+            meta.modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|age| age >= min_age)
+        };
+        for (path, meta) in self.files()? {
+            let hash: Option<Hash> = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.parse().ok());
+            let keep = match hash {
+                Some(h) => referenced(&h) || !old_enough(&meta),
+                None => true,
+            };
+            if keep {
+                report.kept += 1;
+                continue;
+            }
+            fs::remove_file(&path)
+                .map_err(|e| StoreError::io(format!("cannot delete {}", path.display()), e))?;
+            report.deleted += 1;
+            report.bytes_freed += meta.len();
+        }
+        if let Ok(entries) = fs::read_dir(self.root.join("tmp")) {
+            for entry in entries.flatten() {
+                if entry.metadata().is_ok_and(|m| old_enough(&m)) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Regular files in the two shard levels (never following symlinks).
+    fn files(&self) -> Result<Vec<(PathBuf, fs::Metadata)>> {
+        let mut out = Vec::new();
+        let read = |dir: &Path| {
+            fs::read_dir(dir)
+                .map_err(|e| StoreError::io(format!("cannot list {}", dir.display()), e))
+        };
+        for level1 in read(&self.root)?.flatten() {
+            let name = level1.file_name();
+            if name == "tmp" || !level1.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            for level2 in read(&level1.path())?.flatten() {
+                if !level2.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                for file in read(&level2.path())?.flatten() {
+                    if let Ok(meta) = file.path().symlink_metadata()
+                        && meta.is_file()
+                    {
+                        out.push((file.path(), meta));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_dedupe_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path()).unwrap();
+        let a = blobs.put(b"hello").unwrap();
+        assert_eq!(
+            a.to_hex(),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert_eq!(blobs.put(b"hello").unwrap(), a);
+        assert_eq!(blobs.list().unwrap(), vec![(a, 5)]);
+        assert_eq!(blobs.get(a).unwrap().unwrap(), b"hello");
+        assert!(
+            blobs.path(a).ends_with(
+                "2c/f2/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+            )
+        );
+
+        fs::write(blobs.path(a), b"tampered").unwrap();
+        assert!(matches!(blobs.get(a), Err(StoreError::Corrupt { .. })));
+        assert_eq!(blobs.get(Hash::of(b"absent")).unwrap(), None);
+    }
+
+    #[test]
+    fn gc_deletes_only_old_unreferenced_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path()).unwrap();
+        let keep = blobs.put(b"keep").unwrap();
+        let drop = blobs.put(b"drop").unwrap();
+        let fresh = blobs.gc(|h| *h == keep, Duration::from_secs(3600)).unwrap();
+        assert_eq!(fresh.deleted, 0, "young blobs survive");
+        let report = blobs.gc(|h| *h == keep, Duration::ZERO).unwrap();
+        assert_eq!(
+            report,
+            GcReport {
+                deleted: 1,
+                kept: 1,
+                bytes_freed: 4
+            }
+        );
+        assert!(blobs.contains(keep) && !blobs.contains(drop));
+    }
+
+    #[test]
+    fn hash_parsing_is_strict() {
+        let good = "a".repeat(64);
+        assert!(good.parse::<Hash>().is_ok());
+        for bad in [
+            "A".repeat(64),
+            "a".repeat(63),
+            format!("{}/", "a".repeat(63)),
+            "../etc/passwd".into(),
+            format!("{}g", "a".repeat(63)),
+        ] {
+            assert!(bad.parse::<Hash>().is_err(), "{bad}");
+        }
+    }
+}

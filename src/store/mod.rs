@@ -1,0 +1,281 @@
+//! The sled store: one tree per entity plus index trees, versioned values,
+//! schema migrations on open, the data-dir lock, backup and restore, and the
+//! content-addressed blob cache.
+//!
+//! Uses `domain` only. Nothing here knows about jobs, the TUI or the web.
+
+pub mod backup;
+pub mod blacklist;
+pub mod blobs;
+pub mod campaigns;
+pub mod codec;
+pub mod keys;
+pub mod leads;
+pub mod lock;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use sled::transaction::TransactionError;
+
+pub use blobs::{BlobStore, Hash};
+pub use lock::Holder;
+
+/// The schema this build writes. Bump it together with a step in `migrate`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const DB_DIR: &str = "db";
+const BLOB_DIR: &str = "blobs";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("data dir {} is in use by {holder}. Stop that process or wait for it to finish, or pass --data-dir to use another data dir", dir.display())]
+    Locked { dir: PathBuf, holder: String },
+    #[error("cannot open the store in {}: {source}", dir.display())]
+    Open { dir: PathBuf, source: sled::Error },
+    #[error("data dir {} was written by a newer leadscout (schema {found}; this build reads up to {SCHEMA_VERSION}). Upgrade leadscout, or restore a backup into a new data dir", dir.display())]
+    TooNew { dir: PathBuf, found: u32 },
+    #[error("corrupt record in tree `{tree}` (key {key}): {reason}")]
+    Corrupt {
+        tree: String,
+        key: String,
+        reason: String,
+    },
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(err: TransactionError<StoreError>) -> Self {
+        match err {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => Self::Sled(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The trees of the store, opened once.
+#[derive(Debug, Clone)]
+pub(crate) struct Trees {
+    pub meta: sled::Tree,
+    pub campaigns: sled::Tree,
+    pub campaign_slugs: sled::Tree,
+    pub leads: sled::Tree,
+    pub leads_by_campaign: sled::Tree,
+    pub leads_by_domain: sled::Tree,
+    pub leads_by_status: sled::Tree,
+    pub lead_counts: sled::Tree,
+    pub blacklist: sled::Tree,
+    pub settings: sled::Tree,
+}
+
+/// Names of every tree, in dump order.
+pub const TREE_NAMES: &[&str] = &[
+    "meta",
+    "campaigns",
+    "campaign_slugs",
+    "leads",
+    "leads_by_campaign",
+    "leads_by_domain",
+    "leads_by_status",
+    "lead_counts",
+    "blacklist",
+    "settings",
+];
+
+impl Trees {
+    fn open(db: &sled::Db) -> sled::Result<Self> {
+        Ok(Self {
+            meta: db.open_tree("meta")?,
+            campaigns: db.open_tree("campaigns")?,
+            campaign_slugs: db.open_tree("campaign_slugs")?,
+            leads: db.open_tree("leads")?,
+            leads_by_campaign: db.open_tree("leads_by_campaign")?,
+            leads_by_domain: db.open_tree("leads_by_domain")?,
+            leads_by_status: db.open_tree("leads_by_status")?,
+            lead_counts: db.open_tree("lead_counts")?,
+            blacklist: db.open_tree("blacklist")?,
+            settings: db.open_tree("settings")?,
+        })
+    }
+}
+
+/// An open data dir. Only one process may hold it at a time.
+#[derive(Debug)]
+pub struct Store {
+    db: sled::Db,
+    pub(crate) trees: Trees,
+    blobs: BlobStore,
+    dir: PathBuf,
+    _pid_file: lock::PidFile,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, takes its lock, and
+    /// migrates it to the current schema. `command` is recorded in the pid
+    /// file so that a second process can say who holds the dir.
+    pub fn open(dir: &Path, command: &str) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io(format!("cannot create data dir {}", dir.display()), e))?;
+        let db = sled::Config::new()
+            .path(dir.join(DB_DIR))
+            .cache_capacity(64 * 1024 * 1024)
+            .open()
+            .map_err(|source| {
+                if lock::is_lock_error(&source) {
+                    let holder = lock::read_holder(dir)
+                        .map(|h| h.describe())
+                        .unwrap_or_else(|| "another leadscout process".to_string());
+                    StoreError::Locked {
+                        dir: dir.to_path_buf(),
+                        holder,
+                    }
+                } else {
+                    StoreError::Open {
+                        dir: dir.to_path_buf(),
+                        source,
+                    }
+                }
+            })?;
+        let holder = Holder {
+            pid: std::process::id(),
+            command: command.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let pid_file = lock::PidFile::write(dir, &holder).map_err(|e| {
+            StoreError::io(format!("cannot write the pid file in {}", dir.display()), e)
+        })?;
+        let trees = Trees::open(&db)?;
+        let blobs = BlobStore::open(&dir.join(BLOB_DIR))?;
+        let store = Self {
+            db,
+            trees,
+            blobs,
+            dir: dir.to_path_buf(),
+            _pid_file: pid_file,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// Makes every write so far durable. Call before telling the user a
+    /// write happened.
+    pub async fn flush(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn flush_blocking(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<Option<u32>> {
+        Ok(self
+            .trees
+            .meta
+            .get(b"schema_version")?
+            .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+            .map(u32::from_be_bytes))
+    }
+
+    /// Brings an older store up to `SCHEMA_VERSION`, one step at a time.
+    /// A fresh store is stamped with the current version.
+    fn migrate(&self) -> Result<()> {
+        let found = self.schema_version()?;
+        match found {
+            Some(v) if v > SCHEMA_VERSION => Err(StoreError::TooNew {
+                dir: self.dir.clone(),
+                found: v,
+            }),
+            Some(SCHEMA_VERSION) => Ok(()),
+            Some(older) => {
+                // Future steps go here: `if v < 2 { migrate_1_to_2(self)? }`.
+                tracing::info!(from = older, to = SCHEMA_VERSION, "migrating store schema");
+                self.set_schema_version(SCHEMA_VERSION)
+            }
+            None => self.set_schema_version(SCHEMA_VERSION),
+        }
+    }
+
+    fn set_schema_version(&self, version: u32) -> Result<()> {
+        self.trees
+            .meta
+            .insert(b"schema_version", &version.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Approximate size of the database on disk, for `doctor`.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_open_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path(), "serve").unwrap();
+        let err = Store::open(dir.path(), "import").unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        assert!(err.contains("`leadscout serve`"), "{err}");
+        assert!(err.contains("--data-dir"), "{err}");
+        drop(first);
+        Store::open(dir.path(), "import").unwrap();
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), "test").unwrap();
+            assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+            store.set_schema_version(SCHEMA_VERSION + 1).unwrap();
+        }
+        let err = Store::open(dir.path(), "test").unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+    }
+}
