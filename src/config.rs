@@ -65,7 +65,7 @@ impl Default for ImportConfig {
     fn default() -> Self {
         Self {
             max_file_mb: 256,
-            batch_size: 500,
+            batch_size: 100,
         }
     }
 }

@@ -12,47 +12,24 @@ use crate::service::{LeadDetail, Service};
 
 pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<()> {
     match command {
-        LeadsCommand::List {
-            campaign,
-            status,
-            limit,
-        } => {
+        LeadsCommand::List { campaign, status, limit } => {
             let status = status.map(|s| s.parse::<LeadStatus>()).transpose()?;
-            let leads = service
-                .list_leads(&LeadQuery {
-                    campaign: campaign.clone(),
-                    status,
-                    limit,
-                })
-                .await?;
+            let query = LeadQuery { campaign: campaign.clone(), status, limit };
             if out.json {
-                // Streamed line by line: 100,000 leads must not build one
-                // huge pretty-printed string.
-                let stdout = std::io::stdout();
-                let mut w = std::io::BufWriter::new(stdout.lock());
-                w.write_all(b"[").wrap_err("cannot write to stdout")?;
-                for (i, lead) in leads.iter().enumerate() {
-                    if i > 0 {
-                        w.write_all(b",").wrap_err("cannot write to stdout")?;
-                    }
-                    w.write_all(b"\n  ").wrap_err("cannot write to stdout")?;
-                    serde_json::to_writer(&mut w, lead).wrap_err("cannot write JSON")?;
-                }
-                w.write_all(if leads.is_empty() { b"]\n" } else { b"\n]\n" })
-                    .wrap_err("cannot write to stdout")?;
-                return w.flush().wrap_err("cannot write to stdout");
+                return print_json_array(service, &query).await;
             }
+            let leads = service.list_leads(&query).await?;
             if leads.is_empty() {
                 match status {
                     Some(s) => out.say(format!("No {s} leads in `{campaign}`.")),
-                    None => out.say(format!("No leads in `{campaign}` yet. Import some: leadscout import leads.csv --campaign {campaign}")),
+                    None => out.say(format!(
+                        "No leads in `{campaign}` yet. Import some: leadscout import leads.csv --campaign {campaign}"
+                    )),
                 }
                 return Ok(());
             }
             out.table(
-                &[
-                    "id", "status", "score", "business", "domain", "email", "city",
-                ],
+                &["id", "status", "score", "business", "domain", "email", "city"],
                 leads.iter().map(|l| {
                     vec![
                         l.id.to_string(),
@@ -103,6 +80,24 @@ pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<
         }
     }
     Ok(())
+}
+
+/// Streams a JSON array, one lead per line: 100,000 leads are never held
+/// in memory or built into one string.
+async fn print_json_array(service: &Service, query: &LeadQuery) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    w.write_all(b"[").wrap_err("cannot write to stdout")?;
+    let mut first = true;
+    let count = service
+        .for_each_lead(query, |lead| {
+            w.write_all(if first { b"\n  " } else { b",\n  " })?;
+            first = false;
+            serde_json::to_writer(&mut w, &lead).map_err(std::io::Error::from)
+        })
+        .await?;
+    w.write_all(if count == 0 { b"]\n" } else { b"\n]\n" }).wrap_err("cannot write to stdout")?;
+    w.flush().wrap_err("cannot write to stdout")
 }
 
 fn show(d: &LeadDetail, out: &Out) -> Result<()> {

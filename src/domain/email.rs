@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::web::Domain;
 
 /// A deliverable-looking email address in normalised (lowercase) form.
+/// Decoding a stored address trusts it (it was validated when it was made);
+/// everything typed or scraped goes through `parse`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(from = "String", into = "String")]
 pub struct Email(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,10 +135,9 @@ impl fmt::Debug for Email {
     }
 }
 
-impl TryFrom<String> for Email {
-    type Error = EmailError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+impl From<String> for Email {
+    fn from(value: String) -> Self {
+        Self(value)
     }
 }
 

@@ -24,7 +24,7 @@ pub struct Lead {
     pub category: Option<String>,
     /// Columns of the import that are not one of the fields above, kept for
     /// templates and exports.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
     pub source: LeadSource,
     pub status: LeadStatus,
@@ -32,12 +32,12 @@ pub struct Lead {
     /// entry is removed again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_before_blacklist: Option<LeadStatus>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub notes: String,
     /// Overall audit score 0–100; `None` until the first audit.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<u8>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

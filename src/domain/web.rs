@@ -11,9 +11,12 @@ use url::{Host, Url};
 /// credentials and no fragment. A bare `example.com` becomes
 /// `http://example.com/`; the fetcher follows any redirect to https and the
 /// audit reports whether one exists.
+///
+/// Held as its normalised text: leads are decoded far more often than their
+/// URL is needed, and a stored website was validated when it was made.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Website(Url);
+#[serde(from = "String", into = "String")]
+pub struct Website(String);
 
 /// The key that says "same site": the registrable domain (`shop.example.co.uk`
 /// and `WWW.Example.co.uk` are both `example.co.uk`). Hosts with no public
@@ -98,19 +101,27 @@ impl Website {
         let _ = url.set_username("");
         let _ = url.set_password(None);
         url.set_fragment(None);
-        Ok(Self(url))
+        Ok(Self(url.into()))
     }
 
-    pub fn url(&self) -> &Url {
-        &self.0
+    /// The parsed URL. A `Website` is only made from a URL that parsed, so
+    /// this cannot fail short of a corrupted store.
+    pub fn url(&self) -> Result<Url, WebsiteError> {
+        Url::parse(&self.0).map_err(|e| WebsiteError::Invalid {
+            value: self.0.clone(),
+            reason: e.to_string(),
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.0
     }
 
     pub fn domain(&self) -> Domain {
-        Domain::of_url(&self.0)
+        match Url::parse(&self.0) {
+            Ok(url) => Domain::of_url(&url),
+            Err(_) => Domain(self.0.clone()),
+        }
     }
 }
 
@@ -167,7 +178,7 @@ fn registrable(host: &str) -> String {
 
 impl fmt::Display for Website {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_str())
+        f.write_str(&self.0)
     }
 }
 
@@ -177,16 +188,16 @@ impl fmt::Debug for Website {
     }
 }
 
-impl TryFrom<String> for Website {
-    type Error = WebsiteError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+/// Stored websites were normalised when they were made; decoding trusts them.
+impl From<String> for Website {
+    fn from(value: String) -> Self {
+        Self(value)
     }
 }
 
 impl From<Website> for String {
     fn from(value: Website) -> Self {
-        value.0.into()
+        value.0
     }
 }
 

@@ -149,14 +149,13 @@ impl Service {
     /// Returns how many leads became blacklisted.
     fn sync_blacklisted_leads(&self) -> Result<u64> {
         let store = self.store();
+        let blacklist = store.blacklist_set()?;
         let mut newly = 0;
         // sled iterators see a consistent snapshot without holding locks, so
         // updating while scanning is safe.
         for lead in store.all_leads() {
             let mut lead = lead?;
-            let blocked = store
-                .blocking_entry(&lead.domain, lead.email.as_ref())?
-                .is_some();
+            let blocked = blacklist.blocking(&lead.domain, lead.email.as_ref()).is_some();
             let is_blacklisted = lead.status == LeadStatus::Blacklisted;
             if blocked && !is_blacklisted {
                 lead.status_before_blacklist = Some(lead.status);

@@ -25,12 +25,36 @@ pub struct NewLead {
 
 impl Service {
     pub async fn list_leads(&self, query: &LeadQuery) -> Result<Vec<LeadView>> {
+        let mut out = Vec::new();
+        self.for_each_lead(query, |lead| {
+            out.push(lead);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Hands each matching lead to `sink` as it is read, so that 100,000
+    /// leads stream out without being held in memory at once.
+    pub async fn for_each_lead(
+        &self,
+        query: &LeadQuery,
+        mut sink: impl FnMut(LeadView) -> std::io::Result<()>,
+    ) -> Result<u64> {
         let campaign = self.campaign_by_slug(&query.campaign)?;
         let slug = campaign.slug.to_string();
-        let leads = self
-            .store()
-            .campaign_leads(campaign.id, query.status, query.limit)?;
-        Ok(leads.into_iter().map(|l| LeadView::new(l, &slug)).collect())
+        let mut count = 0;
+        for id in self.store().campaign_lead_ids(campaign.id, query.status) {
+            if query.limit.is_some_and(|limit| count >= limit as u64) {
+                break;
+            }
+            let Some(lead) = self.store().lead(id?)? else {
+                continue;
+            };
+            sink(LeadView::new(lead, &slug)).map_err(|e| ServiceError::io("cannot write a lead", e))?;
+            count += 1;
+        }
+        Ok(count)
     }
 
     pub async fn lead(&self, reference: &str) -> Result<LeadDetail> {

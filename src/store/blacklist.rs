@@ -3,7 +3,7 @@
 use super::codec::{decode, encode};
 use super::keys;
 use super::{Result, Store};
-use crate::domain::blacklist::keys_for;
+use crate::domain::blacklist::{BlacklistSet, keys_for};
 use crate::domain::{BlacklistEntry, BlacklistKind, Domain, Email};
 
 impl Store {
@@ -57,6 +57,11 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// The whole blacklist in memory, for bulk checks.
+    pub fn blacklist_set(&self) -> Result<BlacklistSet> {
+        Ok(BlacklistSet::new(self.blacklist()?))
     }
 
     pub fn blacklist_len(&self) -> usize {

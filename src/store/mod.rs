@@ -140,6 +140,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join(DB_DIR))
             .cache_capacity(64 * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|source| {
                 if lock::is_lock_error(&source) {

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::{ImportReport, RejectedRow, Result, Service, ServiceError};
+use crate::domain::blacklist::BlacklistSet;
 use crate::domain::import::ColumnMap;
 use crate::domain::{Campaign, Domain, Lead, LeadId, LeadSource, LeadStatus};
 use crate::store::leads::Inserted;
@@ -47,32 +48,70 @@ impl Service {
         let table = read::parse(decoded.text, format).map_err(fail)?;
         let columns = ColumnMap::from_headers(&table.headers).map_err(|e| fail(e.to_string()))?;
 
-        let mut run = ImportRun {
-            service: self,
-            campaign: &campaign,
-            file_name,
-            dry_run: request.dry_run,
-            batch_size: self.config().import.batch_size,
-            seen: HashSet::new(),
-            batch: Vec::new(),
-            report: ImportReport::default(),
-        };
-        run.report.notes.extend(decoded.note);
-        let mut rows = 0u64;
-        for (row, cells) in table.rows {
-            rows += 1;
-            let fields = cells
-                .and_then(|cells| columns.read_row(|i| cells.get(i).map_or("", String::as_str)));
-            match fields {
-                Ok(fields) => run.accept(row, fields)?,
-                Err(reason) => run.report.rejected.push(RejectedRow { row, reason }),
+        let blacklist = self.store().blacklist_set()?;
+        // Parsing and checking rows runs on this thread while a second one
+        // writes finished batches: the two halves cost about the same.
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Lead>>(4);
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || self.write_batches(batches));
+            let mut run = ImportRun {
+                service: self,
+                campaign: &campaign,
+                file_name,
+                dry_run: request.dry_run,
+                batch_size: self.config().import.batch_size,
+                seen: HashSet::new(),
+                blacklist,
+                batch: Vec::new(),
+                to_writer,
+                report: ImportReport::default(),
+            };
+            run.report.notes.extend(decoded.note);
+            let mut rows = 0u64;
+            let mut writer_gone = false;
+            for (row, cells) in table.rows {
+                rows += 1;
+                let fields = cells
+                    .and_then(|cells| columns.read_row(|i| cells.get(i).map_or("", String::as_str)));
+                match fields {
+                    Ok(fields) => {
+                        if !run.accept(row, fields) {
+                            writer_gone = true;
+                            break;
+                        }
+                    }
+                    Err(reason) => run.report.rejected.push(RejectedRow { row, reason }),
+                }
+            }
+            if !writer_gone {
+                run.send_batch();
+            }
+            let ImportRun { mut report, to_writer, .. } = run;
+            drop(to_writer);
+            let (imported, duplicates) = writer
+                .join()
+                .map_err(|_| ServiceError::Invalid("the import writer stopped unexpectedly".into()))??;
+            if rows == 0 {
+                return Err(fail("the file has a header row but no data rows".into()));
+            }
+            report.imported += imported;
+            report.duplicates += duplicates;
+            Ok(report)
+        })
+    }
+
+    /// Writes batches as they arrive; returns (imported, duplicates).
+    fn write_batches(&self, batches: std::sync::mpsc::Receiver<Vec<Lead>>) -> Result<(u64, u64)> {
+        let (mut imported, mut duplicates) = (0, 0);
+        for batch in batches {
+            for outcome in self.store().insert_leads(&batch)? {
+                match outcome {
+                    Inserted::New => imported += 1,
+                    Inserted::Duplicate(_) => duplicates += 1,
+                }
             }
         }
-        if rows == 0 {
-            return Err(fail("the file has a header row but no data rows".into()));
-        }
-        run.write_batch()?;
-        Ok(run.report)
+        Ok((imported, duplicates))
     }
 }
 
@@ -85,34 +124,34 @@ struct ImportRun<'a> {
     batch_size: usize,
     /// Domains already taken by an earlier row of this file.
     seen: HashSet<Domain>,
+    blacklist: BlacklistSet,
     batch: Vec<Lead>,
+    to_writer: std::sync::mpsc::SyncSender<Vec<Lead>>,
     report: ImportReport,
 }
 
 impl ImportRun<'_> {
-    fn accept(&mut self, row: u64, fields: crate::domain::import::RowFields) -> Result<()> {
+    /// Takes one valid row. Returns false when the writer has stopped (its
+    /// error is reported when it is joined).
+    fn accept(&mut self, row: u64, fields: crate::domain::import::RowFields) -> bool {
         if !self.seen.insert(fields.domain.clone()) {
             self.report.duplicates += 1;
-            return Ok(());
+            return true;
         }
-        let store = self.service.store();
-        if store
-            .blocking_entry(&fields.domain, fields.email.as_ref())?
-            .is_some()
-        {
+        if self.blacklist.blocking(&fields.domain, fields.email.as_ref()).is_some() {
             self.report.blacklisted += 1;
-            return Ok(());
+            return true;
         }
         if self.dry_run {
-            if store
-                .lead_id_by_domain(self.campaign.id, &fields.domain)?
-                .is_some()
-            {
+            let exists = self.service.store().lead_id_by_domain(self.campaign.id, &fields.domain);
+            // A read error here only makes the dry-run count a guess; the
+            // real import would report it.
+            if exists.ok().flatten().is_some() {
                 self.report.duplicates += 1;
             } else {
                 self.report.imported += 1;
             }
-            return Ok(());
+            return true;
         }
         let now = self.service.now();
         self.batch.push(Lead {
@@ -140,23 +179,17 @@ impl ImportRun<'_> {
             updated_at: now,
         });
         if self.batch.len() >= self.batch_size {
-            self.write_batch()?;
+            return self.send_batch();
         }
-        Ok(())
+        true
     }
 
-    fn write_batch(&mut self) -> Result<()> {
+    fn send_batch(&mut self) -> bool {
         if self.batch.is_empty() {
-            return Ok(());
+            return true;
         }
-        for outcome in self.service.store().insert_leads(&self.batch)? {
-            match outcome {
-                Inserted::New => self.report.imported += 1,
-                Inserted::Duplicate(_) => self.report.duplicates += 1,
-            }
-        }
-        self.batch.clear();
-        Ok(())
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
+        self.to_writer.send(batch).is_ok()
     }
 }
 

@@ -1,0 +1,174 @@
+//! Shared helpers: run the real binary against an isolated data dir.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_leadscout");
+
+/// An isolated leadscout: its own data dir, home and config dirs, and no
+/// LEADSCOUT_* variables from the caller's environment.
+pub struct Cli {
+    pub root: tempfile::TempDir,
+    pub data: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Cli {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        let data = root.path().join("data");
+        Self {
+            root,
+            data,
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds an environment variable to every command run from now on.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("write fixture");
+        path
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("LEADSCOUT_") {
+                cmd.env_remove(key);
+            }
+        }
+        let home = self.root.path().join("home");
+        cmd.env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("LEADSCOUT_DATA_DIR", &self.data)
+            .env("NO_COLOR", "1")
+            .args(args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run leadscout")
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "`leadscout {}` failed ({}):\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs a command that must fail with exit code 1 and one line on
+    /// stderr; returns that line.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`leadscout {}` should fail with 1:\nstdout: {}\nstderr: {stderr}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one stderr line, got:\n{stderr}");
+        lines[0].to_string()
+    }
+
+    /// Runs a command with `--json` and parses its stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let out = self.ok(&with_json);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
+    }
+
+    /// A campaign with the given slug.
+    pub fn campaign(&self, slug: &str) {
+        self.ok(&["campaign", "create", slug, "--slug", slug]);
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// A small repeatable random source for tests (xorshift); the seed is printed
+/// by callers so a failure can be replayed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn from_env_or_time() -> (Self, u64) {
+        let seed = std::env::var("LEADSCOUT_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(42)
+            });
+        (Self(seed | 1), seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A CSV of `rows` distinct businesses.
+pub fn generated_csv(rows: usize) -> String {
+    let mut out = String::from("name,website,email,phone,city,category,rating\n");
+    for i in 0..rows {
+        out.push_str(&format!(
+            "Business {i},https://www.biz{i}.example/,info@biz{i}.example,+49 30 {i:07},City{},cat{},{}\n",
+            i % 50,
+            i % 20,
+            i % 5
+        ));
+    }
+    out
+}

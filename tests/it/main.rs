@@ -1,0 +1,8 @@
+//! Integration tests: the real binary and the real store, in temp dirs.
+
+mod backup;
+mod cli_basics;
+mod crash_import;
+mod helpers;
+mod import_files;
+mod secrets;
