@@ -31,7 +31,11 @@ pub fn measure(data_dir: &Path, args: &[&str]) -> Measured {
         .expect("spawn leadscout");
     let (status, rss) = wait_with_rusage(child.id() as i32);
     let wall = started.elapsed();
-    assert!(status == 0, "`leadscout {}` exited with {status}", args.join(" "));
+    assert!(
+        status == 0,
+        "`leadscout {}` exited with {status}",
+        args.join(" ")
+    );
     use std::io::{Read, Seek};
     let mut file = stdout_file;
     file.rewind().expect("rewind");
@@ -50,7 +54,11 @@ fn wait_with_rusage(pid: i32) -> (i32, u64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert!(rc == pid, "wait4 failed");
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
     (code, usage.ru_maxrss as u64)
 }
 
@@ -63,9 +71,15 @@ pub fn median(mut values: Vec<Duration>) -> Duration {
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     format!("{cpu}, {cores} cores")
 }
 

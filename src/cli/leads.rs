@@ -12,9 +12,17 @@ use crate::service::{LeadDetail, Service};
 
 pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<()> {
     match command {
-        LeadsCommand::List { campaign, status, limit } => {
+        LeadsCommand::List {
+            campaign,
+            status,
+            limit,
+        } => {
             let status = status.map(|s| s.parse::<LeadStatus>()).transpose()?;
-            let query = LeadQuery { campaign: campaign.clone(), status, limit };
+            let query = LeadQuery {
+                campaign: campaign.clone(),
+                status,
+                limit,
+            };
             if out.json {
                 return print_json_array(service, &query).await;
             }
@@ -29,7 +37,9 @@ pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<
                 return Ok(());
             }
             out.table(
-                &["id", "status", "score", "business", "domain", "email", "city"],
+                &[
+                    "id", "status", "score", "business", "domain", "email", "city",
+                ],
                 leads.iter().map(|l| {
                     vec![
                         l.id.to_string(),
@@ -96,7 +106,8 @@ async fn print_json_array(service: &Service, query: &LeadQuery) -> Result<()> {
             serde_json::to_writer(&mut w, &lead).map_err(std::io::Error::from)
         })
         .await?;
-    w.write_all(if count == 0 { b"]\n" } else { b"\n]\n" }).wrap_err("cannot write to stdout")?;
+    w.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })
+        .wrap_err("cannot write to stdout")?;
     w.flush().wrap_err("cannot write to stdout")
 }
 

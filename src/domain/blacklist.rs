@@ -162,13 +162,18 @@ pub struct BlacklistSet {
 impl BlacklistSet {
     pub fn new(entries: impl IntoIterator<Item = BlacklistEntry>) -> Self {
         Self {
-            entries: entries.into_iter().map(|e| ((e.kind, e.value.clone()), e)).collect(),
+            entries: entries
+                .into_iter()
+                .map(|e| ((e.kind, e.value.clone()), e))
+                .collect(),
         }
     }
 
     /// The entry that blocks contact with this site/email, if any.
     pub fn blocking(&self, domain: &Domain, email: Option<&Email>) -> Option<&BlacklistEntry> {
-        keys_for(domain, email).into_iter().find_map(|key| self.entries.get(&key))
+        keys_for(domain, email)
+            .into_iter()
+            .find_map(|key| self.entries.get(&key))
     }
 
     pub fn len(&self) -> usize {
@@ -206,11 +211,25 @@ mod tests {
             source: "test".into(),
             created_at: Timestamp::UNIX_EPOCH,
         };
-        let set = BlacklistSet::new([entry(BlacklistKind::Domain, "gmail.com"), entry(BlacklistKind::Email, "a@b.de")]);
+        let set = BlacklistSet::new([
+            entry(BlacklistKind::Domain, "gmail.com"),
+            entry(BlacklistKind::Email, "a@b.de"),
+        ]);
         let d = Domain::parse("shop.de").unwrap();
         assert!(set.blocking(&d, None).is_none());
-        assert!(set.blocking(&d, Some(&Email::parse("x@gmail.com").unwrap())).is_some());
-        assert_eq!(set.blocking(&Domain::parse("b.de").unwrap(), Some(&Email::parse("A@b.de").unwrap())).unwrap().value, "a@b.de");
+        assert!(
+            set.blocking(&d, Some(&Email::parse("x@gmail.com").unwrap()))
+                .is_some()
+        );
+        assert_eq!(
+            set.blocking(
+                &Domain::parse("b.de").unwrap(),
+                Some(&Email::parse("A@b.de").unwrap())
+            )
+            .unwrap()
+            .value,
+            "a@b.de"
+        );
     }
 
     #[test]

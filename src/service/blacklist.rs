@@ -155,7 +155,9 @@ impl Service {
         // updating while scanning is safe.
         for lead in store.all_leads() {
             let mut lead = lead?;
-            let blocked = blacklist.blocking(&lead.domain, lead.email.as_ref()).is_some();
+            let blocked = blacklist
+                .blocking(&lead.domain, lead.email.as_ref())
+                .is_some();
             let is_blacklisted = lead.status == LeadStatus::Blacklisted;
             if blocked && !is_blacklisted {
                 lead.status_before_blacklist = Some(lead.status);

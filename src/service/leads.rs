@@ -51,7 +51,8 @@ impl Service {
             let Some(lead) = self.store().lead(id?)? else {
                 continue;
             };
-            sink(LeadView::new(lead, &slug)).map_err(|e| ServiceError::io("cannot write a lead", e))?;
+            sink(LeadView::new(lead, &slug))
+                .map_err(|e| ServiceError::io("cannot write a lead", e))?;
             count += 1;
         }
         Ok(count)

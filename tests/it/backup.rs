@@ -8,11 +8,28 @@ fn backup_restore_round_trip_changes_nothing() {
     let cli = Cli::new();
     cli.campaign("c");
     cli.campaign("d");
-    let csv = cli.write("in.csv", "name,website,email,rating\nA,a.example,a@a.example,5\nB,b.example,,3\nC,c.example,,\n");
+    let csv = cli.write(
+        "in.csv",
+        "name,website,email,rating\nA,a.example,a@a.example,5\nB,b.example,,3\nC,c.example,,\n",
+    );
     cli.ok(&["import", csv.to_str().unwrap(), "-c", "c"]);
-    cli.ok(&["leads", "add", "-c", "d", "--website", "a.example", "--name", "Other A"]);
+    cli.ok(&[
+        "leads",
+        "add",
+        "-c",
+        "d",
+        "--website",
+        "a.example",
+        "--name",
+        "Other A",
+    ]);
     cli.ok(&["blacklist", "add", "b.example", "--reason", "complaint"]);
-    cli.ok(&["settings", "set", "sender.postal_address", "Hauptstr. 1, 10115 Berlin"]);
+    cli.ok(&[
+        "settings",
+        "set",
+        "sender.postal_address",
+        "Hauptstr. 1, 10115 Berlin",
+    ]);
     cli.ok(&["settings", "set", "sender.name", "Max", "-c", "d"]);
     {
         let store = leadscout::store::Store::open(&cli.data, "test").unwrap();
@@ -28,10 +45,23 @@ fn backup_restore_round_trip_changes_nothing() {
     assert!(err.contains("is not empty"), "{err}");
 
     let restored = Cli::new();
-    let out = restored.command(&["restore", first.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = restored.command(&["restore", first.to_str().unwrap()]).output().unwrap();
-    assert!(!out.status.success(), "restoring over an existing store is refused");
+    let out = restored
+        .command(&["restore", first.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = restored
+        .command(&["restore", first.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "restoring over an existing store is refused"
+    );
 
     for args in [
         vec!["campaign", "list"],
@@ -43,14 +73,24 @@ fn backup_restore_round_trip_changes_nothing() {
     ] {
         let mut with_json = args.clone();
         with_json.push("--json");
-        assert_eq!(cli.ok(&with_json), restored.ok(&with_json), "{args:?} differs after restore");
+        assert_eq!(
+            cli.ok(&with_json),
+            restored.ok(&with_json),
+            "{args:?} differs after restore"
+        );
     }
 
     let second = restored.path("second");
     restored.ok(&["backup", second.to_str().unwrap()]);
-    let mut first_files: Vec<_> = files_under(&first).into_iter().map(|p| p.strip_prefix(&first).unwrap().to_path_buf()).collect();
+    let mut first_files: Vec<_> = files_under(&first)
+        .into_iter()
+        .map(|p| p.strip_prefix(&first).unwrap().to_path_buf())
+        .collect();
     first_files.sort();
-    let mut second_files: Vec<_> = files_under(&second).into_iter().map(|p| p.strip_prefix(&second).unwrap().to_path_buf()).collect();
+    let mut second_files: Vec<_> = files_under(&second)
+        .into_iter()
+        .map(|p| p.strip_prefix(&second).unwrap().to_path_buf())
+        .collect();
     second_files.sort();
     assert_eq!(first_files, second_files);
     for rel in first_files.iter().filter(|p| !p.ends_with("manifest.json")) {

@@ -11,7 +11,10 @@ use crate::helpers::{Cli, Rng, generated_csv};
 const ROWS: usize = 20_000;
 
 fn cycles() -> usize {
-    std::env::var("LEADSCOUT_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
+    std::env::var("LEADSCOUT_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
 }
 
 fn stored_leads(cli: &Cli) -> (usize, Vec<String>) {
@@ -55,13 +58,22 @@ fn sigkill_during_import_never_splits_a_lead_from_its_indexes() {
         child.kill().ok(); // SIGKILL on unix
         child.wait().expect("reap child");
         let (count, problems) = stored_leads(&cli);
-        assert!(problems.is_empty(), "cycle {cycle} (seed {seed}, kill after {delay} ms): {problems:?}");
-        assert!(count <= ROWS, "cycle {cycle}: {count} leads for {ROWS} rows");
+        assert!(
+            problems.is_empty(),
+            "cycle {cycle} (seed {seed}, kill after {delay} ms): {problems:?}"
+        );
+        assert!(
+            count <= ROWS,
+            "cycle {cycle}: {count} leads for {ROWS} rows"
+        );
         if !finished && count < ROWS {
             killed_mid_import += 1;
         }
     }
-    assert!(killed_mid_import >= cycles() / 2, "only {killed_mid_import} kills landed mid-import (seed {seed})");
+    assert!(
+        killed_mid_import >= cycles() / 2,
+        "only {killed_mid_import} kills landed mid-import (seed {seed})"
+    );
 
     let report = cli.json(&["import", file.to_str().unwrap(), "-c", "c"]);
     let imported = report["imported"].as_u64().unwrap() as usize;

@@ -17,7 +17,10 @@ fn import_fails(cli: &Cli, name: &str, contents: impl AsRef<[u8]>) -> String {
 }
 
 fn lead_count(cli: &Cli) -> usize {
-    cli.json(&["leads", "list", "-c", "c"]).as_array().unwrap().len()
+    cli.json(&["leads", "list", "-c", "c"])
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 fn setup() -> Cli {
@@ -46,8 +49,15 @@ fn the_json_summary_has_exactly_the_documented_shape() {
             ]
         })
     );
-    let again = import(&cli, "leads.csv", std::fs::read(cli.path("leads.csv")).unwrap());
-    assert_eq!(again["imported"], 0, "re-running the same import adds nothing");
+    let again = import(
+        &cli,
+        "leads.csv",
+        std::fs::read(cli.path("leads.csv")).unwrap(),
+    );
+    assert_eq!(
+        again["imported"], 0,
+        "re-running the same import adds nothing"
+    );
     assert_eq!(again["duplicates"], 3);
     assert_eq!(lead_count(&cli), 2);
 }
@@ -63,9 +73,22 @@ fn delimiters_bom_quotes_and_aliases() {
     assert_eq!(lead["category"], "plumber");
     assert_eq!(lead["attributes"]["Notes"], "line one\nline two");
 
-    assert_eq!(import(&cli, "tab.tsv", "website\temail\ntab.example\tx@tab.example\n")["imported"], 1);
-    assert_eq!(import(&cli, "pipe.csv", "site|tel\npipe.example|+49 30 123456\n")["imported"], 1);
-    assert_eq!(cli.json(&["leads", "show", "pipe.example"])["phone"], "+49 30 123456");
+    assert_eq!(
+        import(
+            &cli,
+            "tab.tsv",
+            "website\temail\ntab.example\tx@tab.example\n"
+        )["imported"],
+        1
+    );
+    assert_eq!(
+        import(&cli, "pipe.csv", "site|tel\npipe.example|+49 30 123456\n")["imported"],
+        1
+    );
+    assert_eq!(
+        cli.json(&["leads", "show", "pipe.example"])["phone"],
+        "+49 30 123456"
+    );
 }
 
 #[test]
@@ -74,15 +97,28 @@ fn other_encodings_are_read_and_named() {
     let latin1 = b"name,website\nB\xe4ckerei M\xfcller,mueller.example\n".to_vec();
     let path = cli.write("latin1.csv", &latin1);
     let human = cli.ok(&["import", path.to_str().unwrap(), "-c", "c"]);
-    assert!(human.contains("not UTF-8; read it as windows-1252"), "{human}");
-    assert_eq!(cli.json(&["leads", "show", "mueller.example"])["business_name"], "Bäckerei Müller");
+    assert!(
+        human.contains("not UTF-8; read it as windows-1252"),
+        "{human}"
+    );
+    assert_eq!(
+        cli.json(&["leads", "show", "mueller.example"])["business_name"],
+        "Bäckerei Müller"
+    );
 
     let utf16: Vec<u8> = [0xff, 0xfe]
         .into_iter()
-        .chain("website,name\nutf16.example,Zoë\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .chain(
+            "website,name\nutf16.example,Zoë\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
         .collect();
     assert_eq!(import(&cli, "utf16.csv", utf16)["imported"], 1);
-    assert_eq!(cli.json(&["leads", "show", "utf16.example"])["business_name"], "Zoë");
+    assert_eq!(
+        cli.json(&["leads", "show", "utf16.example"])["business_name"],
+        "Zoë"
+    );
 }
 
 #[test]
@@ -91,13 +127,41 @@ fn unreadable_files_are_clear_errors_and_write_nothing() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.csv", Vec::new(), "the file is empty"),
         ("blank.csv", b"\n \n".to_vec(), "the file is empty"),
-        ("header.csv", b"name,website\n".to_vec(), "the file has a header row but no data rows"),
-        ("binary.csv", vec![0u8, 159, 146, 150, 0, 1, 2, 3], "binary data"),
-        ("report.pdf", b"%PDF-1.7\n%...".to_vec(), "this is a PDF document"),
-        ("sheet.xlsx", b"PK\x03\x04rest".to_vec(), "save it as CSV first"),
-        ("nosite.csv", b"name,email\nA,a@a.example\n".to_vec(), "the header has no website column"),
-        ("dup.csv", b"website,email,Email\na.example,,\n".to_vec(), "column `Email` appears twice in the header (columns 2 and 3)"),
-        ("broken.json", b"[{\"website\": \"a.example\"".to_vec(), "not valid JSON"),
+        (
+            "header.csv",
+            b"name,website\n".to_vec(),
+            "the file has a header row but no data rows",
+        ),
+        (
+            "binary.csv",
+            vec![0u8, 159, 146, 150, 0, 1, 2, 3],
+            "binary data",
+        ),
+        (
+            "report.pdf",
+            b"%PDF-1.7\n%...".to_vec(),
+            "this is a PDF document",
+        ),
+        (
+            "sheet.xlsx",
+            b"PK\x03\x04rest".to_vec(),
+            "save it as CSV first",
+        ),
+        (
+            "nosite.csv",
+            b"name,email\nA,a@a.example\n".to_vec(),
+            "the header has no website column",
+        ),
+        (
+            "dup.csv",
+            b"website,email,Email\na.example,,\n".to_vec(),
+            "column `Email` appears twice in the header (columns 2 and 3)",
+        ),
+        (
+            "broken.json",
+            b"[{\"website\": \"a.example\"".to_vec(),
+            "not valid JSON",
+        ),
     ];
     for (name, bytes, expected) in cases {
         let err = import_fails(&cli, name, bytes);
@@ -108,9 +172,20 @@ fn unreadable_files_are_clear_errors_and_write_nothing() {
 
     let path = cli.write("ok.csv", "website\na.example\n");
     let err = cli.fails(&["import", path.to_str().unwrap(), "-c", "missing"]);
-    assert_eq!(err, "leadscout: no campaign `missing`; `leadscout campaign list` shows them");
-    let err = cli.fails(&["import", cli.path("absent.csv").to_str().unwrap(), "-c", "c"]);
-    assert!(err.contains("cannot read") && err.contains("absent.csv"), "{err}");
+    assert_eq!(
+        err,
+        "leadscout: no campaign `missing`; `leadscout campaign list` shows them"
+    );
+    let err = cli.fails(&[
+        "import",
+        cli.path("absent.csv").to_str().unwrap(),
+        "-c",
+        "c",
+    ]);
+    assert!(
+        err.contains("cannot read") && err.contains("absent.csv"),
+        "{err}"
+    );
     assert_eq!(lead_count(&cli), 0);
 }
 
@@ -124,14 +199,27 @@ fn malformed_rows_are_rejected_one_by_one() {
     let report = import(&cli, "mixed.csv", text);
     assert_eq!(report["imported"], 2, "{report}");
     let rejected = report["rejected"].as_array().unwrap();
-    let reasons: Vec<(u64, &str)> = rejected.iter().map(|r| (r["row"].as_u64().unwrap(), r["reason"].as_str().unwrap())).collect();
+    let reasons: Vec<(u64, &str)> = rejected
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
     assert_eq!(reasons[0], (3, "the row has 2 fields, the header has 3"));
     assert_eq!(reasons[1], (4, "the row has 4 fields, the header has 3"));
     assert_eq!(reasons[2].0, 5);
-    assert!(reasons[2].1.starts_with("field `notes` is 10485760 bytes"), "{}", reasons[2].1);
+    assert!(
+        reasons[2].1.starts_with("field `notes` is 10485760 bytes"),
+        "{}",
+        reasons[2].1
+    );
     assert_eq!(reasons[3].0, 7);
     assert!(reasons[3].1.contains("never closed"), "{}", reasons[3].1);
-    let names: Vec<String> = cli.json(&["leads", "list", "-c", "c"]).as_array().unwrap().iter().map(|l| l["business_name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = cli
+        .json(&["leads", "list", "-c", "c"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["business_name"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(names, ["Good", "After"]);
 }
 
@@ -142,12 +230,16 @@ fn json_and_json_lines_imports() {
     let report = import(&cli, "leads.json", array);
     assert_eq!(report["imported"], 1);
     assert_eq!(report["rejected"][0]["row"], 2);
-    assert_eq!(report["rejected"][1], json!({"row": 3, "reason": "expected a JSON object, found a string"}));
+    assert_eq!(
+        report["rejected"][1],
+        json!({"row": 3, "reason": "expected a JSON object, found a string"})
+    );
     let a = cli.json(&["leads", "show", "a.example"]);
     assert_eq!(a["attributes"]["rating"], "4.5");
     assert_eq!(a["attributes"]["open"], "true");
 
-    let lines = "{\"url\":\"b.example\"}\n{oops}\n\n{\"url\":\"c.example\",\"email\":\"x@c.example\"}\n";
+    let lines =
+        "{\"url\":\"b.example\"}\n{oops}\n\n{\"url\":\"c.example\",\"email\":\"x@c.example\"}\n";
     let report = import(&cli, "leads.jsonl", lines);
     assert_eq!(report["imported"], 2);
     assert_eq!(report["rejected"][0]["row"], 2);
@@ -161,7 +253,10 @@ fn blacklisted_rows_are_counted_not_stored_and_dry_run_writes_nothing() {
     let csv = "website,email\na.example,\nb.example,\nc.example,owner@gmail.example\nd.example,\n";
     let path = cli.write("leads.csv", csv);
     let dry = cli.json(&["import", path.to_str().unwrap(), "-c", "c", "--dry-run"]);
-    assert_eq!(dry, json!({"imported": 2, "duplicates": 0, "blacklisted": 2, "rejected": []}));
+    assert_eq!(
+        dry,
+        json!({"imported": 2, "duplicates": 0, "blacklisted": 2, "rejected": []})
+    );
     assert_eq!(lead_count(&cli), 0);
     let real = cli.json(&["import", path.to_str().unwrap(), "-c", "c"]);
     assert_eq!(real, dry);

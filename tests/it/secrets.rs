@@ -11,7 +11,10 @@ fn canary_secrets_never_leak() {
     let cli = Cli::new()
         .env("LEADSCOUT_SMTP_PASSWORD", CANARY_SMTP)
         .env("LEADSCOUT_LLM_API_KEY", CANARY_LLM);
-    let csv = cli.write("in.csv", "website,email\na.example,a@a.example\nb.example,\n");
+    let csv = cli.write(
+        "in.csv",
+        "website,email\na.example,a@a.example\nb.example,\n",
+    );
     let block = cli.write("block.txt", "b.example\n");
     let backup = cli.path("backup");
     let out_csv = cli.path("out.csv");
@@ -48,8 +51,16 @@ fn canary_secrets_never_leak() {
                 full.push("--json");
             }
             let out = cli.run(&full);
-            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-            assert!(!text.contains(CANARY_SMTP) && !text.contains(CANARY_LLM), "`{}` printed a secret:\n{text}", full.join(" "));
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !text.contains(CANARY_SMTP) && !text.contains(CANARY_LLM),
+                "`{}` printed a secret:\n{text}",
+                full.join(" ")
+            );
         }
     }
     let restore = cli
@@ -57,7 +68,11 @@ fn canary_secrets_never_leak() {
         .env("LEADSCOUT_DATA_DIR", &restored)
         .output()
         .unwrap();
-    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
     for dir in [&cli.data, &backup, &restored] {
         let files = files_under(dir);
         assert!(!files.is_empty(), "{} has files to scan", dir.display());

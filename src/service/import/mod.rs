@@ -71,8 +71,9 @@ impl Service {
             let mut writer_gone = false;
             for (row, cells) in table.rows {
                 rows += 1;
-                let fields = cells
-                    .and_then(|cells| columns.read_row(|i| cells.get(i).map_or("", String::as_str)));
+                let fields = cells.and_then(|cells| {
+                    columns.read_row(|i| cells.get(i).map_or("", String::as_str))
+                });
                 match fields {
                     Ok(fields) => {
                         if !run.accept(row, fields) {
@@ -86,11 +87,15 @@ impl Service {
             if !writer_gone {
                 run.send_batch();
             }
-            let ImportRun { mut report, to_writer, .. } = run;
+            let ImportRun {
+                mut report,
+                to_writer,
+                ..
+            } = run;
             drop(to_writer);
-            let (imported, duplicates) = writer
-                .join()
-                .map_err(|_| ServiceError::Invalid("the import writer stopped unexpectedly".into()))??;
+            let (imported, duplicates) = writer.join().map_err(|_| {
+                ServiceError::Invalid("the import writer stopped unexpectedly".into())
+            })??;
             if rows == 0 {
                 return Err(fail("the file has a header row but no data rows".into()));
             }
@@ -138,12 +143,19 @@ impl ImportRun<'_> {
             self.report.duplicates += 1;
             return true;
         }
-        if self.blacklist.blocking(&fields.domain, fields.email.as_ref()).is_some() {
+        if self
+            .blacklist
+            .blocking(&fields.domain, fields.email.as_ref())
+            .is_some()
+        {
             self.report.blacklisted += 1;
             return true;
         }
         if self.dry_run {
-            let exists = self.service.store().lead_id_by_domain(self.campaign.id, &fields.domain);
+            let exists = self
+                .service
+                .store()
+                .lead_id_by_domain(self.campaign.id, &fields.domain);
             // A read error here only makes the dry-run count a guess; the
             // real import would report it.
             if exists.ok().flatten().is_some() {
