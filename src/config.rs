@@ -5,9 +5,10 @@
 //!
 //! Uses `domain` only. Passed around as `Arc<Config>`; there is no global.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,81 @@ pub struct Config {
     pub import: ImportConfig,
     pub smtp: SmtpConfig,
     pub llm: LlmConfig,
+    pub jobs: JobsConfig,
+    /// Per-stage overrides of the `[jobs]` defaults, e.g. `[stages.fetch]`.
+    pub stages: BTreeMap<String, StageConfig>,
+}
+
+/// The job engine's defaults for every stage, and its own timings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Jobs of one stage that run at the same time.
+    pub concurrency: usize,
+    /// Longest one attempt may take before it is cut off (and retried).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Attempts before a job with transient errors is dead.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubles with each attempt.
+    #[serde(with = "humantime_serde")]
+    pub backoff: Duration,
+    /// The longest wait between retries.
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    /// How long a running job's claim lasts without a heartbeat.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// How often running jobs' leases are renewed.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat: Duration,
+    /// On shutdown, how long running jobs may take to finish before they
+    /// are put back in the queue.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+    /// Job state changes are made durable in groups at most this far apart.
+    #[serde(with = "humantime_serde")]
+    pub flush_every: Duration,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 2,
+            timeout: Duration::from_secs(60),
+            max_attempts: 3,
+            backoff: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(5),
+            grace: Duration::from_secs(10),
+            flush_every: Duration::from_millis(10),
+        }
+    }
+}
+
+/// Overrides for one stage; anything left out comes from `[jobs]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StageConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Duration>,
+}
+
+/// The settings one stage runs with, after overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageSettings {
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub backoff: Duration,
+    pub backoff_max: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,6 +242,16 @@ impl Config {
         file: Option<&ConfigFile>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
+        Self::load_with_stages(file, env, None)
+    }
+
+    /// Like [`load`](Self::load), and refuses `[stages.NAME]` sections for
+    /// stages not in `stages`.
+    pub fn load_with_stages(
+        file: Option<&ConfigFile>,
+        env: impl IntoIterator<Item = (String, String)>,
+        stages: Option<&[&str]>,
+    ) -> Result<Self, ConfigError> {
         let mut table = toml::Table::new();
         let mut file_origin = Origin::Default;
         if let Some(file) = file {
@@ -230,6 +316,19 @@ impl Config {
                 }
             })?;
         config.validate(&origin_of)?;
+        if let Some(known) = stages
+            && let Some(name) = config
+                .stages
+                .keys()
+                .find(|name| !known.contains(&name.as_str()))
+        {
+            let key = format!("stages.{name}");
+            return Err(ConfigError::BadValue {
+                origin: origin_of(&key),
+                key,
+                message: format!("there is no stage `{name}` (stages: {})", known.join(", ")),
+            });
+        }
         Ok(config)
     }
 
@@ -255,6 +354,45 @@ impl Config {
                 "must be between 1 and 10000".into(),
             ));
         }
+        let jobs = &self.jobs;
+        if jobs.concurrency == 0 || jobs.concurrency > 256 {
+            return Err(bad("jobs.concurrency", "must be between 1 and 256".into()));
+        }
+        if jobs.max_attempts == 0 {
+            return Err(bad("jobs.max_attempts", "must be at least 1".into()));
+        }
+        if jobs.timeout.is_zero() {
+            return Err(bad("jobs.timeout", "must be longer than 0s".into()));
+        }
+        if jobs.heartbeat.is_zero() || jobs.heartbeat >= jobs.lease {
+            return Err(bad(
+                "jobs.heartbeat",
+                "must be longer than 0s and shorter than jobs.lease".into(),
+            ));
+        }
+        if jobs.flush_every.is_zero() || jobs.flush_every > Duration::from_secs(1) {
+            return Err(bad("jobs.flush_every", "must be between 1ms and 1s".into()));
+        }
+        for (name, stage) in &self.stages {
+            if stage.concurrency.is_some_and(|c| c == 0 || c > 256) {
+                return Err(bad(
+                    &format!("stages.{name}.concurrency"),
+                    "must be between 1 and 256".into(),
+                ));
+            }
+            if stage.max_attempts == Some(0) {
+                return Err(bad(
+                    &format!("stages.{name}.max_attempts"),
+                    "must be at least 1".into(),
+                ));
+            }
+            if stage.timeout.is_some_and(|t| t.is_zero()) {
+                return Err(bad(
+                    &format!("stages.{name}.timeout"),
+                    "must be longer than 0s".into(),
+                ));
+            }
+        }
         if self.import.max_file_mb == 0 {
             return Err(bad("import.max_file_mb", "must be at least 1".into()));
         }
@@ -271,6 +409,19 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The settings a stage runs with: its `[stages.NAME]` overrides over
+    /// the `[jobs]` defaults.
+    pub fn stage(&self, name: &str) -> StageSettings {
+        let o = self.stages.get(name).cloned().unwrap_or_default();
+        StageSettings {
+            concurrency: o.concurrency.unwrap_or(self.jobs.concurrency),
+            timeout: o.timeout.unwrap_or(self.jobs.timeout),
+            max_attempts: o.max_attempts.unwrap_or(self.jobs.max_attempts),
+            backoff: o.backoff.unwrap_or(self.jobs.backoff),
+            backoff_max: self.jobs.backoff_max,
+        }
     }
 
     /// Reads a secret from the environment variable the config names.
@@ -411,6 +562,15 @@ mod tests {
         let example: toml::Table = text.parse().unwrap();
         let defaults = toml::Table::try_from(Config::default()).unwrap();
         for (section, keys) in &defaults {
+            if keys.as_table().is_some_and(|t| t.is_empty()) {
+                // A map with no default entries, e.g. [stages.NAME]: shown
+                // as a commented example.
+                assert!(
+                    text.contains(&format!("# [{section}.")),
+                    "no example of [{section}.NAME] in config.toml.example"
+                );
+                continue;
+            }
             let documented = example.get(section).and_then(|s| s.as_table());
             let documented = documented
                 .unwrap_or_else(|| panic!("section [{section}] missing from config.toml.example"));

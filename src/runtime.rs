@@ -7,14 +7,26 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
-use crate::config::{Config, ConfigFile, default_data_dir, describe_file};
+use crate::config::{Config, ConfigFile, LogFormat, default_data_dir, describe_file};
 use crate::domain::{Clock, IdGen, SystemClock};
-use crate::service::{Opener, Service, ServiceError};
+use crate::jobs::{EngineHandle, EngineParts, EventBus, StageSet};
+use crate::service::{Opener, Service, ServiceError, ServiceParts};
 use crate::store::Store;
+
+/// The pipeline's stages, in order.
+pub fn pipeline_stages() -> StageSet {
+    StageSet::new()
+}
 
 /// Runs the parsed command line to completion and returns the exit code.
 /// Errors are printed as one line on stderr.
 pub fn run(cli: Cli) -> ExitCode {
+    run_with(cli, pipeline_stages())
+}
+
+/// Like [`run`], with the stages a run can use given by the caller (the
+/// engine's own tests run it with test stages).
+pub fn run_with(cli: Cli, stages: StageSet) -> ExitCode {
     // The panic hook prints a readable report; the TUI adds terminal
     // restoration in front of it.
     let _ = color_eyre::install();
@@ -26,7 +38,13 @@ pub fn run(cli: Cli) -> ExitCode {
         }),
         None => ConfigFile::default_location(),
     };
-    let (config, config_problem) = match Config::load(config_file.as_ref(), std::env::vars()) {
+    let stage_names = stages.names();
+    let stage_names: Vec<&str> = stage_names.iter().map(|s| s.as_str()).collect();
+    let (config, config_problem) = match Config::load_with_stages(
+        config_file.as_ref(),
+        std::env::vars(),
+        Some(&stage_names),
+    ) {
         Ok(config) => (config, None),
         Err(e) if matches!(cli.command, Command::Doctor) => {
             (Config::default(), Some(e.to_string()))
@@ -36,9 +54,28 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_cli_logging(&config, cli.verbose);
+    match &cli.command {
+        Command::Serve { log_format } => {
+            let format = match log_format {
+                Some(crate::cli::args::LogFormatArg::Json) => LogFormat::Json,
+                Some(crate::cli::args::LogFormatArg::Text) => LogFormat::Text,
+                None => config.log.format,
+            };
+            init_logging(&config.log.level, format, Writer::Stdout);
+        }
+        _ => {
+            let level = match cli.verbose {
+                0 => "warn".to_string(),
+                1 => config.log.level.clone(),
+                _ => "debug".to_string(),
+            };
+            init_logging(&level, config.log.format, Writer::Stderr);
+        }
+    }
     let opener = LocalOpener {
         data_dir,
+        stages,
+        bus: Arc::new(EventBus::new()),
         config: Arc::new(config),
         config_file: describe_file(config_file.as_ref()),
         config_problem,
@@ -77,29 +114,32 @@ fn one_line(err: &color_eyre::eyre::Report) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
-/// One-shot commands log warnings to stderr; `-v` shows the configured
-/// level, `-vv` debug.
-fn init_cli_logging(config: &Config, verbose: u8) {
-    let filter = match verbose {
-        0 => "warn".to_string(),
-        1 => config.log.level.clone(),
-        _ => "debug".to_string(),
-    };
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+enum Writer {
+    Stdout,
+    Stderr,
+}
+
+/// Headless mode logs to stdout; one-shot commands log warnings to stderr
+/// (`-v` shows the configured level, `-vv` debug).
+fn init_logging(filter: &str, format: LogFormat, writer: Writer) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
         .with_target(false);
-    let _ = match config.log.format {
-        crate::config::LogFormat::Json => builder.json().try_init(),
-        crate::config::LogFormat::Text => builder.try_init(),
+    let _ = match (format, writer) {
+        (LogFormat::Json, Writer::Stdout) => builder.json().with_writer(std::io::stdout).try_init(),
+        (LogFormat::Json, Writer::Stderr) => builder.json().with_writer(std::io::stderr).try_init(),
+        (LogFormat::Text, Writer::Stdout) => builder.with_writer(std::io::stdout).try_init(),
+        (LogFormat::Text, Writer::Stderr) => builder.with_writer(std::io::stderr).try_init(),
     };
 }
 
 /// Opens the store in this process.
 pub struct LocalOpener {
     data_dir: PathBuf,
+    stages: StageSet,
+    bus: Arc<EventBus>,
     config: Arc<Config>,
     config_file: String,
     config_problem: Option<String>,
@@ -107,15 +147,37 @@ pub struct LocalOpener {
     ids: Arc<IdGen>,
 }
 
+impl LocalOpener {
+    fn parts(&self, store: Arc<Store>, engine: Option<Arc<EngineHandle>>) -> ServiceParts {
+        ServiceParts {
+            store,
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            stages: self.stages.names(),
+            bus: self.bus.clone(),
+            engine,
+        }
+    }
+}
+
 impl Opener for LocalOpener {
     fn open(&self, command: &str) -> Result<Service, ServiceError> {
-        let store = Store::open(&self.data_dir, command)?;
-        Ok(Service::new(
-            Arc::new(store),
-            self.config.clone(),
-            self.clock.clone(),
-            self.ids.clone(),
-        ))
+        let store = Arc::new(Store::open(&self.data_dir, command)?);
+        Ok(Service::new(self.parts(store, None)))
+    }
+
+    fn open_with_workers(&self, command: &str) -> Result<Service, ServiceError> {
+        let store = Arc::new(Store::open(&self.data_dir, command)?);
+        let engine = EngineHandle::start(EngineParts {
+            store: store.clone(),
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            stages: self.stages.clone(),
+            bus: self.bus.clone(),
+        })?;
+        Ok(Service::new(self.parts(store, Some(Arc::new(engine)))))
     }
 
     fn data_dir(&self) -> &Path {

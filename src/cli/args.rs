@@ -63,6 +63,98 @@ pub enum Command {
     },
     /// Check the data dir, the lock, the config and the store.
     Doctor,
+    /// Start a pipeline run over a campaign's leads.
+    Run(RunArgs),
+    /// Run the job workers in this process for whatever is queued.
+    Work {
+        /// Stop once nothing is queued or running (resumes an interrupted `run --wait`).
+        #[arg(long)]
+        until_idle: bool,
+    },
+    /// Pipeline runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Jobs and their attempts (the run log).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Run headless: job workers (and the page server) until SIGTERM or Ctrl-C.
+    Serve {
+        /// Log format on stdout [default: from config, `text`].
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormatArg>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, short)]
+    pub campaign: String,
+    /// Stages to run, comma-separated, e.g. fetch,audit [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub stages: Vec<String>,
+    /// Only these leads (ids or websites), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub leads: Vec<String>,
+    /// Only leads with this status.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Run the workers here until the run is done, with progress and a summary.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List runs, newest first.
+    List,
+    /// Show one run with per-stage counts.
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs.
+    List {
+        #[arg(long)]
+        run: Option<String>,
+        /// Only jobs of this lead (id or website).
+        #[arg(long)]
+        lead: Option<String>,
+        /// queued, running, succeeded, retrying, failed, dead, cancelled, skipped, needs_review
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show one job with every attempt and its errors.
+    Show { id: String },
+    /// Queue finished jobs again: one by id, or every failed one with --failed.
+    Retry {
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<String>,
+        /// Every failed, dead or needs-review job (narrow with --run, --stage).
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, requires = "failed")]
+        run: Option<String>,
+        #[arg(long, requires = "failed")]
+        stage: Option<String>,
+    },
+    /// Cancel a job, or every unfinished job of a run.
+    Cancel {
+        #[arg(required_unless_present = "run", conflicts_with = "run")]
+        id: Option<String>,
+        #[arg(long)]
+        run: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ pub mod args;
 mod blacklist;
 mod campaign;
 mod data;
+mod jobs;
 mod leads;
 mod output;
 mod settings;
@@ -28,23 +29,22 @@ pub async fn run(
 ) -> Result<std::process::ExitCode> {
     let out = Out::new(json);
     let name = command_name(&command);
+    let open = || opener.open(name);
     match command {
         Command::Restore { dir } => return data::restore(&dir, opener, &out),
         Command::Doctor => return data::doctor(opener, &out).await,
-        _ => {}
-    }
-    let service = opener.open(name)?;
-    match command {
-        Command::Campaign(c) => campaign::run(c, &service, &out).await?,
-        Command::Import(args) => data::import(args, &service, &out).await?,
-        Command::Leads(c) => leads::run(c, &service, &out).await?,
-        Command::Blacklist(c) => blacklist::run(c, &service, &out).await?,
-        Command::Settings(c) => settings::run(c, &service, &out).await?,
-        Command::Export(args) => data::export(args, &service).await?,
-        Command::Backup { dir } => data::backup(&dir, &service, &out).await?,
-        Command::Restore { .. } | Command::Doctor => {
-            unreachable!("handled before the store is opened")
-        }
+        Command::Run(args) => return jobs::run(args, opener, &out).await,
+        Command::Work { until_idle } => return jobs::work(until_idle, opener, &out).await,
+        Command::Serve { .. } => return jobs::serve(opener).await,
+        Command::Campaign(c) => campaign::run(c, &open()?, &out).await?,
+        Command::Import(args) => data::import(args, &open()?, &out).await?,
+        Command::Leads(c) => leads::run(c, &open()?, &out).await?,
+        Command::Blacklist(c) => blacklist::run(c, &open()?, &out).await?,
+        Command::Settings(c) => settings::run(c, &open()?, &out).await?,
+        Command::Export(args) => data::export(args, &open()?).await?,
+        Command::Backup { dir } => data::backup(&dir, &open()?, &out).await?,
+        Command::Runs(c) => jobs::runs(c, &open()?, &out).await?,
+        Command::Jobs(c) => jobs::jobs(c, &open()?, &out).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -61,5 +61,10 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Backup { .. } => "backup",
         Command::Restore { .. } => "restore",
         Command::Doctor => "doctor",
+        Command::Run(_) => "run",
+        Command::Work { .. } => "work",
+        Command::Runs(_) => "runs",
+        Command::Jobs(_) => "jobs",
+        Command::Serve { .. } => "serve",
     }
 }

@@ -9,6 +9,7 @@ pub mod blacklist;
 pub mod campaigns;
 pub mod export;
 pub mod import;
+pub mod jobs;
 pub mod leads;
 pub mod settings;
 pub mod views;
@@ -17,7 +18,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Timestamp};
+use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Stage, Timestamp};
+use crate::jobs::{EngineHandle, EventBus};
 use crate::store::{Store, StoreError};
 
 pub use views::*;
@@ -63,6 +65,8 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub trait Opener {
     /// Opens the data dir for `command` (recorded as the lock holder).
     fn open(&self, command: &str) -> Result<Service>;
+    /// Opens the data dir and starts the job workers in this process.
+    fn open_with_workers(&self, command: &str) -> Result<Service>;
     fn data_dir(&self) -> &Path;
     /// Where the config came from, for `doctor`.
     fn config_file(&self) -> String;
@@ -78,21 +82,73 @@ pub struct Service {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     ids: Arc<IdGen>,
+    /// The stages a run can use, in pipeline order.
+    stages: Arc<Vec<Stage>>,
+    bus: Arc<EventBus>,
+    /// The job engine, when this process runs workers.
+    engine: Option<Arc<EngineHandle>>,
+}
+
+/// What a service is built from.
+pub struct ServiceParts {
+    pub store: Arc<Store>,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<IdGen>,
+    pub stages: Vec<Stage>,
+    pub bus: Arc<EventBus>,
+    pub engine: Option<Arc<EngineHandle>>,
 }
 
 impl Service {
-    pub fn new(
-        store: Arc<Store>,
-        config: Arc<Config>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<IdGen>,
-    ) -> Self {
+    pub fn new(parts: ServiceParts) -> Self {
         Self {
-            store,
-            config,
-            clock,
-            ids,
+            store: parts.store,
+            config: parts.config,
+            clock: parts.clock,
+            ids: parts.ids,
+            stages: Arc::new(parts.stages),
+            bus: parts.bus,
+            engine: parts.engine,
         }
+    }
+
+    /// Events from this process (and its workers, if it runs them).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::domain::event::Event> {
+        self.bus.subscribe()
+    }
+
+    pub fn queue_stats(&self) -> tokio::sync::watch::Receiver<crate::domain::event::QueueStats> {
+        self.bus.stats()
+    }
+
+    /// Whether this process runs job workers.
+    pub fn runs_workers(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// Lets this process's workers start taking jobs (they wait after
+    /// `Opener::open_with_workers` so that callers can look first).
+    pub fn start_workers(&self) {
+        if let Some(engine) = &self.engine {
+            engine.resume();
+        }
+    }
+
+    /// Stops this process's workers gracefully (running jobs get the grace
+    /// period, the rest go back to the queue). No-op without workers.
+    pub async fn shutdown(&self) {
+        if let Some(engine) = &self.engine {
+            engine.shutdown().await;
+        }
+    }
+
+    pub(crate) fn engine(&self) -> Option<&EngineHandle> {
+        self.engine.as_deref()
+    }
+
+    pub(crate) fn pipeline_stages(&self) -> &[Stage] {
+        &self.stages
     }
 
     pub fn config(&self) -> &Config {

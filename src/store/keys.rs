@@ -3,7 +3,7 @@
 //! with a given status. Ids are 16 big-endian ULID bytes, so scans come back in
 //! creation order.
 
-use crate::domain::{BlacklistKind, CampaignId, Domain, LeadId, LeadStatus};
+use crate::domain::{BlacklistKind, CampaignId, Domain, JobId, LeadId, LeadStatus, RunId, Stage};
 
 /// `campaign ++ lead`
 pub fn campaign_lead(campaign: CampaignId, lead: LeadId) -> [u8; 32] {
@@ -55,4 +55,64 @@ pub fn setting(campaign: Option<CampaignId>, key: &str) -> Vec<u8> {
         None => format!("*/{key}").into_bytes(),
         Some(id) => format!("{id}/{key}").into_bytes(),
     }
+}
+
+/// A stage as a key prefix: its length byte, then its name, so that no
+/// stage's prefix is a prefix of another's.
+pub fn stage(stage: &Stage) -> Vec<u8> {
+    let name = stage.as_str().as_bytes();
+    let mut key = Vec::with_capacity(1 + name.len());
+    key.push(name.len() as u8);
+    key.extend_from_slice(name);
+    key
+}
+
+/// `stage ++ run_at (ms, big-endian) ++ job`: the ready queue of a stage,
+/// earliest first.
+pub fn ready(stage_name: &Stage, run_at_ms: u64, job: JobId) -> Vec<u8> {
+    let mut key = stage(stage_name);
+    key.extend_from_slice(&run_at_ms.to_be_bytes());
+    key.extend_from_slice(&job.to_bytes());
+    key
+}
+
+/// The run-at time and job id at the end of a ready key.
+pub fn split_ready(key: &[u8]) -> Option<(u64, JobId)> {
+    let len = key.len();
+    if len < 24 {
+        return None;
+    }
+    let run_at = u64::from_be_bytes(key[len - 24..len - 16].try_into().ok()?);
+    Some((run_at, JobId::from_slice(&key[len - 16..])?))
+}
+
+/// `run ++ stage ++ status byte`; status byte 0 holds the total.
+pub fn run_count(run: RunId, stage_name: &Stage, status: u8) -> Vec<u8> {
+    let mut key = run.to_bytes().to_vec();
+    key.extend_from_slice(&stage(stage_name));
+    key.push(status);
+    key
+}
+
+/// `stage ++ status byte`, the global job counters; byte 0 is the total.
+pub fn job_count(stage_name: &Stage, status: u8) -> Vec<u8> {
+    let mut key = stage(stage_name);
+    key.push(status);
+    key
+}
+
+/// `parent ++ job`: jobs by run and by lead.
+pub fn parent_job(parent: [u8; 16], job: JobId) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(&parent);
+    key[16..].copy_from_slice(&job.to_bytes());
+    key
+}
+
+/// `job ++ attempt number`
+pub fn attempt(job: JobId, attempt: u32) -> [u8; 20] {
+    let mut key = [0u8; 20];
+    key[..16].copy_from_slice(&job.to_bytes());
+    key[16..].copy_from_slice(&attempt.to_be_bytes());
+    key
 }

@@ -10,7 +10,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::codec::{decode, encode};
 use super::keys;
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, add_to_counter};
 use crate::domain::{CampaignId, Domain, Lead, LeadId, LeadStatus};
 
 /// What happened to one lead of a batch insert.
@@ -21,7 +21,7 @@ pub enum Inserted {
     Duplicate(LeadId),
 }
 
-type TxResult<T> = std::result::Result<T, ConflictableTransactionError<StoreError>>;
+pub(crate) type TxResult<T> = std::result::Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Store {
     /// Inserts leads in one transaction, skipping any whose domain the
@@ -71,42 +71,20 @@ impl Store {
     pub fn update_lead(&self, lead: &Lead) -> Result<()> {
         let t = &self.trees;
         (&t.leads, &t.leads_by_status, &t.lead_counts).transaction(
-            |(leads_t, by_status, counts)| {
-                let key = lead.id.to_bytes();
-                let old: Lead = match leads_t.get(key)? {
-                    Some(bytes) => decode("leads", &key, &bytes)
-                        .map_err(ConflictableTransactionError::Abort)?,
-                    None => {
-                        return Err(ConflictableTransactionError::Abort(StoreError::Invalid(
-                            format!("lead {} does not exist", lead.id),
-                        )));
-                    }
-                };
-                if old.campaign != lead.campaign || old.domain != lead.domain {
-                    return Err(ConflictableTransactionError::Abort(StoreError::Invalid(
-                        format!("lead {}: campaign and domain cannot change", lead.id),
-                    )));
-                }
-                if old.status != lead.status {
-                    by_status.remove(
-                        keys::campaign_status_lead(old.campaign, old.status, old.id).as_slice(),
-                    )?;
-                    by_status.insert(
-                        keys::campaign_status_lead(lead.campaign, lead.status, lead.id).as_slice(),
-                        &[],
-                    )?;
-                    add_to_counter(counts, &keys::campaign_status(old.campaign, old.status), -1)?;
-                    add_to_counter(
-                        counts,
-                        &keys::campaign_status(lead.campaign, lead.status),
-                        1,
-                    )?;
-                }
-                leads_t.insert(&key, encode(lead))?;
-                Ok(())
-            },
+            |(leads_t, by_status, counts)| put_lead_tx(leads_t, by_status, counts, lead),
         )?;
         Ok(())
+    }
+
+    /// Reads, changes and writes a lead in one transaction, so concurrent
+    /// changes to other fields are not lost. `change` may run more than once.
+    /// Returns the lead as written, or `None` when it does not exist.
+    pub fn modify_lead(&self, id: LeadId, change: impl Fn(&mut Lead)) -> Result<Option<Lead>> {
+        let t = &self.trees;
+        let lead = (&t.leads, &t.leads_by_status, &t.lead_counts).transaction(
+            |(leads_t, by_status, counts)| modify_lead_tx(leads_t, by_status, counts, id, &change),
+        )?;
+        Ok(lead)
     }
 
     pub fn lead(&self, id: LeadId) -> Result<Option<Lead>> {
@@ -289,13 +267,63 @@ impl Store {
     }
 }
 
-fn add_to_counter(counts: &TransactionalTree, key: &[u8], delta: i64) -> TxResult<()> {
-    let current = counts
-        .get(key)?
-        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0);
-    let next = current.saturating_add_signed(delta);
-    counts.insert(key, &next.to_be_bytes())?;
+/// Writes a lead inside a transaction, keeping the status index and
+/// counters in step with the stored version.
+pub(crate) fn put_lead_tx(
+    leads_t: &TransactionalTree,
+    by_status: &TransactionalTree,
+    counts: &TransactionalTree,
+    lead: &Lead,
+) -> TxResult<()> {
+    let key = lead.id.to_bytes();
+    let old: Lead = match leads_t.get(key)? {
+        Some(bytes) => {
+            decode("leads", &key, &bytes).map_err(ConflictableTransactionError::Abort)?
+        }
+        None => {
+            return Err(ConflictableTransactionError::Abort(StoreError::Invalid(
+                format!("lead {} does not exist", lead.id),
+            )));
+        }
+    };
+    if old.campaign != lead.campaign || old.domain != lead.domain {
+        return Err(ConflictableTransactionError::Abort(StoreError::Invalid(
+            format!("lead {}: campaign and domain cannot change", lead.id),
+        )));
+    }
+    if old.status != lead.status {
+        by_status
+            .remove(keys::campaign_status_lead(old.campaign, old.status, old.id).as_slice())?;
+        by_status.insert(
+            keys::campaign_status_lead(lead.campaign, lead.status, lead.id).as_slice(),
+            &[],
+        )?;
+        add_to_counter(counts, &keys::campaign_status(old.campaign, old.status), -1)?;
+        add_to_counter(
+            counts,
+            &keys::campaign_status(lead.campaign, lead.status),
+            1,
+        )?;
+    }
+    leads_t.insert(&key, encode(lead))?;
     Ok(())
+}
+
+/// Read-modify-write of one lead inside a transaction.
+pub(crate) fn modify_lead_tx(
+    leads_t: &TransactionalTree,
+    by_status: &TransactionalTree,
+    counts: &TransactionalTree,
+    id: LeadId,
+    change: &dyn Fn(&mut Lead),
+) -> TxResult<Option<Lead>> {
+    let key = id.to_bytes();
+    let Some(bytes) = leads_t.get(key)? else {
+        return Ok(None);
+    };
+    let mut lead: Lead =
+        decode("leads", &key, &bytes).map_err(ConflictableTransactionError::Abort)?;
+    change(&mut lead);
+    put_lead_tx(leads_t, by_status, counts, &lead)?;
+    Ok(Some(lead))
 }

@@ -9,9 +9,11 @@ pub mod blacklist;
 pub mod blobs;
 pub mod campaigns;
 pub mod codec;
+pub mod jobs;
 pub mod keys;
 pub mod leads;
 pub mod lock;
+pub mod runs;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
@@ -74,6 +76,28 @@ impl From<TransactionError<StoreError>> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Adds `delta` to a big-endian u64 counter inside a transaction.
+pub(crate) fn add_to_counter(
+    counts: &sled::transaction::TransactionalTree,
+    key: &[u8],
+    delta: i64,
+) -> leads::TxResult<()> {
+    let current = counts
+        .get(key)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0);
+    counts.insert(key, &current.saturating_add_signed(delta).to_be_bytes())?;
+    Ok(())
+}
+
+/// Reads a big-endian u64 counter value.
+pub(crate) fn counter_value(value: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(value)
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
 /// The trees of the store, opened once.
 #[derive(Debug, Clone)]
 pub(crate) struct Trees {
@@ -87,6 +111,15 @@ pub(crate) struct Trees {
     pub lead_counts: sled::Tree,
     pub blacklist: sled::Tree,
     pub settings: sled::Tree,
+    pub runs: sled::Tree,
+    pub run_counts: sled::Tree,
+    pub jobs: sled::Tree,
+    pub jobs_ready: sled::Tree,
+    pub jobs_running: sled::Tree,
+    pub jobs_by_run: sled::Tree,
+    pub jobs_by_lead: sled::Tree,
+    pub job_attempts: sled::Tree,
+    pub job_counts: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -101,6 +134,15 @@ pub const TREE_NAMES: &[&str] = &[
     "lead_counts",
     "blacklist",
     "settings",
+    "runs",
+    "run_counts",
+    "jobs",
+    "jobs_ready",
+    "jobs_running",
+    "jobs_by_run",
+    "jobs_by_lead",
+    "job_attempts",
+    "job_counts",
 ];
 
 impl Trees {
@@ -116,6 +158,15 @@ impl Trees {
             lead_counts: db.open_tree("lead_counts")?,
             blacklist: db.open_tree("blacklist")?,
             settings: db.open_tree("settings")?,
+            runs: db.open_tree("runs")?,
+            run_counts: db.open_tree("run_counts")?,
+            jobs: db.open_tree("jobs")?,
+            jobs_ready: db.open_tree("jobs_ready")?,
+            jobs_running: db.open_tree("jobs_running")?,
+            jobs_by_run: db.open_tree("jobs_by_run")?,
+            jobs_by_lead: db.open_tree("jobs_by_lead")?,
+            job_attempts: db.open_tree("job_attempts")?,
+            job_counts: db.open_tree("job_counts")?,
         })
     }
 }

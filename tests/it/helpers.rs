@@ -43,7 +43,15 @@ impl Cli {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.prepare(Command::new(BIN), args)
+    }
+
+    /// `leadscout ARGS` with the engine's test stages (see `testbed`).
+    pub fn testbed(&self, args: &[&str]) -> Command {
+        self.prepare(crate::testbed::testbed(args), &[])
+    }
+
+    fn prepare(&self, mut cmd: Command, args: &[&str]) -> Command {
         for (key, _) in std::env::vars() {
             if key.starts_with("LEADSCOUT_") {
                 cmd.env_remove(key);

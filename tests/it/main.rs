@@ -3,6 +3,9 @@
 mod backup;
 mod cli_basics;
 mod crash_import;
+mod engine;
+mod engine_crash;
 mod helpers;
 mod import_files;
 mod secrets;
+mod testbed;

@@ -1,0 +1,20 @@
+//! The job engine: apalis workers over a durable queue in the same sled
+//! store, with leases, heartbeats, retries with backoff, recorded attempts,
+//! group-committed state changes, an outbox for side effects, and the event
+//! bus.
+//!
+//! Uses `domain`, `store` and `pipeline` (through stage handlers); never
+//! `service`, `cli`, `tui` or `web`.
+
+mod ack;
+mod backend;
+mod durability;
+pub mod engine;
+pub mod events;
+pub mod stage;
+
+pub use engine::{EngineHandle, EngineParts};
+pub use events::EventBus;
+pub use stage::{
+    Effect, ErrorKind, StageContext, StageError, StageFuture, StageHandler, StageOutcome, StageSet,
+};
