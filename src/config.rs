@@ -25,9 +25,52 @@ pub struct Config {
     pub import: ImportConfig,
     pub smtp: SmtpConfig,
     pub llm: LlmConfig,
+    pub fetch: FetchConfig,
     pub jobs: JobsConfig,
     /// Per-stage overrides of the `[jobs]` defaults, e.g. `[stages.fetch]`.
     pub stages: BTreeMap<String, StageConfig>,
+}
+
+/// How sites are fetched, and what they may not reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Hosts (`intranet.example`) or host:port pairs (`127.0.0.1:8001`)
+    /// that may be fetched even though they are private or loopback.
+    pub allow_hosts: Vec<String>,
+    /// Allow every private, loopback and link-local address. Never on a
+    /// server that can reach anything sensitive.
+    pub allow_private: bool,
+    /// Internal links checked for breakage per site.
+    pub link_sample: usize,
+    /// Largest page body, in MiB, counted after decompression.
+    pub max_body_mb: u64,
+    /// Longest a whole page fetch may take (a trickling server is cut off).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    pub max_redirects: usize,
+    /// Largest response head (status line and headers), in KiB.
+    pub max_header_kb: u64,
+    /// The User-Agent sent to sites; empty for leadscout's own.
+    pub user_agent: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            allow_hosts: Vec::new(),
+            allow_private: false,
+            link_sample: 10,
+            max_body_mb: 5,
+            timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            max_redirects: 5,
+            max_header_kb: 64,
+            user_agent: String::new(),
+        }
+    }
 }
 
 /// The job engine's defaults for every stage, and its own timings.
@@ -57,9 +100,6 @@ pub struct JobsConfig {
     /// are put back in the queue.
     #[serde(with = "humantime_serde")]
     pub grace: Duration,
-    /// Job state changes are made durable in groups at most this far apart.
-    #[serde(with = "humantime_serde")]
-    pub flush_every: Duration,
 }
 
 impl Default for JobsConfig {
@@ -73,7 +113,6 @@ impl Default for JobsConfig {
             lease: Duration::from_secs(30),
             heartbeat: Duration::from_secs(5),
             grace: Duration::from_secs(10),
-            flush_every: Duration::from_millis(10),
         }
     }
 }
@@ -354,6 +393,36 @@ impl Config {
                 "must be between 1 and 10000".into(),
             ));
         }
+        let fetch = &self.fetch;
+        for (i, host) in fetch.allow_hosts.iter().enumerate() {
+            if host.is_empty() || host.contains(['/', ' ']) {
+                return Err(bad(
+                    "fetch.allow_hosts",
+                    format!(
+                        "entry {} `{host}` is not a host or host:port (e.g. \"127.0.0.1:8001\")",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        if fetch.max_body_mb == 0 || fetch.max_body_mb > 1024 {
+            return Err(bad(
+                "fetch.max_body_mb",
+                "must be between 1 and 1024".into(),
+            ));
+        }
+        if fetch.timeout.is_zero() || fetch.connect_timeout.is_zero() {
+            return Err(bad(
+                "fetch.timeout",
+                "timeouts must be longer than 0s".into(),
+            ));
+        }
+        if fetch.max_redirects > 20 {
+            return Err(bad("fetch.max_redirects", "must be at most 20".into()));
+        }
+        if fetch.max_header_kb == 0 {
+            return Err(bad("fetch.max_header_kb", "must be at least 1".into()));
+        }
         let jobs = &self.jobs;
         if jobs.concurrency == 0 || jobs.concurrency > 256 {
             return Err(bad("jobs.concurrency", "must be between 1 and 256".into()));
@@ -369,9 +438,6 @@ impl Config {
                 "jobs.heartbeat",
                 "must be longer than 0s and shorter than jobs.lease".into(),
             ));
-        }
-        if jobs.flush_every.is_zero() || jobs.flush_every > Duration::from_secs(1) {
-            return Err(bad("jobs.flush_every", "must be between 1ms and 1s".into()));
         }
         for (name, stage) in &self.stages {
             if stage.concurrency.is_some_and(|c| c == 0 || c > 256) {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod pipeline;
 pub mod runtime;
 pub mod service;
 pub mod store;

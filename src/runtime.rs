@@ -8,25 +8,20 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigFile, LogFormat, default_data_dir, describe_file};
-use crate::domain::{Clock, IdGen, SystemClock};
+use crate::domain::{Clock, IdGen, Stage, SystemClock};
 use crate::jobs::{EngineHandle, EngineParts, EventBus, StageSet};
 use crate::service::{Opener, Service, ServiceError, ServiceParts};
 use crate::store::Store;
 
-/// The pipeline's stages, in order.
-pub fn pipeline_stages() -> StageSet {
-    StageSet::new()
-}
-
 /// Runs the parsed command line to completion and returns the exit code.
 /// Errors are printed as one line on stderr.
 pub fn run(cli: Cli) -> ExitCode {
-    run_with(cli, pipeline_stages())
+    run_with(cli, None)
 }
 
 /// Like [`run`], with the stages a run can use given by the caller (the
-/// engine's own tests run it with test stages).
-pub fn run_with(cli: Cli, stages: StageSet) -> ExitCode {
+/// engine's own tests run it with test stages) instead of the pipeline.
+pub fn run_with(cli: Cli, stages: Option<StageSet>) -> ExitCode {
     // The panic hook prints a readable report; the TUI adds terminal
     // restoration in front of it.
     let _ = color_eyre::install();
@@ -38,8 +33,11 @@ pub fn run_with(cli: Cli, stages: StageSet) -> ExitCode {
         }),
         None => ConfigFile::default_location(),
     };
-    let stage_names = stages.names();
-    let stage_names: Vec<&str> = stage_names.iter().map(|s| s.as_str()).collect();
+    let given_names = stages.as_ref().map(StageSet::names).unwrap_or_default();
+    let stage_names: Vec<&str> = match &stages {
+        Some(_) => given_names.iter().map(|s| s.as_str()).collect(),
+        None => crate::jobs::stages::PIPELINE.to_vec(),
+    };
     let (config, config_problem) = match Config::load_with_stages(
         config_file.as_ref(),
         std::env::vars(),
@@ -72,9 +70,14 @@ pub fn run_with(cli: Cli, stages: StageSet) -> ExitCode {
             init_logging(&level, config.log.format, Writer::Stderr);
         }
     }
+    let stage_names: Vec<Stage> = stage_names
+        .iter()
+        .filter_map(|n| Stage::new(n).ok())
+        .collect();
     let opener = LocalOpener {
         data_dir,
         stages,
+        stage_names,
         bus: Arc::new(EventBus::new()),
         config: Arc::new(config),
         config_file: describe_file(config_file.as_ref()),
@@ -138,7 +141,11 @@ fn init_logging(filter: &str, format: LogFormat, writer: Writer) {
 /// Opens the store in this process.
 pub struct LocalOpener {
     data_dir: PathBuf,
-    stages: StageSet,
+    /// Stages given by the caller; `None` builds the pipeline's when
+    /// workers start (building HTTP clients is not free, and most commands
+    /// never run jobs).
+    stages: Option<StageSet>,
+    stage_names: Vec<Stage>,
     bus: Arc<EventBus>,
     config: Arc<Config>,
     config_file: String,
@@ -154,7 +161,7 @@ impl LocalOpener {
             config: self.config.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
-            stages: self.stages.names(),
+            stages: self.stage_names.clone(),
             bus: self.bus.clone(),
             engine,
         }
@@ -168,13 +175,18 @@ impl Opener for LocalOpener {
     }
 
     fn open_with_workers(&self, command: &str) -> Result<Service, ServiceError> {
+        let stages = match &self.stages {
+            Some(stages) => stages.clone(),
+            None => crate::jobs::stages::pipeline(&self.config)
+                .map_err(|e| ServiceError::Invalid(format!("cannot set up the pipeline: {e}")))?,
+        };
         let store = Arc::new(Store::open(&self.data_dir, command)?);
         let engine = EngineHandle::start(EngineParts {
             store: store.clone(),
             config: self.config.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
-            stages: self.stages.clone(),
+            stages,
             bus: self.bus.clone(),
         })?;
         Ok(Service::new(self.parts(store, Some(Arc::new(engine)))))

@@ -77,11 +77,28 @@ pub enum Command {
     /// Jobs and their attempts (the run log).
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Audit results of a lead.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Run headless: job workers (and the page server) until SIGTERM or Ctrl-C.
     Serve {
         /// Log format on stdout [default: from config, `text`].
         #[arg(long, value_enum)]
         log_format: Option<LogFormatArg>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The latest audit: scores, findings with evidence, contacts, timings.
+    Show {
+        /// Lead id or website.
+        lead: String,
+    },
+    /// What is new, fixed or unchanged since the previous audit.
+    Diff {
+        /// Lead id or website.
+        lead: String,
     },
 }
 

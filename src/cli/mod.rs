@@ -5,6 +5,7 @@
 //! Must not import `store`, `jobs` or `pipeline`.
 
 pub mod args;
+mod audit;
 mod blacklist;
 mod campaign;
 mod data;
@@ -45,6 +46,7 @@ pub async fn run(
         Command::Backup { dir } => data::backup(&dir, &open()?, &out).await?,
         Command::Runs(c) => jobs::runs(c, &open()?, &out).await?,
         Command::Jobs(c) => jobs::jobs(c, &open()?, &out).await?,
+        Command::Audit(c) => audit::run(c, &open()?, &out).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -66,5 +68,6 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Runs(_) => "runs",
         Command::Jobs(_) => "jobs",
         Command::Serve { .. } => "serve",
+        Command::Audit(_) => "audit",
     }
 }

@@ -132,6 +132,27 @@ impl LeadStatus {
         Self::ALL.into_iter().find(|s| s.key_byte() == byte)
     }
 
+    /// The status after a pipeline stage brought the lead to `reached`:
+    /// statuses only move forward through the pipeline (new → fetched →
+    /// audited → reported → drafted), so re-auditing an approved or sent
+    /// lead does not move it back. A failed lead that succeeds again
+    /// resumes.
+    pub fn advanced_to(self, reached: LeadStatus) -> LeadStatus {
+        let pipeline = [
+            Self::New,
+            Self::Fetched,
+            Self::Audited,
+            Self::Reported,
+            Self::Drafted,
+        ];
+        let rank = |s: LeadStatus| pipeline.iter().position(|p| *p == s);
+        match (self, rank(self), rank(reached)) {
+            (Self::Failed, _, Some(_)) => reached,
+            (_, Some(now), Some(next)) if next > now => reached,
+            _ => self,
+        }
+    }
+
     /// Statuses after which no more email may go to the lead.
     pub fn is_closed(self) -> bool {
         matches!(
@@ -167,6 +188,16 @@ impl FromStr for LeadStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        use LeadStatus::*;
+        assert_eq!(New.advanced_to(Fetched), Fetched);
+        assert_eq!(Audited.advanced_to(Fetched), Audited);
+        assert_eq!(Failed.advanced_to(Fetched), Fetched);
+        assert_eq!(Sent.advanced_to(Audited), Sent);
+        assert_eq!(Blacklisted.advanced_to(Audited), Blacklisted);
+    }
 
     #[test]
     fn status_bytes_are_unique_and_round_trip() {

@@ -4,11 +4,13 @@
 //! Must not import any other module of the crate, nor do I/O: no tokio, sled,
 //! ratatui, axum or apalis here. Everything else may depend on this.
 
+pub mod audit;
 pub mod blacklist;
 pub mod campaign;
 pub mod clock;
 pub mod email;
 pub mod event;
+pub mod hash;
 pub mod ids;
 pub mod import;
 pub mod job;
@@ -21,6 +23,7 @@ pub use blacklist::{BlacklistEntry, BlacklistKind, BlacklistReason, BlacklistVal
 pub use campaign::{Campaign, CampaignStatus, Slug};
 pub use clock::{Clock, FixedClock, IdGen, SystemClock};
 pub use email::Email;
+pub use hash::Hash;
 pub use ids::{CampaignId, JobId, LeadId, RunId};
 pub use job::{Attempt, Job, JobStatus, Run, Stage};
 pub use lead::{Lead, LeadSource, LeadStatus};

@@ -12,6 +12,7 @@ mod durability;
 pub mod engine;
 pub mod events;
 pub mod stage;
+pub mod stages;
 
 pub use engine::{EngineHandle, EngineParts};
 pub use events::EventBus;

@@ -178,8 +178,7 @@ impl Service {
             leads: jobs.len() as u64,
             created_at: now,
         };
-        self.store().insert_run(&run)?;
-        self.store().push_jobs(&jobs)?;
+        self.store().create_run(&run, &jobs)?;
         self.store().flush().await?;
         if let Some(engine) = self.engine() {
             engine.notify_pushed(&jobs);

@@ -5,6 +5,7 @@
 //! or `web`. Results are plain serialisable views.
 
 pub mod admin;
+pub mod audits;
 pub mod blacklist;
 pub mod campaigns;
 pub mod export;

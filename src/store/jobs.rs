@@ -171,6 +171,42 @@ fn attempt_record(job: &Job, status: JobStatus, error: Vec<String>, now: Timesta
 }
 
 impl Store {
+    /// Stores a new run with its first jobs in one transaction, so a run
+    /// never exists without jobs; further jobs follow in batches of 500. (A
+    /// crash while queueing a run of more than 500 leads leaves it with the
+    /// batches written so far; `run --status new` queues the rest.)
+    pub fn create_run(&self, run: &crate::domain::Run, jobs: &[Job]) -> Result<()> {
+        let t = &self.trees;
+        let (first, rest) = jobs.split_at(jobs.len().min(500));
+        (
+            &t.runs,
+            &t.jobs,
+            &t.jobs_ready,
+            &t.jobs_by_run,
+            &t.jobs_by_lead,
+            &t.run_counts,
+            &t.job_counts,
+        )
+            .transaction(
+                |(runs, jobs, ready, by_run, by_lead, run_counts, job_counts)| {
+                    runs.insert(&run.id.to_bytes(), encode(run))?;
+                    let trees = PushTrees {
+                        jobs,
+                        ready,
+                        by_run,
+                        by_lead,
+                        run_counts,
+                        job_counts,
+                    };
+                    for job in first {
+                        push_tx(&trees, job)?;
+                    }
+                    Ok(())
+                },
+            )?;
+        self.push_jobs(rest)
+    }
+
     /// Enqueues jobs, in transactions of up to 500.
     pub fn push_jobs(&self, jobs: &[Job]) -> Result<()> {
         let t = &self.trees;

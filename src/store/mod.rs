@@ -4,6 +4,7 @@
 //!
 //! Uses `domain` only. Nothing here knows about jobs, the TUI or the web.
 
+pub mod audits;
 pub mod backup;
 pub mod blacklist;
 pub mod blobs;
@@ -120,6 +121,8 @@ pub(crate) struct Trees {
     pub jobs_by_lead: sled::Tree,
     pub job_attempts: sled::Tree,
     pub job_counts: sled::Tree,
+    pub fetches: sled::Tree,
+    pub audits: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -143,6 +146,8 @@ pub const TREE_NAMES: &[&str] = &[
     "jobs_by_lead",
     "job_attempts",
     "job_counts",
+    "fetches",
+    "audits",
 ];
 
 impl Trees {
@@ -167,6 +172,8 @@ impl Trees {
             jobs_by_lead: db.open_tree("jobs_by_lead")?,
             job_attempts: db.open_tree("job_attempts")?,
             job_counts: db.open_tree("job_counts")?,
+            fetches: db.open_tree("fetches")?,
+            audits: db.open_tree("audits")?,
         })
     }
 }

@@ -136,7 +136,7 @@ fn testbed_child() {
     };
     let args: Vec<String> = serde_json::from_str(&args).expect("testbed args are a JSON array");
     let cli = leadscout::cli::Cli::parse_from(std::iter::once("leadscout".to_string()).chain(args));
-    let code = leadscout::runtime::run_with(cli, test_stages());
+    let code = leadscout::runtime::run_with(cli, Some(test_stages()));
     let code = if code == std::process::ExitCode::SUCCESS {
         0
     } else if code == std::process::ExitCode::from(130) {
