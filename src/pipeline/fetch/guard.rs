@@ -22,9 +22,7 @@ pub enum Refused {
     Scheme { url: String },
     #[error("refused {url}: it has no host")]
     NoHost { url: String },
-    #[error(
-        "refused {url}: {host} is {addr}, a {kind} address; leadscout does not fetch internal addresses (to allow it, add \"{host_port}\" to fetch.allow_hosts)"
-    )]
+    #[error("refused {url}: {}", internal_reason(host, addr, kind, host_port))]
     Internal {
         url: String,
         host: String,
@@ -34,6 +32,24 @@ pub enum Refused {
     },
     #[error("cannot resolve {host}: {reason}")]
     Dns { host: String, reason: String },
+}
+
+fn internal_reason(host: &str, addr: &IpAddr, kind: &str, host_port: &str) -> String {
+    let what = if host.trim_start_matches('[').trim_end_matches(']') == addr.to_string() {
+        format!("{host} is a {kind} address")
+    } else {
+        format!("{host} resolves to {addr}, a {kind} address")
+    };
+    // Loopback and private networks can be allowed for tests and intranets;
+    // metadata, multicast and the like never should be.
+    let allowable = ["loopback", "private", "unique-local", "carrier-grade NAT"].contains(&kind);
+    if allowable {
+        format!(
+            "{what}; leadscout does not fetch internal addresses (to allow it, add \"{host_port}\" to fetch.allow_hosts)"
+        )
+    } else {
+        format!("{what}; leadscout never fetches such addresses")
+    }
 }
 
 /// What the guard allows beyond public addresses.
@@ -407,7 +423,18 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "refused http://127.0.0.1:8001/: 127.0.0.1 is 127.0.0.1, a loopback address; leadscout does not fetch internal addresses (to allow it, add \"127.0.0.1:8001\" to fetch.allow_hosts)"
+            "refused http://127.0.0.1:8001/: 127.0.0.1 is a loopback address; leadscout does not fetch internal addresses (to allow it, add \"127.0.0.1:8001\" to fetch.allow_hosts)"
+        );
+        let metadata = Refused::Internal {
+            url: "http://evil.example/".into(),
+            host: "evil.example".into(),
+            addr: "169.254.169.254".parse().unwrap(),
+            kind: "link-local (cloud metadata)",
+            host_port: "evil.example:80".into(),
+        };
+        assert_eq!(
+            metadata.to_string(),
+            "refused http://evil.example/: evil.example resolves to 169.254.169.254, a link-local (cloud metadata) address; leadscout never fetches such addresses"
         );
     }
 }

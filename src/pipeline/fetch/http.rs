@@ -67,8 +67,12 @@ pub enum FetchError {
     RedirectLoop { url: String, back_to: String },
     #[error("{url} redirected to `{location}`, which is not a valid URL")]
     BadRedirect { url: String, location: String },
-    #[error("{url} sent a response head of {bytes} bytes, over the {limit}-byte limit")]
-    HeadTooLarge { url: String, bytes: u64, limit: u64 },
+    #[error("{url} sent a response head {}, over the {limit}-byte limit", bytes.map_or("far too large".to_string(), |b| format!("of {b} bytes")))]
+    HeadTooLarge {
+        url: String,
+        bytes: Option<u64>,
+        limit: u64,
+    },
     #[error("{url}: {reason}")]
     Protocol { url: String, reason: String },
     #[error("{url}: the body could not be decoded ({encoding}): {reason}")]
@@ -169,7 +173,13 @@ async fn get_inner(
         .await;
         let response = response.map_err(|e| {
             let text = reason(&e);
-            if is_certificate_error(&text) {
+            if text.contains("message head is too large") || text.contains("too many headers") {
+                FetchError::HeadTooLarge {
+                    url: current.to_string(),
+                    bytes: None,
+                    limit: limits.max_head,
+                }
+            } else if is_certificate_error(&text) {
                 FetchError::Certificate {
                     url: current.to_string(),
                     reason: text,
@@ -189,7 +199,7 @@ async fn get_inner(
         if head_bytes > limits.max_head {
             return Err(FetchError::HeadTooLarge {
                 url: current.to_string(),
-                bytes: head_bytes,
+                bytes: Some(head_bytes),
                 limit: limits.max_head,
             });
         }

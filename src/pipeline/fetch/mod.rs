@@ -116,7 +116,7 @@ impl Fetcher {
         website: &Url,
         now: Timestamp,
     ) -> Result<SiteOutcome, FetchError> {
-        let (page, tls_problem) = match self.get(website).await {
+        let (mut page, tls_problem) = match self.get(website).await {
             Ok(page) => (page, None),
             Err(FetchError::Certificate { reason, .. }) => {
                 // Audit the site anyway, and report the certificate.
@@ -169,7 +169,12 @@ impl Fetcher {
                     resource.text.clear();
                     resource
                 });
-        let links = self.check_links(client, &page).await;
+        let body = std::sync::Arc::new(std::mem::take(&mut page.body));
+        let links = self.check_links(client, &page, body.clone()).await;
+        // The link check is done with its copy; this hands the bytes over
+        // without duplicating a page of up to max_body_mb.
+        let body =
+            std::sync::Arc::try_unwrap(body).unwrap_or_else(|shared| shared.as_ref().clone());
 
         let fetch = SiteFetch {
             lead,
@@ -191,10 +196,7 @@ impl Fetcher {
             sitemap,
             links,
         };
-        Ok(SiteOutcome {
-            fetch,
-            body: page.body,
-        })
+        Ok(SiteOutcome { fetch, body })
     }
 
     /// Where `url` leads, without following: status and Location.
@@ -264,12 +266,16 @@ impl Fetcher {
     }
 
     /// Checks a sample of the page's internal links.
-    async fn check_links(&self, client: &reqwest::Client, page: &Page) -> Vec<LinkCheck> {
-        if self.config.link_sample == 0 || page.body.is_empty() {
+    async fn check_links(
+        &self,
+        client: &reqwest::Client,
+        page: &Page,
+        body: std::sync::Arc<Vec<u8>>,
+    ) -> Vec<LinkCheck> {
+        if self.config.link_sample == 0 || body.is_empty() {
             return Vec::new();
         }
         let base = page.final_url.clone();
-        let body = page.body.clone();
         let content_type = page.header("content-type").map(str::to_string);
         let sample = self.config.link_sample;
         let links = tokio::task::spawn_blocking(move || {
