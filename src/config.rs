@@ -26,6 +26,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub llm: LlmConfig,
     pub fetch: FetchConfig,
+    pub webdriver: WebDriverConfig,
     pub jobs: JobsConfig,
     /// Per-stage overrides of the `[jobs]` defaults, e.g. `[stages.fetch]`.
     pub stages: BTreeMap<String, StageConfig>,
@@ -69,6 +70,53 @@ impl Default for FetchConfig {
             max_redirects: 5,
             max_header_kb: 64,
             user_agent: String::new(),
+        }
+    }
+}
+
+/// The browser used for screenshots and browser-measured metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebDriverConfig {
+    /// A running WebDriver (chromedriver, or a Selenium Grid to scale
+    /// browsers across machines). Empty: leadscout starts `chromedriver`
+    /// itself.
+    pub url: String,
+    /// The chromedriver program to start when `url` is empty.
+    pub chromedriver: String,
+    /// The Chromium binary; empty finds chromium, chromium-browser or
+    /// google-chrome on PATH.
+    pub browser: String,
+    /// Browser sessions kept open and reused across leads.
+    pub sessions: usize,
+    /// A session is replaced after this many pages.
+    pub recycle_after: u32,
+    /// Longest a page may take to load.
+    #[serde(with = "humantime_serde")]
+    pub page_timeout: Duration,
+    /// After the load event, how long to wait for the network to go quiet
+    /// (at most), so late images and fonts are in the screenshot.
+    #[serde(with = "humantime_serde")]
+    pub settle: Duration,
+    /// Full-page screenshots stop at this height in CSS pixels; 0 turns
+    /// them off (viewport screenshots are always taken).
+    pub full_page_max_height: u32,
+    /// Width of the thumbnails kept for report pages and the TUI.
+    pub thumbnail_width: u32,
+}
+
+impl Default for WebDriverConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            chromedriver: "chromedriver".into(),
+            browser: String::new(),
+            sessions: 2,
+            recycle_after: 50,
+            page_timeout: Duration::from_secs(20),
+            settle: Duration::from_millis(500),
+            full_page_max_height: 4000,
+            thumbnail_width: 400,
         }
     }
 }
@@ -422,6 +470,19 @@ impl Config {
         }
         if fetch.max_header_kb == 0 {
             return Err(bad("fetch.max_header_kb", "must be at least 1".into()));
+        }
+        let wd = &self.webdriver;
+        if wd.sessions == 0 || wd.sessions > 32 {
+            return Err(bad("webdriver.sessions", "must be between 1 and 32".into()));
+        }
+        if !wd.url.is_empty() && url::Url::parse(&wd.url).is_err() {
+            return Err(bad("webdriver.url", format!("`{}` is not a URL (e.g. http://127.0.0.1:4444)", wd.url)));
+        }
+        if wd.thumbnail_width < 16 || wd.thumbnail_width > 4000 {
+            return Err(bad("webdriver.thumbnail_width", "must be between 16 and 4000".into()));
+        }
+        if wd.page_timeout.is_zero() || wd.recycle_after == 0 {
+            return Err(bad("webdriver.page_timeout", "page_timeout and recycle_after must be above 0".into()));
         }
         let jobs = &self.jobs;
         if jobs.concurrency == 0 || jobs.concurrency > 256 {

@@ -80,12 +80,21 @@ pub enum Command {
     /// Audit results of a lead.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The cache of fetched pages and screenshots.
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
     /// Run headless: job workers (and the page server) until SIGTERM or Ctrl-C.
     Serve {
         /// Log format on stdout [default: from config, `text`].
         #[arg(long, value_enum)]
         log_format: Option<LogFormatArg>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobsCommand {
+    /// Delete cached pages and screenshots that nothing refers to any more.
+    Gc,
 }
 
 #[derive(Debug, Subcommand)]

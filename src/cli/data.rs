@@ -94,6 +94,20 @@ pub async fn export(args: ExportArgs, service: &Service) -> Result<()> {
     Ok(())
 }
 
+pub async fn blobs_gc(service: &Service, out: &Out) -> Result<()> {
+    let report = service.blobs_gc().await?;
+    if out.json {
+        return out.json(&report);
+    }
+    out.say(format!(
+        "Deleted {} unreferenced blob(s), freeing {:.1} MiB; kept {}.",
+        report.deleted,
+        report.bytes_freed as f64 / (1024.0 * 1024.0),
+        report.kept
+    ));
+    Ok(())
+}
+
 pub async fn backup(dir: &Path, service: &Service, out: &Out) -> Result<()> {
     let manifest = service.backup(dir).await?;
     if out.json {

@@ -47,6 +47,7 @@ pub async fn run(
         Command::Runs(c) => jobs::runs(c, &open()?, &out).await?,
         Command::Jobs(c) => jobs::jobs(c, &open()?, &out).await?,
         Command::Audit(c) => audit::run(c, &open()?, &out).await?,
+        Command::Blobs(args::BlobsCommand::Gc) => data::blobs_gc(&open()?, &out).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -69,5 +70,6 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Jobs(_) => "jobs",
         Command::Serve { .. } => "serve",
         Command::Audit(_) => "audit",
+        Command::Blobs(_) => "blobs",
     }
 }

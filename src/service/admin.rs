@@ -45,6 +45,22 @@ impl Service {
             .map_err(Into::into)
     }
 
+    /// Deletes cached blobs (fetched pages, screenshots) that no record
+    /// points at any more. Blobs younger than an hour are kept: a running
+    /// job may have written one it has not recorded yet.
+    pub async fn blobs_gc(&self) -> Result<crate::store::blobs::GcReport> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let referenced = this.store().referenced_blobs()?;
+            Ok(this
+                .store()
+                .blobs()
+                .gc(|h| referenced.contains(h), std::time::Duration::from_secs(3600))?)
+        })
+        .await
+        .map_err(|e| super::ServiceError::Invalid(format!("blob collection stopped: {e}")))?
+    }
+
     /// Store-level health: schema, size, index consistency, blobs.
     pub async fn doctor_checks(&self) -> Result<Vec<Check>> {
         let store = self.store();

@@ -1,0 +1,161 @@
+//! Checks measured by a real browser: paint and layout-shift timings,
+//! page weight, script errors, and how the page fits a phone. Same shape as
+//! the HTTP checks, marked as measured by the browser.
+
+use super::{BrowserCapture, PageMetrics};
+use crate::domain::audit::{Category, CheckResult, MeasuredBy, Severity};
+use crate::pipeline::audit::checks::Check;
+
+pub const FCP: Check = Check {
+    id: "performance.browser.fcp",
+    category: Category::Performance,
+    severity: Severity::High,
+    good: "Something appears quickly",
+    bad: "The screen stays blank for long",
+    why: "Until the first text or image appears, visitors stare at a white screen and many leave.",
+    fix: "Cut render-blocking scripts and styles, and speed up the server response.",
+};
+pub const LCP: Check = Check {
+    id: "performance.browser.lcp",
+    category: Category::Performance,
+    severity: Severity::High,
+    good: "The main content shows quickly",
+    bad: "The main content shows late",
+    why: "Largest Contentful Paint is when the page looks ready; Google uses it for ranking.",
+    fix: "Compress and properly size the hero image, preload it, and remove blocking scripts.",
+};
+pub const CLS: Check = Check {
+    id: "performance.browser.cls",
+    category: Category::Performance,
+    severity: Medium,
+    good: "The layout stays put while loading",
+    bad: "The layout jumps while loading",
+    why: "Content that moves makes visitors lose their place or tap the wrong button; Google counts it.",
+    fix: "Reserve space for images, ads and banners (width/height or aspect-ratio).",
+};
+pub const LOAD: Check = Check {
+    id: "performance.browser.load",
+    category: Category::Performance,
+    severity: Medium,
+    good: "The page finishes loading quickly",
+    bad: "The page takes long to finish loading",
+    why: "Until the page has loaded, buttons and menus may not work yet.",
+    fix: "Load fewer and lighter resources; defer what is not needed at first.",
+};
+pub const WEIGHT: Check = Check {
+    id: "performance.browser.weight",
+    category: Category::Performance,
+    severity: Medium,
+    good: "The page is light",
+    bad: "The page is heavy",
+    why: "Every megabyte costs visitors time and mobile data.",
+    fix: "Compress images (WebP/AVIF), remove unused scripts, fonts and plugins.",
+};
+pub const REQUESTS: Check = Check {
+    id: "performance.browser.requests",
+    category: Category::Performance,
+    severity: Low,
+    good: "A moderate number of requests",
+    bad: "Very many requests",
+    why: "Each request adds waiting, especially on mobile networks.",
+    fix: "Combine files, drop unused third-party widgets and trackers.",
+};
+pub const CONSOLE: Check = Check {
+    id: "content.browser.script_errors",
+    category: Category::Content,
+    severity: Medium,
+    good: "No script errors",
+    bad: "The page has script errors",
+    why: "Script errors often break menus, forms or sliders for some visitors without anyone noticing.",
+    fix: "Open the browser console on the page and fix or remove the failing scripts.",
+};
+pub const OVERFLOW: Check = Check {
+    id: "mobile.browser.overflow",
+    category: Category::Mobile,
+    severity: Severity::High,
+    good: "The page fits the phone screen",
+    bad: "The page is wider than the phone screen",
+    why: "Visitors must scroll sideways to read, which feels broken on a phone.",
+    fix: "Make wide elements responsive (max-width: 100%) and avoid fixed widths.",
+};
+pub const TAP_TARGETS: Check = Check {
+    id: "mobile.browser.tap_targets",
+    category: Category::Mobile,
+    severity: Medium,
+    good: "Buttons and links are easy to tap",
+    bad: "Buttons and links are too small to tap",
+    why: "Small targets make people hit the wrong link with their thumb.",
+    fix: "Make links and buttons at least 48×48 px, or add padding around them.",
+};
+pub const FONT_SIZE: Check = Check {
+    id: "mobile.browser.font_size",
+    category: Category::Mobile,
+    severity: Medium,
+    good: "Text is large enough to read on a phone",
+    bad: "Text is too small to read on a phone",
+    why: "Visitors have to zoom in to read small text, and many don't bother.",
+    fix: "Use at least 16px for body text on mobile.",
+};
+
+pub const CHECKS: &[&Check] = &[&FCP, &LCP, &CLS, &LOAD, &WEIGHT, &REQUESTS, &CONSOLE, &OVERFLOW, &TAP_TARGETS, &FONT_SIZE];
+
+fn browser(result: CheckResult) -> CheckResult {
+    CheckResult {
+        measured_by: MeasuredBy::Browser,
+        ..result
+    }
+}
+
+fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms / 1000.0)
+}
+
+/// The browser checks of one capture, from its mobile and desktop metrics.
+pub fn run(capture: &BrowserCapture) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    // Timings as a phone sees them, since that is where they hurt.
+    let m: &PageMetrics = &capture.mobile;
+    if let Some(fcp) = m.fcp_ms {
+        out.push(browser(FCP.result(fcp <= 1800.0, format!("first content after {} on mobile (aim: under 1.8 s)", seconds(fcp)))));
+    }
+    if let Some(lcp) = m.lcp_ms {
+        out.push(browser(LCP.result(lcp <= 2500.0, format!("largest content after {} on mobile (aim: under 2.5 s)", seconds(lcp)))));
+    }
+    if let Some(cls) = m.cls {
+        out.push(browser(CLS.result(cls <= 0.1, format!("layout shift score {cls:.2} on mobile (aim: 0.1 or less)"))));
+    }
+    if let Some(load) = m.load_ms {
+        out.push(browser(LOAD.result(load <= 3000.0, format!("loaded after {} on mobile (aim: under 3 s)", seconds(load)))));
+    }
+    let mb = capture.desktop.transfer_bytes as f64 / (1024.0 * 1024.0);
+    out.push(browser(WEIGHT.result(mb <= 2.0, format!("{mb:.1} MB transferred (aim: under 2 MB)"))));
+    out.push(browser(REQUESTS.result(capture.desktop.requests <= 80, format!("{} requests (aim: 80 or fewer)", capture.desktop.requests))));
+    out.push(browser(CONSOLE.result(
+        capture.console_errors.is_empty(),
+        if capture.console_errors.is_empty() {
+            "no errors in the browser console".to_string()
+        } else {
+            let first = capture.console_errors[0].chars().take(120).collect::<String>();
+            format!("{} console error(s), first: {first}", capture.console_errors.len())
+        },
+    )));
+    out.push(browser(OVERFLOW.result(
+        m.scroll_width <= m.viewport_width + 1,
+        format!("content is {} px wide on a {} px screen", m.scroll_width, m.viewport_width),
+    )));
+    if m.tap_targets > 0 {
+        let share = m.small_tap_targets as f64 / m.tap_targets as f64;
+        out.push(browser(TAP_TARGETS.result(
+            share <= 0.25,
+            format!("{} of {} links and buttons are smaller than 48×48 px", m.small_tap_targets, m.tap_targets),
+        )));
+    }
+    if m.text_elements > 0 {
+        let share = m.small_text_elements as f64 / m.text_elements as f64;
+        out.push(browser(FONT_SIZE.result(
+            share <= 0.2,
+            format!("{:.0}% of text is smaller than 12 px on mobile", share * 100.0),
+        )));
+    }
+    out
+}

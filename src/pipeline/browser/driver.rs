@@ -1,0 +1,163 @@
+//! Where WebDriver comes from: a configured URL (a chromedriver or a
+//! Selenium Grid), or a chromedriver that leadscout starts itself on a free
+//! loopback port, restarts if it dies, and stops on exit.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
+
+use crate::config::WebDriverConfig;
+
+/// What to install when there is no WebDriver.
+pub const INSTALL_HINT: &str =
+    "install Chromium and its driver (Debian/Ubuntu: apt install chromium chromium-driver) or set webdriver.url to a running WebDriver";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    #[error("no WebDriver: `{program}` is not on PATH and webdriver.url is not set; {INSTALL_HINT}")]
+    Missing { program: String },
+    #[error("no Chromium: none of chromium, chromium-browser, google-chrome is on PATH and webdriver.browser is not set; {INSTALL_HINT}")]
+    NoBrowser,
+    #[error("cannot start {program}: {reason}")]
+    Start { program: String, reason: String },
+    #[error("{program} did not become ready within {seconds}s")]
+    NotReady { program: String, seconds: u64 },
+}
+
+/// A program on PATH (or the path itself, when it contains a slash).
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let path = PathBuf::from(name);
+        return path.is_file().then_some(path);
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file())
+}
+
+/// The Chromium binary to use.
+pub fn find_browser(config: &WebDriverConfig) -> Result<PathBuf, DriverError> {
+    if !config.browser.is_empty() {
+        return find_program(&config.browser).ok_or(DriverError::NoBrowser);
+    }
+    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+        .iter()
+        .find_map(|name| find_program(name))
+        .ok_or(DriverError::NoBrowser)
+}
+
+/// A WebDriver endpoint: configured, or a child chromedriver.
+pub struct Driver {
+    configured: Option<String>,
+    program: PathBuf,
+    child: Mutex<Option<(Child, String)>>,
+}
+
+impl Driver {
+    /// Finds the WebDriver to use, without starting anything yet.
+    pub fn locate(config: &WebDriverConfig) -> Result<Self, DriverError> {
+        if !config.url.is_empty() {
+            return Ok(Self {
+                configured: Some(config.url.trim_end_matches('/').to_string()),
+                program: PathBuf::new(),
+                child: Mutex::new(None),
+            });
+        }
+        let program = find_program(&config.chromedriver).ok_or_else(|| DriverError::Missing {
+            program: config.chromedriver.clone(),
+        })?;
+        find_browser(config)?;
+        Ok(Self {
+            configured: None,
+            program,
+            child: Mutex::new(None),
+        })
+    }
+
+    pub fn is_managed(&self) -> bool {
+        self.configured.is_none()
+    }
+
+    /// The WebDriver URL, starting (or restarting) the child if needed.
+    pub async fn url(&self) -> Result<String, DriverError> {
+        if let Some(url) = &self.configured {
+            return Ok(url.clone());
+        }
+        let mut child = self.child.lock().await;
+        if let Some((process, url)) = child.as_mut() {
+            match process.try_wait() {
+                Ok(None) => return Ok(url.clone()),
+                Ok(Some(status)) => tracing::warn!(%status, "chromedriver exited; starting it again"),
+                Err(e) => tracing::warn!(error = %e, "cannot check chromedriver; starting it again"),
+            }
+        }
+        let started = start(&self.program).await?;
+        let url = started.1.clone();
+        *child = Some(started);
+        Ok(url)
+    }
+
+    /// Stops a managed chromedriver.
+    pub async fn stop(&self) {
+        if let Some((mut process, _)) = self.child.lock().await.take() {
+            let _ = process.kill().await;
+        }
+    }
+}
+
+async fn start(program: &Path) -> Result<(Child, String), DriverError> {
+    let shown = program.display().to_string();
+    let port = free_port().map_err(|e| DriverError::Start {
+        program: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut child = Command::new(program)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| DriverError::Start {
+            program: shown.clone(),
+            reason: e.to_string(),
+        })?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(DriverError::Start {
+                program: shown,
+                reason: format!("it exited at once ({status})"),
+            });
+        }
+        if ready(port).await {
+            return Ok((child, url));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill().await;
+    Err(DriverError::NotReady { program: shown, seconds: 15 })
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Whether chromedriver answers `/status` with ready: a tiny raw request,
+/// so no HTTP client (and no proxy or egress rules) is involved.
+async fn ready(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(("127.0.0.1", port))).await else {
+        return false;
+    };
+    let request = format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut body = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(1), stream.read_to_end(&mut body)).await;
+    read.is_ok() && String::from_utf8_lossy(&body).replace(' ', "").contains("\"ready\":true")
+}
