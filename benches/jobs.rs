@@ -1,7 +1,8 @@
 //! No-op jobs through the durable sled-backed engine: how many complete per
 //! second (target ≥ 5,000 on 2 cores). Every job is claimed under a lease,
 //! acknowledged, recorded as an attempt and made durable by the group
-//! commit, exactly as real stages are.
+//! commit, exactly as real stages are. With `--features bench-sqlite` the
+//! same jobs also go through apalis-sqlite in the same run, side by side.
 
 mod common;
 
@@ -97,6 +98,9 @@ async fn sled_engine(jobs: usize, concurrency: usize) -> f64 {
     jobs as f64 / elapsed.as_secs_f64()
 }
 
+#[cfg(feature = "bench-sqlite")]
+mod sqlite;
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -115,4 +119,19 @@ fn main() {
         println!("| leadscout sled engine | {concurrency} | {JOBS} | {rate:.0} |");
     }
     println!("best: {best:.0} jobs/s (target ≥ 5,000)");
+    #[cfg(feature = "bench-sqlite")]
+    {
+        let mut best_sqlite = 0.0f64;
+        for concurrency in [8, 32, 128] {
+            let rate = runtime.block_on(sqlite::noop_jobs(JOBS, concurrency));
+            best_sqlite = best_sqlite.max(rate);
+            println!("| apalis-sqlite 1.0 | {concurrency} | {JOBS} | {rate:.0} |");
+        }
+        println!(
+            "ratio, best sled engine / best apalis-sqlite: {:.1}x (target ≥ 5x)",
+            best / best_sqlite
+        );
+    }
+    #[cfg(not(feature = "bench-sqlite"))]
+    println!("(the apalis-sqlite side-by-side runs with --features bench-sqlite)");
 }

@@ -476,13 +476,22 @@ impl Config {
             return Err(bad("webdriver.sessions", "must be between 1 and 32".into()));
         }
         if !wd.url.is_empty() && url::Url::parse(&wd.url).is_err() {
-            return Err(bad("webdriver.url", format!("`{}` is not a URL (e.g. http://127.0.0.1:4444)", wd.url)));
+            return Err(bad(
+                "webdriver.url",
+                format!("`{}` is not a URL (e.g. http://127.0.0.1:4444)", wd.url),
+            ));
         }
         if wd.thumbnail_width < 16 || wd.thumbnail_width > 4000 {
-            return Err(bad("webdriver.thumbnail_width", "must be between 16 and 4000".into()));
+            return Err(bad(
+                "webdriver.thumbnail_width",
+                "must be between 16 and 4000".into(),
+            ));
         }
         if wd.page_timeout.is_zero() || wd.recycle_after == 0 {
-            return Err(bad("webdriver.page_timeout", "page_timeout and recycle_after must be above 0".into()));
+            return Err(bad(
+                "webdriver.page_timeout",
+                "page_timeout and recycle_after must be above 0".into(),
+            ));
         }
         let jobs = &self.jobs;
         if jobs.concurrency == 0 || jobs.concurrency > 256 {
@@ -540,11 +549,22 @@ impl Config {
 
     /// The settings a stage runs with: its `[stages.NAME]` overrides over
     /// the `[jobs]` defaults.
+    /// Without overrides, the pipeline stages use their own defaults where
+    /// `[jobs]` would not fit: fetch waits on the network (8 at a time),
+    /// screenshots need one browser session each and can take two minutes.
     pub fn stage(&self, name: &str) -> StageSettings {
         let o = self.stages.get(name).cloned().unwrap_or_default();
+        let (concurrency, timeout) = match name {
+            "fetch" => (8, self.jobs.timeout),
+            "screenshot" => (
+                self.webdriver.sessions,
+                self.jobs.timeout.max(Duration::from_secs(120)),
+            ),
+            _ => (self.jobs.concurrency, self.jobs.timeout),
+        };
         StageSettings {
-            concurrency: o.concurrency.unwrap_or(self.jobs.concurrency),
-            timeout: o.timeout.unwrap_or(self.jobs.timeout),
+            concurrency: o.concurrency.unwrap_or(concurrency),
+            timeout: o.timeout.unwrap_or(timeout),
             max_attempts: o.max_attempts.unwrap_or(self.jobs.max_attempts),
             backoff: o.backoff.unwrap_or(self.jobs.backoff),
             backoff_max: self.jobs.backoff_max,

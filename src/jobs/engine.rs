@@ -220,6 +220,9 @@ impl EngineHandle {
                         tracing::error!(error = %e, "cannot release unfinished jobs; they are recovered at the next start")
                     }
                 }
+                for (_, handler) in stages.iter() {
+                    handler.stop().await;
+                }
                 durability.notify_stop();
                 let _ = flusher.await;
                 bus.refresh_stats();

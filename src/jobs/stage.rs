@@ -18,6 +18,12 @@ pub type StageFuture<'a> =
 /// [`StageContext::side_effect`], which runs its effect at most once.
 pub trait StageHandler: Send + Sync + 'static {
     fn run(&self, ctx: StageContext) -> StageFuture<'_>;
+
+    /// Releases what the stage holds (browsers, child processes) when the
+    /// engine stops.
+    fn stop(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
 }
 
 /// How a stage ended when it did not fail.

@@ -5,4 +5,5 @@
 //! Uses `domain` and `config` only.
 
 pub mod audit;
+pub mod browser;
 pub mod fetch;

@@ -52,10 +52,10 @@ impl Service {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let referenced = this.store().referenced_blobs()?;
-            Ok(this
-                .store()
-                .blobs()
-                .gc(|h| referenced.contains(h), std::time::Duration::from_secs(3600))?)
+            Ok(this.store().blobs().gc(
+                |h| referenced.contains(h),
+                std::time::Duration::from_secs(3600),
+            )?)
         })
         .await
         .map_err(|e| super::ServiceError::Invalid(format!("blob collection stopped: {e}")))?
@@ -97,6 +97,26 @@ impl Service {
                 bytes as f64 / (1024.0 * 1024.0)
             ),
         ));
+        checks.push(
+            match crate::jobs::stages::screenshot::check_webdriver(self.config()).await {
+                Ok(version) => Check::new(
+                    "webdriver",
+                    CheckStatus::Ok,
+                    format!("{version}; a test session opened and closed"),
+                ),
+                Err(problem)
+                    if problem.starts_with("no WebDriver")
+                        || problem.starts_with("no Chromium") =>
+                {
+                    Check::new(
+                        "webdriver",
+                        CheckStatus::Warn,
+                        format!("{problem}; screenshots will be skipped"),
+                    )
+                }
+                Err(problem) => Check::new("webdriver", CheckStatus::Fail, problem),
+            },
+        );
         Ok(checks)
     }
 }

@@ -69,21 +69,32 @@ impl Store {
     /// screenshots and measured checks to it) and keeps the lead's score in
     /// step, in one transaction. Returns the audit as stored, or `None` when
     /// the lead has no audit.
-    pub fn update_latest_audit(&self, lead: LeadId, change: impl Fn(&mut Audit)) -> Result<Option<Audit>> {
+    pub fn update_latest_audit(
+        &self,
+        lead: LeadId,
+        change: impl Fn(&mut Audit),
+    ) -> Result<Option<Audit>> {
         let t = &self.trees;
         let Some(item) = t.audits.scan_prefix(lead.to_bytes()).next_back() else {
             return Ok(None);
         };
         let (key, _) = item?;
-        let updated = (&t.audits, &t.leads, &t.leads_by_status, &t.lead_counts).transaction(|(audits, leads, by_status, counts)| {
-            let Some(bytes) = audits.get(&key)? else { return Ok(None) };
-            let mut audit: Audit = decode("audits", &key, &bytes).map_err(sled::transaction::ConflictableTransactionError::Abort)?;
-            change(&mut audit);
-            audits.insert(&key, encode(&audit))?;
-            let score = audit.scores.overall;
-            modify_lead_tx(leads, by_status, counts, lead, &|lead: &mut Lead| lead.score = Some(score))?;
-            Ok(Some(audit))
-        })?;
+        let updated = (&t.audits, &t.leads, &t.leads_by_status, &t.lead_counts).transaction(
+            |(audits, leads, by_status, counts)| {
+                let Some(bytes) = audits.get(&key)? else {
+                    return Ok(None);
+                };
+                let mut audit: Audit = decode("audits", &key, &bytes)
+                    .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+                change(&mut audit);
+                audits.insert(&key, encode(&audit))?;
+                let score = audit.scores.overall;
+                modify_lead_tx(leads, by_status, counts, lead, &|lead: &mut Lead| {
+                    lead.score = Some(score)
+                })?;
+                Ok(Some(audit))
+            },
+        )?;
         Ok(updated)
     }
 

@@ -67,7 +67,15 @@ fn every_hostile_case_ends_within_the_limits_with_a_clear_result() {
     let server = HostileServer::start();
     let cli = setup(&server, true);
     let started = Instant::now();
-    let out = cli.run(&["run", "-c", "c", "--wait", "--json"]);
+    let out = cli.run(&[
+        "run",
+        "-c",
+        "c",
+        "--stages",
+        "fetch,audit",
+        "--wait",
+        "--json",
+    ]);
     let elapsed = started.elapsed();
     assert!(
         elapsed < Duration::from_secs(60),
@@ -232,13 +240,13 @@ fn a_reaudit_keeps_history_and_shows_what_changed() {
         "--name",
         "Joe",
     ]);
-    cli.ok(&["run", "-c", "c", "--wait"]);
+    cli.ok(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);
     let first = cli.json(&["audit", "show", &site.url()]);
     let err = cli.fails(&["audit", "diff", &site.url()]);
     assert!(err.contains("has been audited once"), "{err}");
 
     site.set(after);
-    cli.ok(&["run", "-c", "c", "--wait"]);
+    cli.ok(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);
     let second = cli.json(&["audit", "show", &site.url()]);
     assert_eq!(second["audits"], 2);
     let diff = cli.json(&["audit", "diff", &site.url()]);

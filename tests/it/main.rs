@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and the real store, in temp dirs.
 
 mod backup;
+mod browser;
 mod cli_basics;
 mod crash_import;
 mod engine;

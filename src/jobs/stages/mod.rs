@@ -3,6 +3,7 @@
 
 mod audit;
 mod fetch;
+pub mod screenshot;
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use crate::pipeline::fetch::Fetcher;
 
 /// The stages of a run, in order. `send` is never part of a run: sending is
 /// always an explicit step.
-pub const PIPELINE: &[&str] = &["fetch", "audit"];
+pub const PIPELINE: &[&str] = &["fetch", "audit", "screenshot"];
 
 /// Builds the pipeline's stages from the config.
 pub fn pipeline(config: &Config) -> Result<StageSet, StageError> {
@@ -25,7 +26,8 @@ pub fn pipeline(config: &Config) -> Result<StageSet, StageError> {
                 fetcher: Arc::new(fetcher),
             },
         )
-        .with("audit", audit::AuditStage))
+        .with("audit", audit::AuditStage)
+        .with("screenshot", screenshot::ScreenshotStage::new(config)))
 }
 
 fn store_error(err: crate::store::StoreError) -> StageError {

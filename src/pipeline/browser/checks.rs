@@ -27,7 +27,7 @@ pub const LCP: Check = Check {
 pub const CLS: Check = Check {
     id: "performance.browser.cls",
     category: Category::Performance,
-    severity: Medium,
+    severity: Severity::Medium,
     good: "The layout stays put while loading",
     bad: "The layout jumps while loading",
     why: "Content that moves makes visitors lose their place or tap the wrong button; Google counts it.",
@@ -36,7 +36,7 @@ pub const CLS: Check = Check {
 pub const LOAD: Check = Check {
     id: "performance.browser.load",
     category: Category::Performance,
-    severity: Medium,
+    severity: Severity::Medium,
     good: "The page finishes loading quickly",
     bad: "The page takes long to finish loading",
     why: "Until the page has loaded, buttons and menus may not work yet.",
@@ -45,7 +45,7 @@ pub const LOAD: Check = Check {
 pub const WEIGHT: Check = Check {
     id: "performance.browser.weight",
     category: Category::Performance,
-    severity: Medium,
+    severity: Severity::Medium,
     good: "The page is light",
     bad: "The page is heavy",
     why: "Every megabyte costs visitors time and mobile data.",
@@ -54,7 +54,7 @@ pub const WEIGHT: Check = Check {
 pub const REQUESTS: Check = Check {
     id: "performance.browser.requests",
     category: Category::Performance,
-    severity: Low,
+    severity: Severity::Low,
     good: "A moderate number of requests",
     bad: "Very many requests",
     why: "Each request adds waiting, especially on mobile networks.",
@@ -63,7 +63,7 @@ pub const REQUESTS: Check = Check {
 pub const CONSOLE: Check = Check {
     id: "content.browser.script_errors",
     category: Category::Content,
-    severity: Medium,
+    severity: Severity::Medium,
     good: "No script errors",
     bad: "The page has script errors",
     why: "Script errors often break menus, forms or sliders for some visitors without anyone noticing.",
@@ -81,7 +81,7 @@ pub const OVERFLOW: Check = Check {
 pub const TAP_TARGETS: Check = Check {
     id: "mobile.browser.tap_targets",
     category: Category::Mobile,
-    severity: Medium,
+    severity: Severity::Medium,
     good: "Buttons and links are easy to tap",
     bad: "Buttons and links are too small to tap",
     why: "Small targets make people hit the wrong link with their thumb.",
@@ -90,14 +90,25 @@ pub const TAP_TARGETS: Check = Check {
 pub const FONT_SIZE: Check = Check {
     id: "mobile.browser.font_size",
     category: Category::Mobile,
-    severity: Medium,
+    severity: Severity::Medium,
     good: "Text is large enough to read on a phone",
     bad: "Text is too small to read on a phone",
     why: "Visitors have to zoom in to read small text, and many don't bother.",
     fix: "Use at least 16px for body text on mobile.",
 };
 
-pub const CHECKS: &[&Check] = &[&FCP, &LCP, &CLS, &LOAD, &WEIGHT, &REQUESTS, &CONSOLE, &OVERFLOW, &TAP_TARGETS, &FONT_SIZE];
+pub const CHECKS: &[&Check] = &[
+    &FCP,
+    &LCP,
+    &CLS,
+    &LOAD,
+    &WEIGHT,
+    &REQUESTS,
+    &CONSOLE,
+    &OVERFLOW,
+    &TAP_TARGETS,
+    &FONT_SIZE,
+];
 
 fn browser(result: CheckResult) -> CheckResult {
     CheckResult {
@@ -116,45 +127,84 @@ pub fn run(capture: &BrowserCapture) -> Vec<CheckResult> {
     // Timings as a phone sees them, since that is where they hurt.
     let m: &PageMetrics = &capture.mobile;
     if let Some(fcp) = m.fcp_ms {
-        out.push(browser(FCP.result(fcp <= 1800.0, format!("first content after {} on mobile (aim: under 1.8 s)", seconds(fcp)))));
+        out.push(browser(FCP.result(
+            fcp <= 1800.0,
+            format!(
+                "first content after {} on mobile (aim: under 1.8 s)",
+                seconds(fcp)
+            ),
+        )));
     }
     if let Some(lcp) = m.lcp_ms {
-        out.push(browser(LCP.result(lcp <= 2500.0, format!("largest content after {} on mobile (aim: under 2.5 s)", seconds(lcp)))));
+        out.push(browser(LCP.result(
+            lcp <= 2500.0,
+            format!(
+                "largest content after {} on mobile (aim: under 2.5 s)",
+                seconds(lcp)
+            ),
+        )));
     }
     if let Some(cls) = m.cls {
-        out.push(browser(CLS.result(cls <= 0.1, format!("layout shift score {cls:.2} on mobile (aim: 0.1 or less)"))));
+        out.push(browser(CLS.result(
+            cls <= 0.1,
+            format!("layout shift score {cls:.2} on mobile (aim: 0.1 or less)"),
+        )));
     }
     if let Some(load) = m.load_ms {
-        out.push(browser(LOAD.result(load <= 3000.0, format!("loaded after {} on mobile (aim: under 3 s)", seconds(load)))));
+        out.push(browser(LOAD.result(
+            load <= 3000.0,
+            format!("loaded after {} on mobile (aim: under 3 s)", seconds(load)),
+        )));
     }
     let mb = capture.desktop.transfer_bytes as f64 / (1024.0 * 1024.0);
-    out.push(browser(WEIGHT.result(mb <= 2.0, format!("{mb:.1} MB transferred (aim: under 2 MB)"))));
-    out.push(browser(REQUESTS.result(capture.desktop.requests <= 80, format!("{} requests (aim: 80 or fewer)", capture.desktop.requests))));
+    out.push(browser(WEIGHT.result(
+        mb <= 2.0,
+        format!("{mb:.1} MB transferred (aim: under 2 MB)"),
+    )));
+    out.push(browser(REQUESTS.result(
+        capture.desktop.requests <= 80,
+        format!("{} requests (aim: 80 or fewer)", capture.desktop.requests),
+    )));
     out.push(browser(CONSOLE.result(
         capture.console_errors.is_empty(),
         if capture.console_errors.is_empty() {
             "no errors in the browser console".to_string()
         } else {
-            let first = capture.console_errors[0].chars().take(120).collect::<String>();
-            format!("{} console error(s), first: {first}", capture.console_errors.len())
+            let first = capture.console_errors[0]
+                .chars()
+                .take(120)
+                .collect::<String>();
+            format!(
+                "{} console error(s), first: {first}",
+                capture.console_errors.len()
+            )
         },
     )));
     out.push(browser(OVERFLOW.result(
         m.scroll_width <= m.viewport_width + 1,
-        format!("content is {} px wide on a {} px screen", m.scroll_width, m.viewport_width),
+        format!(
+            "content is {} px wide on a {} px screen",
+            m.scroll_width, m.viewport_width
+        ),
     )));
     if m.tap_targets > 0 {
         let share = m.small_tap_targets as f64 / m.tap_targets as f64;
         out.push(browser(TAP_TARGETS.result(
             share <= 0.25,
-            format!("{} of {} links and buttons are smaller than 48×48 px", m.small_tap_targets, m.tap_targets),
+            format!(
+                "{} of {} links and buttons are smaller than 48×48 px",
+                m.small_tap_targets, m.tap_targets
+            ),
         )));
     }
     if m.text_elements > 0 {
         let share = m.small_text_elements as f64 / m.text_elements as f64;
         out.push(browser(FONT_SIZE.result(
             share <= 0.2,
-            format!("{:.0}% of text is smaller than 12 px on mobile", share * 100.0),
+            format!(
+                "{:.0}% of text is smaller than 12 px on mobile",
+                share * 100.0
+            ),
         )));
     }
     out

@@ -11,14 +11,17 @@ use tokio::sync::Mutex;
 use crate::config::WebDriverConfig;
 
 /// What to install when there is no WebDriver.
-pub const INSTALL_HINT: &str =
-    "install Chromium and its driver (Debian/Ubuntu: apt install chromium chromium-driver) or set webdriver.url to a running WebDriver";
+pub const INSTALL_HINT: &str = "install Chromium and its driver (Debian/Ubuntu: apt install chromium chromium-driver) or set webdriver.url to a running WebDriver";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DriverError {
-    #[error("no WebDriver: `{program}` is not on PATH and webdriver.url is not set; {INSTALL_HINT}")]
+    #[error(
+        "no WebDriver: `{program}` is not on PATH and webdriver.url is not set; {INSTALL_HINT}"
+    )]
     Missing { program: String },
-    #[error("no Chromium: none of chromium, chromium-browser, google-chrome is on PATH and webdriver.browser is not set; {INSTALL_HINT}")]
+    #[error(
+        "no Chromium: none of chromium, chromium-browser, google-chrome is on PATH and webdriver.browser is not set; {INSTALL_HINT}"
+    )]
     NoBrowser,
     #[error("cannot start {program}: {reason}")]
     Start { program: String, reason: String },
@@ -33,7 +36,9 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         return path.is_file().then_some(path);
     }
     let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 /// The Chromium binary to use.
@@ -41,10 +46,15 @@ pub fn find_browser(config: &WebDriverConfig) -> Result<PathBuf, DriverError> {
     if !config.browser.is_empty() {
         return find_program(&config.browser).ok_or(DriverError::NoBrowser);
     }
-    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-        .iter()
-        .find_map(|name| find_program(name))
-        .ok_or(DriverError::NoBrowser)
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .find_map(|name| find_program(name))
+    .ok_or(DriverError::NoBrowser)
 }
 
 /// A WebDriver endpoint: configured, or a child chromedriver.
@@ -88,8 +98,12 @@ impl Driver {
         if let Some((process, url)) = child.as_mut() {
             match process.try_wait() {
                 Ok(None) => return Ok(url.clone()),
-                Ok(Some(status)) => tracing::warn!(%status, "chromedriver exited; starting it again"),
-                Err(e) => tracing::warn!(error = %e, "cannot check chromedriver; starting it again"),
+                Ok(Some(status)) => {
+                    tracing::warn!(%status, "chromedriver exited; starting it again")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot check chromedriver; starting it again")
+                }
             }
         }
         let started = start(&self.program).await?;
@@ -112,18 +126,29 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
         program: shown.clone(),
         reason: e.to_string(),
     })?;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| DriverError::Start {
-            program: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        .kill_on_drop(true);
+    // If leadscout dies (even by SIGKILL), the kernel sends chromedriver
+    // SIGTERM, and chromedriver closes its browsers: no orphans.
+    // SAFETY: prctl is async-signal-safe and touches no Rust state.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|e| DriverError::Start {
+        program: shown.clone(),
+        reason: e.to_string(),
+    })?;
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
@@ -139,25 +164,51 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = child.kill().await;
-    Err(DriverError::NotReady { program: shown, seconds: 15 })
+    Err(DriverError::NotReady {
+        program: shown,
+        seconds: 15,
+    })
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Whether chromedriver answers `/status` with ready: a tiny raw request,
 /// so no HTTP client (and no proxy or egress rules) is involved.
 async fn ready(port: u16) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(("127.0.0.1", port))).await else {
+    let Ok(Ok(mut stream)) = tokio::time::timeout(
+        Duration::from_millis(500),
+        tokio::net::TcpStream::connect(("127.0.0.1", port)),
+    )
+    .await
+    else {
         return false;
     };
-    let request = format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).await.is_err() {
         return false;
     }
+    // chromedriver says `Connection: close` but keeps the socket open, so
+    // read until the answer is in, not until the end.
     let mut body = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(1), stream.read_to_end(&mut body)).await;
-    read.is_ok() && String::from_utf8_lossy(&body).replace(' ', "").contains("\"ready\":true")
+    let mut chunk = [0u8; 2048];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+        if String::from_utf8_lossy(&body)
+            .replace(' ', "")
+            .contains("\"ready\":true")
+        {
+            return true;
+        }
+    }
+    false
 }

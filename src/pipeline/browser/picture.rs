@@ -16,14 +16,18 @@ pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
 /// A copy at most `width` pixels wide (the same picture when it is already
 /// that small).
 pub fn thumbnail(png: &[u8], width: u32) -> Result<Vec<u8>, String> {
-    let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png).map_err(|e| format!("not a readable PNG: {e}"))?;
+    let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .map_err(|e| format!("not a readable PNG: {e}"))?;
     if picture.width() <= width {
         return Ok(png.to_vec());
     }
-    let height = ((u64::from(picture.height()) * u64::from(width)) / u64::from(picture.width())).max(1) as u32;
+    let height = ((u64::from(picture.height()) * u64::from(width)) / u64::from(picture.width()))
+        .max(1) as u32;
     let small = picture.resize_exact(width, height, image::imageops::FilterType::Triangle);
     let mut out = Cursor::new(Vec::new());
-    small.write_to(&mut out, image::ImageFormat::Png).map_err(|e| format!("cannot encode the thumbnail: {e}"))?;
+    small
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| format!("cannot encode the thumbnail: {e}"))?;
     Ok(out.into_inner())
 }
 

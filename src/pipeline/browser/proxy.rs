@@ -41,7 +41,9 @@ impl EgressProxy {
         });
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let state = state.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -56,7 +58,11 @@ impl EgressProxy {
                 });
             }
         });
-        Ok(Self { addr, refused, task })
+        Ok(Self {
+            addr,
+            refused,
+            task,
+        })
     }
 
     /// For Chromium's `--proxy-server`.
@@ -83,7 +89,11 @@ struct State {
 }
 
 fn text(status: StatusCode, message: String) -> Response<ProxyBody> {
-    let mut response = Response::new(Full::new(Bytes::from(message)).map_err(|never| match never {}).boxed());
+    let mut response = Response::new(
+        Full::new(Bytes::from(message))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
     *response.status_mut() = status;
     response
 }
@@ -101,13 +111,23 @@ impl State {
         match self.guard.clear(url, DNS_TIMEOUT).await {
             Ok(cleared) => {
                 let port = url.port_or_known_default().unwrap_or(80);
-                Ok(cleared.addrs.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+                Ok(cleared
+                    .addrs
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect())
             }
             Err(refused) => {
                 let reason = refused.to_string();
                 tracing::debug!(%reason, "browser request refused");
-                self.refused.lock().unwrap_or_else(|e| e.into_inner()).push(reason.clone());
-                Err(text(StatusCode::FORBIDDEN, format!("blocked by leadscout's egress guard: {reason}")))
+                self.refused
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(reason.clone());
+                Err(text(
+                    StatusCode::FORBIDDEN,
+                    format!("blocked by leadscout's egress guard: {reason}"),
+                ))
             }
         }
     }
@@ -118,7 +138,10 @@ impl State {
             return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port".into());
         };
         let Ok(url) = Url::parse(&format!("https://{authority}/")) else {
-            return text(StatusCode::BAD_REQUEST, format!("bad CONNECT target {authority}"));
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("bad CONNECT target {authority}"),
+            );
         };
         let addrs = match self.clear(&url).await {
             Ok(addrs) => addrs,
@@ -126,7 +149,12 @@ impl State {
         };
         let upstream = match connect(&addrs).await {
             Ok(stream) => stream,
-            Err(e) => return text(StatusCode::BAD_GATEWAY, format!("cannot connect to {authority}: {e}")),
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_GATEWAY,
+                    format!("cannot connect to {authority}: {e}"),
+                );
+            }
         };
         tokio::spawn(async move {
             if let Ok(upgraded) = hyper::upgrade::on(req).await {
@@ -135,16 +163,26 @@ impl State {
                 let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
             }
         });
-        Response::new(http_body_util::Empty::new().map_err(|never| match never {}).boxed())
+        Response::new(
+            http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed(),
+        )
     }
 
     /// A plain-http request in absolute form: check, then send it on.
     async fn forward(&self, mut req: Request<Incoming>) -> Response<ProxyBody> {
         let Ok(url) = Url::parse(&req.uri().to_string()) else {
-            return text(StatusCode::BAD_REQUEST, "a proxy request needs an absolute URL".into());
+            return text(
+                StatusCode::BAD_REQUEST,
+                "a proxy request needs an absolute URL".into(),
+            );
         };
         if url.scheme() != "http" {
-            return text(StatusCode::BAD_REQUEST, format!("refused {url}: only http is forwarded; https goes through CONNECT"));
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("refused {url}: only http is forwarded; https goes through CONNECT"),
+            );
         }
         let addrs = match self.clear(&url).await {
             Ok(addrs) => addrs,
@@ -152,12 +190,18 @@ impl State {
         };
         let stream = match connect(&addrs).await {
             Ok(stream) => stream,
-            Err(e) => return text(StatusCode::BAD_GATEWAY, format!("cannot connect to {url}: {e}")),
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_GATEWAY,
+                    format!("cannot connect to {url}: {e}"),
+                );
+            }
         };
-        let (mut sender, connection) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
-            Ok(pair) => pair,
-            Err(e) => return text(StatusCode::BAD_GATEWAY, format!("{url}: {e}")),
-        };
+        let (mut sender, connection) =
+            match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+                Ok(pair) => pair,
+                Err(e) => return text(StatusCode::BAD_GATEWAY, format!("{url}: {e}")),
+            };
         tokio::spawn(connection);
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),

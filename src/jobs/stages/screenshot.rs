@@ -1,0 +1,143 @@
+//! The screenshot stage: load the audited page in Chromium as a desktop and
+//! as a phone, keep the screenshots (and thumbnails) in the blob cache, and
+//! merge the browser's measurements into the latest audit as checks.
+//! Without a WebDriver the stage is skipped, with what to install.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::store_error;
+use crate::config::Config;
+use crate::domain::Hash;
+use crate::domain::audit::MeasuredBy;
+use crate::jobs::stage::{StageContext, StageError, StageFuture, StageHandler, StageOutcome};
+use crate::pipeline::audit::score;
+use crate::pipeline::browser::{Browser, BrowserCapture, BrowserError, checks, picture};
+
+pub struct ScreenshotStage {
+    /// The browser pool, or why there is none.
+    browser: Result<Arc<Browser>, String>,
+    thumbnail_width: u32,
+}
+
+impl ScreenshotStage {
+    pub fn new(config: &Config) -> Self {
+        let browser = Browser::new(config).map_err(|e| e.to_string());
+        if let Err(reason) = &browser {
+            tracing::warn!(%reason, "screenshots will be skipped");
+        }
+        Self {
+            browser,
+            thumbnail_width: config.webdriver.thumbnail_width,
+        }
+    }
+}
+
+/// For `doctor`: the browser's version from a test session, or the problem.
+pub async fn check_webdriver(config: &Config) -> Result<String, String> {
+    let browser = Browser::new(config).map_err(|e| e.to_string())?;
+    let version = browser.version().await.map_err(|e| e.to_string());
+    browser.shutdown().await;
+    version
+}
+
+impl StageHandler for ScreenshotStage {
+    fn run(&self, ctx: StageContext) -> StageFuture<'_> {
+        Box::pin(async move {
+            let browser = match &self.browser {
+                Ok(browser) => browser,
+                Err(reason) => return Ok(StageOutcome::Skipped(reason.clone())),
+            };
+            let audit = ctx
+                .store
+                .audits_of(ctx.job.lead, 1)
+                .map_err(store_error)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    StageError::permanent("the lead has no audit yet; run the audit stage first")
+                })?;
+            let url = url::Url::parse(&audit.final_url).map_err(|e| {
+                StageError::permanent(format!("bad audited URL {}: {e}", audit.final_url))
+            })?;
+            let capture = match browser.capture(&url).await {
+                Ok(capture) => capture,
+                Err(BrowserError::Unavailable(e)) => {
+                    return Ok(StageOutcome::Skipped(e.to_string()));
+                }
+                Err(e) if e.is_transient() => return Err(StageError::transient(e.to_string())),
+                Err(e) => return Err(StageError::permanent(e.to_string())),
+            };
+            if !capture.refused.is_empty() {
+                tracing::info!(lead = %ctx.job.lead, refused = capture.refused.len(), first = %capture.refused[0], "the page tried to reach addresses the guard refused");
+            }
+            let store = ctx.store.clone();
+            let width = self.thumbnail_width;
+            let shots = {
+                let capture = capture.clone();
+                tokio::task::spawn_blocking(move || save_pictures(&store, &capture, width))
+                    .await
+                    .map_err(|e| {
+                        StageError::transient(format!("saving screenshots failed: {e}"))
+                    })??
+            };
+            let browser_checks = checks::run(&capture);
+            let updated = ctx
+                .store
+                .update_latest_audit(ctx.job.lead, |audit| {
+                    audit.screenshots = shots.clone();
+                    audit
+                        .checks
+                        .retain(|c| c.measured_by != MeasuredBy::Browser);
+                    audit.checks.extend(browser_checks.iter().cloned());
+                    audit.scores = score::scores(&audit.checks);
+                })
+                .map_err(store_error)?;
+            if updated.is_none() {
+                return Err(StageError::permanent(
+                    "the lead's audit disappeared while its screenshots were taken",
+                ));
+            }
+            Ok(StageOutcome::Done)
+        })
+    }
+
+    fn stop(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if let Ok(browser) = &self.browser {
+                browser.shutdown().await;
+            }
+        })
+    }
+}
+
+/// Puts the screenshots and their thumbnails in the blob cache.
+fn save_pictures(
+    store: &crate::store::Store,
+    capture: &BrowserCapture,
+    width: u32,
+) -> Result<BTreeMap<String, Hash>, StageError> {
+    let mut shots = BTreeMap::new();
+    let pictures: [(&str, Option<&Vec<u8>>); 4] = [
+        ("desktop", Some(&capture.desktop_png)),
+        ("mobile", Some(&capture.mobile_png)),
+        ("desktop_full", capture.desktop_full_png.as_ref()),
+        ("mobile_full", capture.mobile_full_png.as_ref()),
+    ];
+    for (name, png) in pictures {
+        let Some(png) = png else { continue };
+        shots.insert(
+            name.to_string(),
+            store.blobs().put(png).map_err(store_error)?,
+        );
+        if name == "desktop" || name == "mobile" {
+            let thumb = picture::thumbnail(png, width)
+                .map_err(|e| StageError::transient(format!("{name} thumbnail: {e}")))?;
+            shots.insert(
+                format!("{name}_thumb"),
+                store.blobs().put(&thumb).map_err(store_error)?,
+            );
+        }
+    }
+    Ok(shots)
+}

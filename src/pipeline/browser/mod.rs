@@ -1,0 +1,554 @@
+//! The screenshot stage's logic: a pool of WebDriver sessions on Chromium,
+//! each behind its own egress proxy, that loads a page as a desktop and as a
+//! phone, takes viewport (and capped full-page) screenshots, and measures
+//! what the browser saw: paint timings, layout shift, requests, script
+//! errors, overflow, tap targets, font sizes.
+
+pub mod checks;
+mod cleanup;
+pub mod driver;
+pub mod picture;
+pub mod proxy;
+mod scripts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use thirtyfour::prelude::*;
+use thirtyfour::{ChromeCapabilities, LoggingPrefsLogLevel};
+use tokio::sync::{Mutex, Semaphore};
+use url::Url;
+
+use crate::config::{Config, WebDriverConfig};
+use crate::pipeline::fetch::guard::EgressGuard;
+use driver::{Driver, DriverError, find_browser};
+use proxy::EgressProxy;
+
+const DESKTOP: Viewport = Viewport {
+    width: 1366,
+    height: 768,
+    scale: 1,
+    mobile: false,
+};
+const MOBILE: Viewport = Viewport {
+    width: 390,
+    height: 844,
+    scale: 3,
+    mobile: true,
+};
+const MOBILE_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-quic",
+    "--hide-scrollbars",
+    "--mute-audio",
+    // No crash reporter: its handler detaches and outlives the browser.
+    "--disable-crash-reporter",
+    "--disable-breakpad",
+    // WebRTC could reach the network over UDP, around the proxy.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+];
+
+#[derive(Debug, Clone, Copy)]
+struct Viewport {
+    width: u32,
+    height: u32,
+    scale: u32,
+    mobile: bool,
+}
+
+/// What the browser measured on one page load.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageMetrics {
+    pub ttfb_ms: Option<f64>,
+    pub fcp_ms: Option<f64>,
+    pub lcp_ms: Option<f64>,
+    pub cls: Option<f64>,
+    pub dcl_ms: Option<f64>,
+    pub load_ms: Option<f64>,
+    pub requests: u64,
+    pub transfer_bytes: u64,
+    pub scroll_width: u32,
+    pub viewport_width: u32,
+    pub tap_targets: u32,
+    pub small_tap_targets: u32,
+    pub text_elements: u32,
+    pub small_text_elements: u32,
+}
+
+/// Everything one capture produced.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserCapture {
+    pub desktop_png: Vec<u8>,
+    pub mobile_png: Vec<u8>,
+    pub desktop_full_png: Option<Vec<u8>>,
+    pub mobile_full_png: Option<Vec<u8>>,
+    pub desktop: PageMetrics,
+    pub mobile: PageMetrics,
+    pub console_errors: Vec<String>,
+    /// Requests the page made that the egress guard refused.
+    pub refused: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrowserError {
+    /// No WebDriver here: the stage is skipped, not failed.
+    #[error(transparent)]
+    Unavailable(#[from] DriverError),
+    /// The browser or its session broke; a fresh session may work.
+    #[error("the browser session failed: {0}")]
+    Session(String),
+    #[error("the page did not load within {0}s (endless scripts or redirects?)")]
+    Timeout(u64),
+    /// The page itself could not be shown (DNS, refused, too many redirects).
+    #[error("the browser could not show the page: {0}")]
+    Page(String),
+}
+
+impl BrowserError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Session(_) | Self::Timeout(_))
+    }
+}
+
+fn session_error(e: impl std::fmt::Display) -> BrowserError {
+    BrowserError::Session(e.to_string().lines().next().unwrap_or("").to_string())
+}
+
+const PROFILE_PREFIX: &str = "leadscout-chromium-";
+/// The network counts as quiet after this long without a new request.
+const QUIET_MS: u64 = 150;
+
+/// One Chromium session and its proxy.
+struct Session {
+    driver: WebDriver,
+    proxy: EgressProxy,
+    /// The browser's own agent, minus the "Headless" that some sites treat
+    /// differently.
+    desktop_agent: String,
+    pages: u32,
+    /// Removed when the session is dropped; also how its processes are found.
+    _profile: tempfile::TempDir,
+}
+
+/// The pool of browser sessions.
+pub struct Browser {
+    driver: Driver,
+    config: WebDriverConfig,
+    guard: EgressGuard,
+    binary: Option<std::path::PathBuf>,
+    idle: Mutex<Vec<Session>>,
+    permits: Semaphore,
+}
+
+impl Browser {
+    /// Finds the WebDriver (starting nothing yet).
+    pub fn new(config: &Config) -> Result<Arc<Self>, DriverError> {
+        let driver = Driver::locate(&config.webdriver)?;
+        let orphans = cleanup::kill_orphans(PROFILE_PREFIX);
+        if orphans > 0 {
+            tracing::warn!(
+                orphans,
+                "killed browser processes left behind by an earlier leadscout"
+            );
+        }
+        let binary = if driver.is_managed() {
+            Some(find_browser(&config.webdriver)?)
+        } else {
+            None
+        };
+        Ok(Arc::new(Self {
+            driver,
+            config: config.webdriver.clone(),
+            guard: EgressGuard::new(&config.fetch),
+            binary,
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(config.webdriver.sessions),
+        }))
+    }
+
+    /// The browser's version, from a short test session (for `doctor`).
+    pub async fn version(&self) -> Result<String, BrowserError> {
+        let session = self.new_session().await?;
+        let version = session
+            .driver
+            .cdp()
+            .send_raw("Browser.getVersion", json!({}))
+            .await
+            .map_err(session_error)?;
+        close(session).await;
+        Ok(version["product"].as_str().unwrap_or("unknown").to_string())
+    }
+
+    async fn new_session(&self) -> Result<Session, BrowserError> {
+        let url = self.driver.url().await?;
+        let proxy = EgressProxy::start(self.guard.clone())
+            .await
+            .map_err(session_error)?;
+        let profile = tempfile::Builder::new()
+            .prefix(PROFILE_PREFIX)
+            .tempdir()
+            .map_err(session_error)?;
+        let mut caps: ChromeCapabilities = DesiredCapabilities::chrome();
+        let add =
+            |caps: &mut ChromeCapabilities, arg: &str| caps.add_arg(arg).map_err(session_error);
+        if let Some(binary) = &self.binary {
+            caps.set_binary(&binary.to_string_lossy())
+                .map_err(session_error)?;
+        }
+        for flag in CHROMIUM_FLAGS {
+            add(&mut caps, flag)?;
+        }
+        add(
+            &mut caps,
+            &format!("--user-data-dir={}", profile.path().display()),
+        )?;
+        add(&mut caps, &format!("--proxy-server={}", proxy.url()))?;
+        // Without this, Chromium sends loopback and link-local addresses
+        // around the proxy; with it, everything goes through the guard.
+        add(&mut caps, "--proxy-bypass-list=<-loopback>")?;
+        caps.set_browser_log_level(LoggingPrefsLogLevel::Severe)
+            .map_err(session_error)?;
+        let driver = tokio::time::timeout(Duration::from_secs(30), WebDriver::new(&url, caps))
+            .await
+            .map_err(|_| {
+                BrowserError::Session("starting a browser session took longer than 30s".into())
+            })?
+            .map_err(session_error)?;
+        let setup = async {
+            driver
+                .set_page_load_timeout(self.config.page_timeout)
+                .await?;
+            driver.set_script_timeout(self.config.page_timeout).await?;
+            driver
+                .cdp()
+                .send_raw(
+                    "Page.addScriptToEvaluateOnNewDocument",
+                    json!({ "source": scripts::WATCH_ERRORS }),
+                )
+                .await?;
+            driver
+                .execute("return navigator.userAgent", Vec::new())
+                .await
+        };
+        let agent = match tokio::time::timeout(Duration::from_secs(30), setup).await {
+            Ok(Ok(agent)) => agent,
+            Ok(Err(e)) => {
+                discard(driver).await;
+                return Err(session_error(e));
+            }
+            Err(_) => {
+                discard(driver).await;
+                return Err(BrowserError::Session(
+                    "setting up the browser session took longer than 30s".into(),
+                ));
+            }
+        };
+        let desktop_agent = agent
+            .json()
+            .as_str()
+            .unwrap_or("")
+            .replace("HeadlessChrome", "Chrome");
+        Ok(Session {
+            driver,
+            proxy,
+            desktop_agent,
+            pages: 0,
+            _profile: profile,
+        })
+    }
+
+    /// Loads `url` as a desktop and as a phone and captures both. The work
+    /// runs in its own task, so a caller that gives up (a job timeout) never
+    /// drops a live browser session: the task finishes, within its own
+    /// bound, and returns or closes the session properly.
+    pub async fn capture(self: &Arc<Self>, url: &Url) -> Result<BrowserCapture, BrowserError> {
+        let this = self.clone();
+        let url = url.clone();
+        tokio::spawn(async move { this.capture_owned(&url).await })
+            .await
+            .map_err(|e| BrowserError::Session(format!("the capture task failed: {e}")))?
+    }
+
+    async fn capture_owned(&self, url: &Url) -> Result<BrowserCapture, BrowserError> {
+        let _permit = self.permits.acquire().await.map_err(session_error)?;
+        let pooled = self.idle.lock().await.pop();
+        let session = match pooled {
+            Some(session) => session,
+            None => self.new_session().await?,
+        };
+        // A hard bound above the page timeouts: a wedged browser must not
+        // hold a worker.
+        let bound = self.config.page_timeout * 3 + self.config.settle * 2 + Duration::from_secs(20);
+        let result = match tokio::time::timeout(bound, self.capture_on(&session, url)).await {
+            Ok(result) => result,
+            Err(_) => Err(BrowserError::Timeout(bound.as_secs())),
+        };
+        match &result {
+            Ok(_) if session.pages + 1 < self.config.recycle_after => {
+                let mut session = session;
+                session.pages += 1;
+                self.idle.lock().await.push(session);
+            }
+            // Recycled after N pages, or after any error: a fresh session
+            // is cheap, a confused one is not.
+            _ => close(session).await,
+        }
+        result
+    }
+
+    async fn capture_on(
+        &self,
+        session: &Session,
+        url: &Url,
+    ) -> Result<BrowserCapture, BrowserError> {
+        session.proxy.take_refused();
+        let (desktop_png, desktop_full_png, desktop, mut errors) =
+            self.load(session, url, DESKTOP).await?;
+        let (mobile_png, mobile_full_png, mobile, mobile_errors) =
+            self.load(session, url, MOBILE).await?;
+        errors.extend(mobile_errors);
+        errors.dedup();
+        Ok(BrowserCapture {
+            desktop_png,
+            mobile_png,
+            desktop_full_png,
+            mobile_full_png,
+            desktop,
+            mobile,
+            console_errors: errors,
+            refused: session.proxy.take_refused(),
+        })
+    }
+
+    /// Runs one browser command within the page timeout. chromedriver can
+    /// wait forever on a renderer stuck in a script, whatever its own
+    /// timeouts say, so every command gets a bound here.
+    async fn step<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        command: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, BrowserError> {
+        let limit = self.config.page_timeout + Duration::from_secs(2);
+        match tokio::time::timeout(limit, command).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) if e.to_string().to_lowercase().contains("timeout") => {
+                Err(BrowserError::Timeout(self.config.page_timeout.as_secs()))
+            }
+            Ok(Err(e)) => Err(session_error(format!("{what}: {e}"))),
+            Err(_) => Err(BrowserError::Timeout(limit.as_secs())),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn load(
+        &self,
+        session: &Session,
+        url: &Url,
+        view: Viewport,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>, PageMetrics, Vec<String>), BrowserError> {
+        let d = &session.driver;
+        let cdp = d.cdp();
+        let metrics = json!({"width": view.width, "height": view.height, "deviceScaleFactor": view.scale, "mobile": view.mobile});
+        self.step(
+            "emulate the screen",
+            cdp.send_raw("Emulation.setDeviceMetricsOverride", metrics),
+        )
+        .await?;
+        self.step(
+            "hide scrollbars",
+            cdp.send_raw("Emulation.setScrollbarsHidden", json!({"hidden": true})),
+        )
+        .await?;
+        let touch =
+            json!({"enabled": view.mobile, "maxTouchPoints": if view.mobile { 5 } else { 1 }});
+        self.step(
+            "emulate touch",
+            cdp.send_raw("Emulation.setTouchEmulationEnabled", touch),
+        )
+        .await?;
+        let agent = if view.mobile {
+            json!({"userAgent": MOBILE_UA, "platform": "iPhone"})
+        } else {
+            json!({"userAgent": session.desktop_agent})
+        };
+        self.step(
+            "set the user agent",
+            cdp.send_raw("Emulation.setUserAgentOverride", agent),
+        )
+        .await?;
+        // Mark the document being left: goto() now and then returns before
+        // the new one exists, and a screenshot would show the old page.
+        self.step(
+            "mark the page",
+            d.execute("window.__leadscout_previous = true", Vec::new()),
+        )
+        .await?;
+        self.step("load the page", d.goto(url.as_str())).await?;
+        self.wait_for_new_document(d).await?;
+        let current = self.step("read the address", d.current_url()).await?;
+        if current.scheme() == "chrome-error" {
+            let detail = self
+                .step(
+                    "read the error page",
+                    d.execute(scripts::ERROR_PAGE_CODE, Vec::new()),
+                )
+                .await
+                .ok()
+                .and_then(|v| v.json().as_str().map(str::to_string))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "the browser showed an error page".into());
+            let refused = session.proxy.take_refused();
+            let detail = match refused.first() {
+                Some(reason) => format!("{detail} ({reason})"),
+                None => detail,
+            };
+            return Err(BrowserError::Page(detail));
+        }
+        let settle = vec![
+            json!(QUIET_MS),
+            json!(self.config.settle.as_millis() as u64),
+        ];
+        self.step(
+            "wait for the page to settle",
+            d.execute(scripts::SETTLE, settle),
+        )
+        .await?;
+        let png = self
+            .step("take the screenshot", d.screenshot_as_png())
+            .await?;
+        let measured = self
+            .step(
+                "measure the page",
+                d.execute(scripts::METRICS, vec![json!(view.width)]),
+            )
+            .await?;
+        let value = measured.json();
+        let page: PageMetrics =
+            serde_json::from_value(value["metrics"].clone()).unwrap_or_default();
+        let errors: Vec<String> = value["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let full = self.full_page(session, view).await?;
+        Ok((png, full, page, errors))
+    }
+
+    /// Waits until the page shown is a new, loaded document.
+    async fn wait_for_new_document(&self, d: &WebDriver) -> Result<(), BrowserError> {
+        let deadline = tokio::time::Instant::now() + self.config.page_timeout;
+        loop {
+            let check = d.execute(
+                "return !window.__leadscout_previous && document.readyState === 'complete'",
+                Vec::new(),
+            );
+            let ready = match tokio::time::timeout(Duration::from_secs(2), check).await {
+                Ok(answer) => answer.map(|v| v.json().as_bool() == Some(true)),
+                Err(_) => return Err(BrowserError::Timeout(self.config.page_timeout.as_secs())),
+            };
+            // An error here means the old document is being torn down: look again.
+            if matches!(ready, Ok(true)) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(BrowserError::Timeout(self.config.page_timeout.as_secs()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A full-page screenshot, capped at the configured height; `None` when
+    /// turned off or when the page is no taller than the viewport.
+    async fn full_page(
+        &self,
+        session: &Session,
+        view: Viewport,
+    ) -> Result<Option<Vec<u8>>, BrowserError> {
+        if self.config.full_page_max_height == 0 {
+            return Ok(None);
+        }
+        let cdp = session.driver.cdp();
+        let layout = cdp
+            .send_raw("Page.getLayoutMetrics", json!({}))
+            .await
+            .map_err(session_error)?;
+        let content = layout["cssContentSize"]["height"].as_f64().unwrap_or(0.0);
+        if content <= f64::from(view.height) + 1.0 {
+            return Ok(None);
+        }
+        let height = content.min(f64::from(self.config.full_page_max_height));
+        let clip = json!({"format": "png", "captureBeyondViewport": true, "clip": {"x": 0, "y": 0, "width": view.width, "height": height, "scale": 1}});
+        let shot = self
+            .step(
+                "take the full-page screenshot",
+                cdp.send_raw("Page.captureScreenshot", clip),
+            )
+            .await?;
+        let data = shot["data"].as_str().unwrap_or("");
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map(Some)
+            .map_err(|e| {
+                BrowserError::Session(format!(
+                    "the full-page screenshot was not valid base64: {e}"
+                ))
+            })
+    }
+
+    /// Closes every session and stops a managed chromedriver.
+    pub async fn shutdown(&self) {
+        let sessions: Vec<Session> = self.idle.lock().await.drain(..).collect();
+        for session in sessions {
+            close(session).await;
+        }
+        self.driver.stop().await;
+    }
+}
+
+/// Closes a session and makes sure its browser processes are gone.
+async fn close(session: Session) {
+    discard(session.driver).await;
+    let killed = cleanup::kill_profile(session._profile.path());
+    if killed > 0 {
+        tracing::debug!(
+            killed,
+            "killed browser processes that outlived their session"
+        );
+    }
+}
+
+/// Closes a session, without ever blocking the runtime: a session that
+/// cannot be closed in time is let go (the driver cleans it up when it
+/// stops), instead of thirtyfour's blocking close on drop.
+async fn discard(driver: WebDriver) {
+    let handle = driver.clone();
+    match tokio::time::timeout(Duration::from_secs(10), driver.quit()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "closing a browser session failed");
+            let _ = handle.leak();
+        }
+        Err(_) => {
+            tracing::warn!(
+                "closing a browser session took longer than 10s; leaving it to the driver"
+            );
+            let _ = handle.leak();
+        }
+    }
+}
