@@ -98,8 +98,9 @@ pub struct WebDriverConfig {
     /// (at most), so late images and fonts are in the screenshot.
     #[serde(with = "humantime_serde")]
     pub settle: Duration,
-    /// Full-page screenshots stop at this height in CSS pixels; 0 turns
-    /// them off (viewport screenshots are always taken).
+    /// Full-page screenshots, capped at this height in CSS pixels; 0 (the
+    /// default) takes viewport screenshots only. Each full page costs about
+    /// 150 ms per view.
     pub full_page_max_height: u32,
     /// Width of the thumbnails kept for report pages and the TUI.
     pub thumbnail_width: u32,
@@ -115,7 +116,7 @@ impl Default for WebDriverConfig {
             recycle_after: 50,
             page_timeout: Duration::from_secs(20),
             settle: Duration::from_millis(500),
-            full_page_max_height: 4000,
+            full_page_max_height: 0,
             thumbnail_width: 400,
         }
     }

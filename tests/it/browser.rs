@@ -177,8 +177,8 @@ fn screenshots_have_exact_sizes_and_the_right_colours() {
     );
     assert_eq!(
         picture::png_size(&capture.mobile_png),
-        Some((1170, 2532)),
-        "390x844 at device pixel ratio 3"
+        Some((780, 1688)),
+        "390x844 at device pixel ratio 2"
     );
     let desktop = image::load_from_memory(&capture.desktop_png)
         .unwrap()
@@ -199,10 +199,27 @@ fn screenshots_have_exact_sizes_and_the_right_colours() {
     assert_eq!(
         mobile.get_pixel(300, 300).0,
         [220, 20, 60],
-        "300 CSS px of red is 900 device px"
+        "300 CSS px of red is 600 device px"
     );
-    assert_eq!(mobile.get_pixel(300, 1200).0, [255, 255, 255]);
+    assert_eq!(mobile.get_pixel(300, 900).0, [255, 255, 255]);
+    assert!(
+        capture.desktop_full_png.is_none(),
+        "full pages are off by default"
+    );
+    rt.block_on(browser.shutdown());
+    let mut tall = config_for(&server);
+    tall.webdriver.full_page_max_height = 1000;
+    let browser = Browser::new(&tall).unwrap();
     let wide = rt.block_on(browser.capture(&server.url("/wide"))).unwrap();
+    let full = wide
+        .mobile_full_png
+        .as_ref()
+        .expect("a full-page shot when enabled and the page is taller than the screen");
+    let (w, h) = picture::png_size(full).unwrap();
+    assert!(
+        w >= 390 && h == 1000,
+        "capped at 1000 CSS px, one pixel per CSS px: {w}x{h}"
+    );
     assert!(
         wide.mobile.scroll_width >= 1200 && wide.mobile.viewport_width == 390,
         "{:?}",

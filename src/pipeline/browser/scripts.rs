@@ -22,60 +22,58 @@ pub const WATCH_ERRORS: &str = r#"(() => {
   };
 })();"#;
 
-/// Resolves once the page is complete and no resource has started for
-/// `arguments[0]` ms, or after `arguments[1]` ms at most (but never before
-/// the quiet time has been watched once).
-pub const SETTLE: &str = r#"
-const quiet = arguments[0], cap = arguments[1];
-return new Promise((resolve) => {
-  const start = performance.now();
-  let seen = -1, since = start;
-  const tick = () => {
-    const now = performance.now();
-    const count = performance.getEntriesByType('resource').length;
-    const busy = (window.__leadscout && window.__leadscout.inflight) || 0;
-    if (count !== seen || busy > 0 || document.readyState !== 'complete') { seen = count; since = now; }
-    if (now - since >= quiet || now - start >= Math.max(cap, quiet)) resolve(Math.round(now - start));
-    else setTimeout(tick, 50);
-  };
-  tick();
-});"#;
-
-/// The page's measurements; `arguments[0]` is the emulated screen width.
-/// Returns `{metrics, errors}`; `metrics` has the field names of
-/// `PageMetrics`.
-pub const METRICS: &str = r#"
-const screenWidth = arguments[0];
+/// After a navigation, in one round trip: if the document is still the
+/// old one (marked by the previous call), returns `{fresh: false}` at once.
+/// Otherwise waits (at most `arguments[1]` ms) until nothing is in flight
+/// and no resource finished in the last `arguments[0]` ms after the load
+/// event (a page complete at load passes at once), measures the page, marks
+/// it, and returns `{fresh: true, href, metrics, errors}`; `metrics` has the
+/// field names of `PageMetrics`. `arguments[2]` is the emulated screen width.
+pub const SETTLE_AND_MEASURE: &str = r#"
+const quiet = arguments[0], cap = arguments[1], screenWidth = arguments[2];
+if (window.__leadscout_previous || document.readyState !== 'complete') return { fresh: false, href: location.href };
 return (async () => {
-  const m = {};
   const nav = performance.getEntriesByType('navigation')[0];
+  // loadEventEnd may not be written yet when WebDriver returns.
+  const loaded = nav ? Math.max(nav.loadEventStart, nav.domComplete) : 0;
+  const start = performance.now();
+  for (;;) {
+    const now = performance.now();
+    let last = 0;
+    for (const r of performance.getEntriesByType('resource')) last = Math.max(last, r.responseEnd || r.startTime);
+    const busy = (window.__leadscout && window.__leadscout.inflight) || 0;
+    if ((busy === 0 && (last <= loaded || now - last >= quiet)) || now - start >= cap) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const m = {};
   if (nav) {
     m.ttfb_ms = nav.responseStart;
     m.dcl_ms = nav.domContentLoadedEventEnd || null;
-    m.load_ms = nav.loadEventEnd || null;
+    m.load_ms = nav.loadEventEnd || nav.loadEventStart || null;
   }
   const fcp = performance.getEntriesByName('first-contentful-paint')[0];
   m.fcp_ms = fcp ? fcp.startTime : null;
-  let lcp = null, cls = 0, window_ = 0, first = 0, last = 0;
-  const lcpObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) lcp = e.startTime; });
-  lcpObserver.observe({ type: 'largest-contentful-paint', buffered: true });
+  // Buffered entries can be taken at once, without waiting for the
+  // observer's callback in a later task.
+  const buffered = (type) => {
+    const observer = new PerformanceObserver(() => {});
+    observer.observe({ type, buffered: true });
+    const entries = observer.takeRecords();
+    observer.disconnect();
+    return entries;
+  };
+  const lcps = buffered('largest-contentful-paint');
+  m.lcp_ms = lcps.length ? lcps[lcps.length - 1].startTime : null;
   // CLS: the largest burst of shifts (gaps under 1 s, bursts under 5 s),
   // not counting shifts right after input.
-  const clsObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if (e.hadRecentInput) continue;
-      if (window_ && e.startTime - last < 1000 && e.startTime - first < 5000) window_ += e.value;
-      else { window_ = e.value; first = e.startTime; }
-      last = e.startTime;
-      if (window_ > cls) cls = window_;
-    }
-  });
-  clsObserver.observe({ type: 'layout-shift', buffered: true });
-  // Buffered entries arrive in a later task.
-  await new Promise((r) => setTimeout(r, 50));
-  lcpObserver.disconnect();
-  clsObserver.disconnect();
-  m.lcp_ms = lcp;
+  let cls = 0, burst = 0, first = 0, lastShift = 0;
+  for (const e of buffered('layout-shift')) {
+    if (e.hadRecentInput) continue;
+    if (burst && e.startTime - lastShift < 1000 && e.startTime - first < 5000) burst += e.value;
+    else { burst = e.value; first = e.startTime; }
+    lastShift = e.startTime;
+    if (burst > cls) cls = burst;
+  }
   m.cls = cls;
   const resources = performance.getEntriesByType('resource');
   m.requests = resources.length + 1;
@@ -107,7 +105,9 @@ return (async () => {
   }
   m.text_elements = texts;
   m.small_text_elements = tiny;
-  return { metrics: m, errors: (window.__leadscout && window.__leadscout.errors) || [] };
+  // Measured: the next navigation can tell that it has really left this page.
+  window.__leadscout_previous = true;
+  return { fresh: true, href: location.href, metrics: m, errors: (window.__leadscout && window.__leadscout.errors) || [] };
 })();"#;
 
 /// On Chromium's error page: the error code shown (e.g. ERR_TOO_MANY_REDIRECTS).

@@ -1,0 +1,297 @@
+//! The screenshot stage's browser work on local pages with a warm pool of 2
+//! sessions: leads per minute with desktop + mobile screenshots and metrics
+//! (target ≥ 240/min), time per lead (target p50 ≤ 500 ms), and total
+//! browser memory (target ≤ 600 MiB). Side by side, a bare WebDriver loop
+//! over the same pages with 2 sessions (navigate + screenshot, desktop and
+//! mobile, nothing else) as the anchor.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use leadscout::config::Config;
+use leadscout::pipeline::browser::Browser;
+use serde_json::json;
+use thirtyfour::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PAGES: usize = 30;
+const LEADS: usize = 80;
+
+fn page(n: usize) -> String {
+    let mut html = format!(
+        "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'><title>Shop {n}</title>\
+         <style>body{{font:16px sans-serif;margin:0}} header{{background:#2a6;color:#fff;padding:2em}} .card{{display:inline-block;width:280px;margin:8px;vertical-align:top}}</style>\
+         </head><body><header><h1>Shop {n}</h1><nav><a href=/>Home</a> <a href=/about>About</a></nav></header><main>"
+    );
+    for i in 0..24 {
+        html.push_str(&format!(
+            "<div class=card><img src='/img/{i}.png' width=280 height=160 alt='item {i}'><h3>Item {i}</h3><p>Hand-made goods from our workshop, item {i} of the season, with free local delivery.</p></div>"
+        ));
+    }
+    html.push_str("</main><footer>© 2026 Shop</footer></body></html>");
+    html
+}
+
+fn image() -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(280, 160, |x, y| {
+        image::Rgb([(x % 255) as u8, (y % 255) as u8, 120])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+async fn serve() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let png = Arc::new(image());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let png = png.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (kind, body) = if path.starts_with("/img/") {
+                    ("image/png", png.as_ref().clone())
+                } else {
+                    let n: usize = path.trim_start_matches("/p").parse().unwrap_or(0);
+                    ("text/html; charset=utf-8", page(n).into_bytes())
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: max-age=60\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    port
+}
+
+/// Resident and proportional memory of all Chromium processes, in KiB.
+fn chromium_memory() -> (u64, u64) {
+    let (mut rss, mut pss) = (0, 0);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if !comm.starts_with("chrom") || comm.starts_with("chromedriver") {
+            continue;
+        }
+        let field = |text: &str, name: &str| -> u64 {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        rss += field(
+            &std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default(),
+            "VmRSS:",
+        );
+        pss += field(
+            &std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default(),
+            "Pss:",
+        );
+    }
+    (rss, pss)
+}
+
+async fn leadscout_pool(port: u16) -> (f64, Duration, Duration, u64, u64) {
+    let mut config = Config::default();
+    config.fetch.allow_hosts = vec![format!("127.0.0.1:{port}")];
+    config.webdriver.sessions = 2;
+    if let Ok(h) = std::env::var("FULL_PAGE") {
+        config.webdriver.full_page_max_height = h.parse().expect("FULL_PAGE height");
+    }
+    let browser = Browser::new(&config).expect("WebDriver: apt install chromium chromium-driver");
+    let url = |n: usize| {
+        url::Url::parse(&format!("http://127.0.0.1:{port}/p{}", n % PAGES)).expect("url")
+    };
+    // Warm both sessions.
+    let warm = futures::future::join(browser.capture(&url(0)), browser.capture(&url(1))).await;
+    warm.0.expect("warm capture");
+    warm.1.expect("warm capture");
+    let sampler = Sampler::start();
+    // Time per lead: captures one at a time on a warm session.
+    let mut serial = Vec::new();
+    for n in 0..20 {
+        let t = Instant::now();
+        browser.capture(&url(n + 100)).await.expect("capture");
+        serial.push(t.elapsed());
+    }
+    serial.sort();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..LEADS)
+        .map(|n| {
+            let browser = browser.clone();
+            let url = url(n + 2);
+            tokio::spawn(async move {
+                let capture = browser.capture(&url).await.expect("capture");
+                assert!(!capture.desktop_png.is_empty() && !capture.mobile_png.is_empty());
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let elapsed = started.elapsed();
+    let (rss, pss) = sampler.finish();
+    browser.shutdown().await;
+    (
+        LEADS as f64 / elapsed.as_secs_f64() * 60.0,
+        serial[serial.len() / 2],
+        serial[serial.len() * 95 / 100],
+        rss,
+        pss,
+    )
+}
+
+/// Samples Chromium's memory every 100 ms until stopped; returns the
+/// peak (RSS, PSS) in KiB.
+struct Sampler {
+    peak: Arc<(AtomicU64, AtomicU64)>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start() -> Self {
+        let peak = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (rss, pss) = chromium_memory();
+                    peak.0.fetch_max(rss, Ordering::Relaxed);
+                    peak.1.fetch_max(pss, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
+        Self { peak, stop, thread }
+    }
+
+    fn finish(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        (
+            self.peak.0.load(Ordering::Relaxed),
+            self.peak.1.load(Ordering::Relaxed),
+        )
+    }
+}
+
+async fn bare_webdriver(port: u16) -> (f64, u64) {
+    let config = Config::default();
+    let driver =
+        leadscout::pipeline::browser::driver::Driver::locate(&config.webdriver).expect("driver");
+    let url = driver.url().await.expect("chromedriver");
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let mut caps = DesiredCapabilities::chrome();
+        for flag in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+        ] {
+            caps.add_arg(flag).expect("flag");
+        }
+        let profile = tempfile::tempdir().expect("profile");
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+            .expect("flag");
+        sessions.push((WebDriver::new(&url, caps).await.expect("session"), profile));
+    }
+    let pair = |d: WebDriver, page: String| async move {
+        for (w, h, scale, mobile) in [(1366, 768, 1, false), (390, 844, 2, true)] {
+            d.cdp()
+                .send_raw(
+                    "Emulation.setDeviceMetricsOverride",
+                    json!({"width": w, "height": h, "deviceScaleFactor": scale, "mobile": mobile}),
+                )
+                .await
+                .expect("emulate");
+            d.goto(&page).await.expect("goto");
+            d.screenshot_as_png().await.expect("shot");
+        }
+    };
+    // Warm up, then time.
+    for (d, _) in &sessions {
+        pair(d.clone(), format!("http://127.0.0.1:{port}/p0")).await;
+    }
+    let sampler = Sampler::start();
+    let started = Instant::now();
+    let per_session = LEADS / 2;
+    let runs = sessions.iter().enumerate().map(|(i, (d, _))| {
+        let d = d.clone();
+        async move {
+            for n in 0..per_session {
+                pair(
+                    d.clone(),
+                    format!("http://127.0.0.1:{port}/p{}", (n * 2 + i) % PAGES),
+                )
+                .await;
+            }
+        }
+    });
+    futures::future::join_all(runs).await;
+    let rate = (per_session * 2) as f64 / started.elapsed().as_secs_f64() * 60.0;
+    let (_, pss) = sampler.finish();
+    for (d, _) in sessions {
+        let _ = d.quit().await;
+    }
+    driver.stop().await;
+    // Let the browsers exit before the next measurement counts processes.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    (rate, pss)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let port = runtime.block_on(serve());
+    println!("machine: {}", common::machine());
+    let (bare, bare_pss) = runtime.block_on(bare_webdriver(port));
+    let (rate, p50, p95, rss, pss) = runtime.block_on(leadscout_pool(port));
+    println!("| benchmark | figure | target |");
+    println!("|---|---|---|");
+    println!(
+        "| screenshot stage, warm pool of 2, {LEADS} local pages | {rate:.0} leads/min; per lead (one at a time) p50 {} ms, p95 {} ms | ≥ 240/min, p50 ≤ 500 ms |",
+        p50.as_millis(),
+        p95.as_millis()
+    );
+    println!(
+        "| browser memory at peak | {:.0} MiB PSS ({:.0} MiB summed RSS) | ≤ 600 MiB |",
+        pss as f64 / 1024.0,
+        rss as f64 / 1024.0
+    );
+    println!(
+        "| bare WebDriver loop, same pages, 2 default sessions (emulate, navigate, screenshot; desktop and mobile at DPR 2) | {bare:.0} pairs/min, {:.0} MiB PSS; leadscout at {:.0}% of its speed | anchor |",
+        bare_pss as f64 / 1024.0,
+        rate / bare * 100.0
+    );
+}
