@@ -27,6 +27,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub fetch: FetchConfig,
     pub webdriver: WebDriverConfig,
+    pub server: ServerConfig,
     pub jobs: JobsConfig,
     /// Per-stage overrides of the `[jobs]` defaults, e.g. `[stages.fetch]`.
     pub stages: BTreeMap<String, StageConfig>,
@@ -70,6 +71,45 @@ impl Default for FetchConfig {
             max_redirects: 5,
             max_header_kb: 64,
             user_agent: String::new(),
+        }
+    }
+}
+
+/// The page server: report pages, screenshots, unsubscribe, health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address the page server listens on.
+    pub bind: String,
+    /// The address report links in emails start with, when the server sits
+    /// behind a reverse proxy or a tunnel (e.g. https://reports.agency.example).
+    /// Empty: http://BIND.
+    pub public_base_url: String,
+    /// Serve /metrics to everyone, not only to loopback.
+    pub metrics_public: bool,
+    /// Report links stop working this long after they were made; "0s" never.
+    #[serde(with = "humantime_serde")]
+    pub report_expiry: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_base_url: String::new(),
+            metrics_public: false,
+            report_expiry: Duration::from_secs(180 * 24 * 3600),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The base of public links, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        if self.public_base_url.is_empty() {
+            format!("http://{}", self.bind)
+        } else {
+            self.public_base_url.trim_end_matches('/').to_string()
         }
     }
 }
@@ -472,6 +512,24 @@ impl Config {
         if fetch.max_header_kb == 0 {
             return Err(bad("fetch.max_header_kb", "must be at least 1".into()));
         }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad(
+                "server.bind",
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            ));
+        }
+        let base = &self.server.public_base_url;
+        if !base.is_empty()
+            && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(bad(
+                "server.public_base_url",
+                format!("`{base}` is not an http(s) URL"),
+            ));
+        }
         let wd = &self.webdriver;
         if wd.sessions == 0 || wd.sessions > 32 {
             return Err(bad("webdriver.sessions", "must be between 1 and 32".into()));
@@ -583,13 +641,16 @@ impl Config {
 }
 
 /// Applies `LEADSCOUT_A__B=value` overrides to the table. Values are read as
-/// TOML when they parse (`true`, `5`, `["a", "b"]`) and as strings otherwise.
+/// TOML when they parse (`true`, `5`, `["a", "b"]`) and as strings otherwise;
+/// a string for a list key is split on commas.
 /// Returns dotted key → variable name, for error messages.
 fn apply_env(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<HashMap<String, String>, ConfigError> {
     let mut keys = HashMap::new();
+    let defaults = toml::Value::try_from(Config::default())
+        .unwrap_or_else(|_| toml::Value::Table(toml::Table::new()));
     let mut vars: Vec<(String, String)> = env
         .into_iter()
         .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__"))
@@ -628,7 +689,25 @@ fn apply_env(
                 }
             };
         }
-        cursor.insert(path[path.len() - 1].clone(), value);
+        let key = path[path.len() - 1].clone();
+        // A list key given a plain string takes it as a comma-separated
+        // list: `LEADSCOUT_FETCH__ALLOW_HOSTS=127.0.0.1:8001,intranet`.
+        let is_list = cursor.get(&key).is_some_and(toml::Value::is_array)
+            || path
+                .iter()
+                .try_fold(&defaults, |node, part| node.get(part))
+                .is_some_and(toml::Value::is_array);
+        let value = match value {
+            toml::Value::String(text) if is_list => toml::Value::Array(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect(),
+            ),
+            value => value,
+        };
+        cursor.insert(key, value);
         keys.insert(dotted, var);
     }
     Ok(keys)
@@ -743,6 +822,25 @@ mod tests {
         assert_eq!(config.log.level, "debug");
         assert_eq!(config.log.format, LogFormat::Json);
         assert_eq!(config.import.batch_size, 75);
+    }
+
+    #[test]
+    fn a_plain_string_for_a_list_key_is_comma_separated() {
+        let env = vec![(
+            "LEADSCOUT_FETCH__ALLOW_HOSTS".to_string(),
+            "127.0.0.1:8001, intranet.example".to_string(),
+        )];
+        let config = Config::load(None, env).unwrap();
+        assert_eq!(
+            config.fetch.allow_hosts,
+            ["127.0.0.1:8001", "intranet.example"]
+        );
+        let env = vec![(
+            "LEADSCOUT_FETCH__ALLOW_HOSTS".to_string(),
+            r#"["a.example", "b.example"]"#.to_string(),
+        )];
+        let config = Config::load(None, env).unwrap();
+        assert_eq!(config.fetch.allow_hosts, ["a.example", "b.example"]);
     }
 
     #[test]

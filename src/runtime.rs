@@ -155,6 +155,25 @@ pub struct LocalOpener {
 }
 
 impl LocalOpener {
+    /// An opener over `data_dir` with the pipeline's stages, for programs
+    /// that embed leadscout (the tests and benchmarks do).
+    pub fn new(data_dir: PathBuf, config: Config) -> Self {
+        Self {
+            data_dir,
+            stages: None,
+            stage_names: crate::jobs::stages::PIPELINE
+                .iter()
+                .filter_map(|n| Stage::new(n).ok())
+                .collect(),
+            bus: Arc::new(EventBus::new()),
+            config: Arc::new(config),
+            config_file: "(given by the caller)".into(),
+            config_problem: None,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(IdGen::new()),
+        }
+    }
+
     fn parts(&self, store: Arc<Store>, engine: Option<Arc<EngineHandle>>) -> ServiceParts {
         ServiceParts {
             store,

@@ -83,7 +83,10 @@ pub enum Command {
     /// The cache of fetched pages and screenshots.
     #[command(subcommand)]
     Blobs(BlobsCommand),
-    /// Run headless: job workers (and the page server) until SIGTERM or Ctrl-C.
+    /// Private report pages: links, revocation, static export.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Run headless: job workers and the page server until SIGTERM or Ctrl-C.
     Serve {
         /// Log format on stdout [default: from config, `text`].
         #[arg(long, value_enum)]
@@ -95,6 +98,28 @@ pub enum Command {
 pub enum BlobsCommand {
     /// Delete cached pages and screenshots that nothing refers to any more.
     Gc,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Print the lead's report URL (made now if it has none).
+    Url {
+        /// Lead id or website.
+        lead: String,
+    },
+    /// Revoke the lead's report link: it answers 404 from now on.
+    Revoke {
+        /// Lead id or website.
+        lead: String,
+    },
+    /// Write a campaign's published reports as a static site.
+    Export {
+        #[arg(long)]
+        campaign: String,
+        /// Output directory (made if missing; files in it are replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

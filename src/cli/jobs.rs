@@ -529,8 +529,21 @@ pub async fn jobs(command: JobsCommand, service: &Service, out: &Out) -> Result<
 /// `serve`: the workers run until SIGTERM or Ctrl-C; events are logged.
 pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
     let service = opener.open_with_workers("serve")?;
+    let web = match crate::web::WebServer::start(service.clone()).await {
+        Ok(web) => web,
+        Err(e) => {
+            service.shutdown().await;
+            return Err(e.into());
+        }
+    };
     service.start_workers();
-    tracing::info!(data_dir = %service.data_dir().display(), version = crate::VERSION, "leadscout serve started");
+    tracing::info!(
+        data_dir = %service.data_dir().display(),
+        version = crate::VERSION,
+        listening = %web.addr(),
+        links = %service.config().server.base_url(),
+        "leadscout serve started"
+    );
     let mut events = service.subscribe();
     let signal = shutdown_signal();
     tokio::pin!(signal);
@@ -548,6 +561,7 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
         }
     }
     tracing::info!("stopping: running jobs get the grace period, the rest go back to the queue");
+    web.stop().await;
     service.shutdown().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

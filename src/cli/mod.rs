@@ -2,7 +2,8 @@
 //! module per command group. Handlers talk to `service` only and print
 //! tables for people or JSON with `--json`.
 //!
-//! Must not import `store`, `jobs` or `pipeline`.
+//! Must not import `store`, `jobs` or `pipeline`; `web` for the page
+//! server (`serve`) and the static export.
 
 pub mod args;
 mod audit;
@@ -12,6 +13,7 @@ mod data;
 mod jobs;
 mod leads;
 mod output;
+mod report;
 mod settings;
 
 use color_eyre::eyre::Result;
@@ -48,6 +50,7 @@ pub async fn run(
         Command::Jobs(c) => jobs::jobs(c, &open()?, &out).await?,
         Command::Audit(c) => audit::run(c, &open()?, &out).await?,
         Command::Blobs(args::BlobsCommand::Gc) => data::blobs_gc(&open()?, &out).await?,
+        Command::Report(c) => report::run(c, &open()?, &out).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -71,5 +74,6 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Serve { .. } => "serve",
         Command::Audit(_) => "audit",
         Command::Blobs(_) => "blobs",
+        Command::Report(_) => "report",
     }
 }

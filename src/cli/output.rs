@@ -61,6 +61,14 @@ impl Out {
         Ok(())
     }
 
+    /// Prints a hint on stderr, so stdout stays just the answer (nothing in
+    /// JSON mode).
+    pub fn note(&self, line: impl AsRef<str>) {
+        if !self.json {
+            eprintln!("note: {}", line.as_ref());
+        }
+    }
+
     /// Prints one line for people (nothing in JSON mode).
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.json {

@@ -243,6 +243,16 @@ pub struct Audit {
     /// Screenshot blobs by name (`desktop`, `mobile`, `desktop_thumb`, ...).
     #[serde(default)]
     pub screenshots: BTreeMap<String, Hash>,
+    /// How the page presents itself (to search engines and in tabs).
+    #[serde(default)]
+    pub page: PageIdentity,
+}
+
+/// The page's title and meta description as scraped: untrusted text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageIdentity {
+    pub title: Option<String>,
+    pub description: Option<String>,
 }
 
 impl Audit {
@@ -310,6 +320,7 @@ mod tests {
             bytes_wire: 0,
             bytes_decoded: 0,
             http_version: String::new(),
+            page: PageIdentity::default(),
             scores: Scores {
                 overall,
                 categories: [(Category::Seo, overall)].into_iter().collect(),

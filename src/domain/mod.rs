@@ -15,6 +15,7 @@ pub mod ids;
 pub mod import;
 pub mod job;
 pub mod lead;
+pub mod report;
 pub mod secret;
 pub mod settings;
 pub mod web;

@@ -242,6 +242,17 @@ impl EngineHandle {
         self.go.send_replace(true);
     }
 
+    /// Whether the workers take jobs: resumed and not shut down.
+    pub fn is_taking_jobs(&self) -> bool {
+        *self.go.borrow()
+            && self
+                .done
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_some_and(|task| !task.is_finished())
+    }
+
     /// Tells the workers about jobs just pushed to the store.
     pub fn notify_pushed(&self, jobs: &[Job]) {
         self.bus.queued(jobs.len() as i64);

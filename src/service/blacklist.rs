@@ -43,6 +43,16 @@ impl Service {
         Ok(added)
     }
 
+    /// Adds one value without flushing (callers flush once at the end).
+    pub(crate) fn blacklist_add_value(
+        &self,
+        value: &BlacklistValue,
+        reason: BlacklistReason,
+        source: &str,
+    ) -> Result<BlacklistAdded> {
+        self.blacklist_add_blocking(value, reason, source)
+    }
+
     fn blacklist_add_blocking(
         &self,
         value: &BlacklistValue,

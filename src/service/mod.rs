@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod leads;
+pub mod report;
 pub mod settings;
 pub mod views;
 

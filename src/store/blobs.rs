@@ -75,14 +75,31 @@ impl BlobStore {
     }
 
     /// Reads a blob and checks its bytes still hash to its name. A mismatch
-    /// is an error, never silently served.
+    /// is an error, never silently served; so is a symlink where the blob
+    /// should be (blobs are only ever written as regular files).
     pub fn get(&self, hash: Hash) -> Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         let path = self.path(hash);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path);
+        let mut file = match opened {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(StoreError::Corrupt {
+                    tree: "blobs".into(),
+                    key: hash.to_hex(),
+                    reason: format!("{} is a symlink, not a stored blob", path.display()),
+                });
+            }
             Err(e) => return Err(StoreError::io(format!("cannot read blob {hash}"), e)),
         };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(format!("cannot read blob {hash}"), e))?;
         if Hash::of(&bytes) != hash {
             return Err(StoreError::Corrupt {
                 tree: "blobs".into(),

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod keys;
 pub mod leads;
 pub mod lock;
+pub mod reports;
 pub mod runs;
 pub mod settings;
 
@@ -123,6 +124,8 @@ pub(crate) struct Trees {
     pub job_counts: sled::Tree,
     pub fetches: sled::Tree,
     pub audits: sled::Tree,
+    pub report_tokens: sled::Tree,
+    pub lead_reports: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -148,6 +151,8 @@ pub const TREE_NAMES: &[&str] = &[
     "job_counts",
     "fetches",
     "audits",
+    "report_tokens",
+    "lead_reports",
 ];
 
 impl Trees {
@@ -174,6 +179,8 @@ impl Trees {
             job_counts: db.open_tree("job_counts")?,
             fetches: db.open_tree("fetches")?,
             audits: db.open_tree("audits")?,
+            report_tokens: db.open_tree("report_tokens")?,
+            lead_reports: db.open_tree("lead_reports")?,
         })
     }
 }

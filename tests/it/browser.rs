@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use leadscout::config::Config;
 use leadscout::pipeline::browser::{Browser, BrowserError, checks, picture};
+use leadscout::service::Opener;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::Cli;
@@ -530,5 +531,68 @@ fn without_a_webdriver_the_stage_is_skipped_with_what_to_install() {
             .as_str()
             .unwrap()
             .contains("apt install chromium chromium-driver")
+    );
+}
+
+/// The report page in the browser it is written for: at desktop and phone
+/// widths, with the lead's own screenshots on it, nothing wider than the
+/// screen. The captures are kept under `target/test-artifacts/`.
+#[test]
+fn the_report_page_fits_a_phone_and_a_desktop() {
+    if !browser_available("the_report_page_fits_a_phone_and_a_desktop") {
+        return;
+    }
+    let _one = one_at_a_time();
+    let published = crate::report::publish_through(
+        &[("LEADSCOUT_WEBDRIVER__SESSIONS", "1")],
+        "fetch,audit,screenshot,report",
+    );
+    let rt = runtime();
+    let capture = rt.block_on(async {
+        let service = crate::report::opener(&published.cli, Config::default())
+            .open("test")
+            .unwrap();
+        let data = service
+            .report_page(&published.token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            data.desktop.is_some() && data.mobile.is_some(),
+            "the page shows the lead's screenshots"
+        );
+        let server = leadscout::web::WebServer::start_on(service.clone(), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let mut config = Config::default();
+        config.fetch.allow_hosts = vec![server.addr().to_string()];
+        config.webdriver.sessions = 1;
+        let browser = Browser::new(&config).unwrap();
+        let url =
+            url::Url::parse(&format!("http://{}/r/{}", server.addr(), published.token)).unwrap();
+        let capture = browser.capture(&url).await.unwrap();
+        browser.shutdown().await;
+        server.stop().await;
+        service.shutdown().await;
+        capture
+    });
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("report-desktop.png"), &capture.desktop_png).unwrap();
+    std::fs::write(artifacts.join("report-mobile.png"), &capture.mobile_png).unwrap();
+    assert!(
+        capture.mobile.scroll_width <= capture.mobile.viewport_width,
+        "no horizontal overflow on a phone: {:?}",
+        capture.mobile
+    );
+    assert!(
+        capture.desktop.scroll_width <= capture.desktop.viewport_width,
+        "{:?}",
+        capture.desktop
+    );
+    assert!(
+        capture.desktop.requests >= 3,
+        "page, stylesheet and screenshots: {:?}",
+        capture.desktop
     );
 }

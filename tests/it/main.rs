@@ -10,5 +10,6 @@ mod fetch_audit;
 mod helpers;
 mod hostile;
 mod import_files;
+mod report;
 mod secrets;
 mod testbed;

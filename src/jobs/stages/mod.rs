@@ -3,6 +3,7 @@
 
 mod audit;
 mod fetch;
+mod report;
 pub mod screenshot;
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use crate::pipeline::fetch::Fetcher;
 
 /// The stages of a run, in order. `send` is never part of a run: sending is
 /// always an explicit step.
-pub const PIPELINE: &[&str] = &["fetch", "audit", "screenshot"];
+pub const PIPELINE: &[&str] = &["fetch", "audit", "screenshot", "report"];
 
 /// Builds the pipeline's stages from the config.
 pub fn pipeline(config: &Config) -> Result<StageSet, StageError> {
@@ -27,7 +28,13 @@ pub fn pipeline(config: &Config) -> Result<StageSet, StageError> {
             },
         )
         .with("audit", audit::AuditStage)
-        .with("screenshot", screenshot::ScreenshotStage::new(config)))
+        .with("screenshot", screenshot::ScreenshotStage::new(config))
+        .with(
+            "report",
+            report::ReportStage {
+                expiry: config.server.report_expiry,
+            },
+        ))
 }
 
 fn store_error(err: crate::store::StoreError) -> StageError {

@@ -10,7 +10,7 @@ pub mod score;
 use url::Url;
 
 use crate::domain::Timestamp;
-use crate::domain::audit::{Audit, SiteFetch};
+use crate::domain::audit::{Audit, PageIdentity, SiteFetch};
 
 /// Audits one fetched site.
 pub fn audit(fetch: &SiteFetch, body: &[u8], now: Timestamp) -> Audit {
@@ -58,6 +58,10 @@ pub fn audit(fetch: &SiteFetch, body: &[u8], now: Timestamp) -> Audit {
         checks: results,
         contacts,
         screenshots: Default::default(),
+        page: PageIdentity {
+            title: facts.as_ref().and_then(|f| f.title.clone()),
+            description: facts.as_ref().and_then(|f| f.meta_description.clone()),
+        },
     }
 }
 

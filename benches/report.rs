@@ -1,0 +1,360 @@
+//! Report page throughput: `leadscout serve` answering `/r/TOKEN` on
+//! loopback under wrk (another process), side by side with nginx serving a
+//! static copy of the same HTML. Needs `wrk` and `nginx` on PATH
+//! (`apt install wrk nginx-light`).
+//!
+//! `cargo bench --bench report` (env `REPORT_BENCH_SECS`, default 10, and
+//! `REPORT_BENCH_CONNECTIONS`, default 32).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A small business site with the usual problems, so the report has
+/// findings, categories and a search preview to render.
+const SITE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Crumbs Bakery — fresh bread every morning in Kreuzberg since 1987</title>
+<meta name="description" content="Sourdough, rye and pretzels baked daily.">
+</head><body><h1>Crumbs Bakery</h1><img src="/shop.jpg"><p>Call us: 030 1234567</p>
+<a href="/menu">Menu</a> <a href="/contact">Contact</a></body></html>"#;
+
+fn serve_site() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind site");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) <= 2 {
+                        break;
+                    }
+                }
+                let (status, body) = if path == "/" {
+                    ("200 OK", SITE)
+                } else {
+                    ("404 Not Found", "")
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    port
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn leadscout(data: &Path, env: &[(&str, String)], args: &[&str]) -> String {
+    let mut cmd = Command::new(common::BIN);
+    cmd.env("LEADSCOUT_DATA_DIR", data).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run leadscout");
+    assert!(
+        out.status.success(),
+        "leadscout {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn wait_for_port(port: u16) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn fetch(port: u16, path: &str) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a full response")
+        + 4;
+    (
+        String::from_utf8_lossy(&raw[..split]).to_string(),
+        raw[split..].to_vec(),
+    )
+}
+
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: String,
+}
+
+fn to_ms(text: &str) -> f64 {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(text.len()),
+    );
+    let n: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn wrk(url: &str, secs: u64, connections: u32) -> Load {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{secs}s"),
+            "--latency",
+            url,
+        ])
+        .output()
+        .expect("run wrk (apt install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+            .unwrap_or_default()
+    };
+    Load {
+        rps: field("Requests/sec:").parse().unwrap_or(0.0),
+        p50_ms: to_ms(&field("50%")),
+        p99_ms: to_ms(&field("99%")),
+        errors: text
+            .lines()
+            .filter(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        // SIGTERM so serve and nginx shut down cleanly.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    for program in ["wrk", "nginx"] {
+        if Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .output()
+            .map(|o| !o.status.success())
+            .unwrap_or(true)
+        {
+            eprintln!(
+                "report bench skipped: `{program}` is not installed (apt install wrk nginx-light)"
+            );
+            return;
+        }
+    }
+    let secs: u64 = std::env::var("REPORT_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let connections: u32 = std::env::var("REPORT_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32);
+    println!("machine: {}", common::machine());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let site = serve_site();
+    let port = free_port();
+    let env = vec![
+        ("LEADSCOUT_FETCH__ALLOW_HOSTS", format!("127.0.0.1:{site}")),
+        ("LEADSCOUT_SERVER__BIND", format!("127.0.0.1:{port}")),
+        ("LEADSCOUT_LOG__LEVEL", "warn".to_string()),
+    ];
+    leadscout(
+        &data,
+        &env,
+        &["campaign", "create", "Bench", "--slug", "bench"],
+    );
+    let csv = dir.path().join("leads.csv");
+    std::fs::write(
+        &csv,
+        format!("name,website\nCrumbs Bakery,http://127.0.0.1:{site}/\n"),
+    )
+    .expect("csv");
+    leadscout(
+        &data,
+        &env,
+        &["import", csv.to_str().expect("path"), "--campaign", "bench"],
+    );
+    leadscout(&data, &env, &["settings", "set", "sender.name", "Jane Doe"]);
+    leadscout(
+        &data,
+        &env,
+        &[
+            "settings",
+            "set",
+            "report.cta_url",
+            "https://agency.example/book",
+        ],
+    );
+    leadscout(
+        &data,
+        &env,
+        &[
+            "run",
+            "--campaign",
+            "bench",
+            "--stages",
+            "fetch,audit,report",
+            "--wait",
+        ],
+    );
+    let leads: serde_json::Value = serde_json::from_str(&leadscout(
+        &data,
+        &env,
+        &["leads", "list", "--campaign", "bench", "--json"],
+    ))
+    .expect("json");
+    let lead = leads[0]["id"].as_str().expect("lead id").to_string();
+    let url = leadscout(&data, &env, &["report", "url", &lead])
+        .trim()
+        .to_string();
+    let path = url
+        .trim_start_matches(&format!("http://127.0.0.1:{port}"))
+        .to_string();
+
+    let mut cmd = Command::new(common::BIN);
+    cmd.env("LEADSCOUT_DATA_DIR", &data)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let serve = Stop(cmd.spawn().expect("start serve"));
+    wait_for_port(port);
+    let (head, html) = fetch(port, &path);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    println!("report page: {} bytes of HTML", html.len());
+    let idle_rss = rss_kib(serve.0.id());
+    let _ = wrk(&format!("http://127.0.0.1:{port}{path}"), 2, connections);
+    let ours = wrk(&format!("http://127.0.0.1:{port}{path}"), secs, connections);
+    let loaded_rss = rss_kib(serve.0.id());
+    drop(serve);
+
+    let root = dir.path().join("static");
+    std::fs::create_dir_all(root.join("r")).expect("static dir");
+    std::fs::write(root.join("r/page.html"), &html).expect("page");
+    let nginx_port = free_port();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nworker_processes auto;\npid {pid};\nerror_log stderr error;\nevents {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n  server {{\n    listen 127.0.0.1:{nginx_port};\n    root {root};\n    location / {{ default_type text/html; }}\n  }}\n}}\n",
+            pid = dir.path().join("nginx.pid").display(),
+            tmp = dir.path().display(),
+            root = root.display(),
+        ),
+    )
+    .expect("nginx.conf");
+    let nginx = Stop(
+        Command::new("nginx")
+            .args([
+                "-c",
+                conf.to_str().expect("path"),
+                "-p",
+                dir.path().to_str().expect("path"),
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start nginx"),
+    );
+    wait_for_port(nginx_port);
+    let (head, _) = fetch(nginx_port, "/r/page.html");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let _ = wrk(
+        &format!("http://127.0.0.1:{nginx_port}/r/page.html"),
+        2,
+        connections,
+    );
+    let static_copy = wrk(
+        &format!("http://127.0.0.1:{nginx_port}/r/page.html"),
+        secs,
+        connections,
+    );
+    drop(nginx);
+
+    println!("wrk -t2 -c{connections} -d{secs}s, loopback, load generator in its own process");
+    println!(
+        "leadscout serve /r/TOKEN: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}; RSS {} MiB idle, {} MiB after",
+        ours.rps,
+        ours.p50_ms,
+        ours.p99_ms,
+        if ours.errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ours.errors)
+        },
+        idle_rss / 1024,
+        loaded_rss / 1024
+    );
+    println!(
+        "nginx, static copy:        {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
+        static_copy.rps,
+        static_copy.p50_ms,
+        static_copy.p99_ms,
+        if static_copy.errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", static_copy.errors)
+        },
+    );
+    println!(
+        "ratio (leadscout / nginx): {:.2}× throughput",
+        ours.rps / static_copy.rps
+    );
+}

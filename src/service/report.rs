@@ -1,0 +1,441 @@
+//! The report page as data: what a business owner sees at their private
+//! link, built from the lead, its latest audit (and the one before), and
+//! the campaign's sender settings. Also the link itself, unsubscribing, the
+//! screenshots, and the numbers for /metrics.
+
+use serde::Serialize;
+
+use super::{Result, Service, ServiceError};
+use crate::domain::audit::{Audit, AuditDiff, Category, Severity};
+use crate::domain::blacklist::BlacklistValue;
+use crate::domain::report::{ReportLink, ReportToken};
+use crate::domain::{BlacklistReason, Hash, Lead, LeadId, Website};
+
+/// Findings shown in full on the page; the rest are counted.
+const TOP_PROBLEMS: usize = 8;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub business_name: String,
+    /// Only an http(s) URL, or nothing.
+    pub website: Option<String>,
+    pub audited_at: String,
+    pub overall: u8,
+    pub grade: &'static str,
+    pub categories: Vec<CategoryScore>,
+    pub problems: Vec<Problem>,
+    pub more_problems: usize,
+    pub passed: usize,
+    pub desktop: Option<Shot>,
+    pub mobile: Option<Shot>,
+    pub changes: Option<Changes>,
+    /// The page's title and description as a search result shows them.
+    pub search_preview: Option<SearchPreview>,
+    pub sender: Sender,
+    pub cta: Option<CallToAction>,
+    pub unsubscribe_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryScore {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub score: u8,
+    pub grade: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub title: String,
+    pub evidence: String,
+    pub why: String,
+    pub fix: String,
+    pub severity: Severity,
+    pub category: &'static str,
+}
+
+/// A screenshot: the thumbnail shown, the full picture linked. Paths are
+/// relative to the site root (`s/HASH.png`), so the same view renders on
+/// the server and in a static export.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shot {
+    pub picture: String,
+    pub thumbnail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Changes {
+    pub since: String,
+    pub overall_delta: i16,
+    pub fixed: Vec<String>,
+    pub new: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPreview {
+    pub title: String,
+    pub description: Option<String>,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sender {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub postal_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallToAction {
+    pub text: String,
+    pub url: String,
+}
+
+fn grade(score: u8) -> &'static str {
+    match score {
+        90.. => "good",
+        50..=89 => "fair",
+        _ => "poor",
+    }
+}
+
+fn date(ts: &crate::domain::Timestamp) -> String {
+    ts.strftime("%B %-d, %Y").to_string()
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+fn clip(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// An http(s) URL as text, or nothing: nothing else may become a link.
+fn safe_url(text: &str) -> Option<String> {
+    url::Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(String::from)
+}
+
+impl Service {
+    /// The lead's report link, made now if it has none yet.
+    pub async fn report_link(&self, reference: &str) -> Result<(ReportLink, String)> {
+        let lead = self.resolve_lead(reference)?;
+        let link = self.ensure_report_link(lead.id)?;
+        self.store().flush().await?;
+        let url = self.report_url(&link.token);
+        Ok((link, url))
+    }
+
+    pub(crate) fn ensure_report_link(&self, lead: LeadId) -> Result<ReportLink> {
+        let now = self.now();
+        if let Some(link) = self.store().report_link_of(lead)?
+            && link.is_live(now)
+        {
+            return Ok(link);
+        }
+        let link = ReportLink::new(
+            lead,
+            rand::random(),
+            now,
+            self.config().server.report_expiry,
+        );
+        self.store().put_report_link(&link)?;
+        Ok(link)
+    }
+
+    pub fn report_url(&self, token: &ReportToken) -> String {
+        format!("{}/r/{token}", self.config().server.base_url())
+    }
+
+    /// Revokes the lead's link; the page answers 404 from now on.
+    pub async fn revoke_report(&self, reference: &str) -> Result<bool> {
+        let lead = self.resolve_lead(reference)?;
+        let revoked = self.store().revoke_report_link(lead.id)?;
+        self.store().flush().await?;
+        Ok(revoked)
+    }
+
+    /// The lead behind a live token. Unknown, malformed, revoked and expired
+    /// tokens all give `None`: callers answer them the same way.
+    pub fn lead_for_token(&self, token: &str) -> Result<Option<Lead>> {
+        let Ok(token) = token.parse::<ReportToken>() else {
+            return Ok(None);
+        };
+        let Some(link) = self.store().report_link(&token)? else {
+            return Ok(None);
+        };
+        if !link.is_live(self.now()) {
+            return Ok(None);
+        }
+        Ok(self.store().lead(link.lead)?)
+    }
+
+    /// The report page for a token, or `None` (→ a plain 404).
+    pub async fn report_page(&self, token: &str) -> Result<Option<ReportView>> {
+        let Some(lead) = self.lead_for_token(token)? else {
+            return Ok(None);
+        };
+        let audits = self.store().audits_of(lead.id, 2)?;
+        let Some(latest) = audits.first() else {
+            return Ok(None);
+        };
+        Ok(Some(self.report_view(
+            &lead,
+            latest,
+            audits.get(1),
+            token,
+        )?))
+    }
+
+    fn report_view(
+        &self,
+        lead: &Lead,
+        audit: &Audit,
+        previous: Option<&Audit>,
+        token: &str,
+    ) -> Result<ReportView> {
+        let findings = audit.findings();
+        let title_of = |id: &str, a: &Audit| {
+            a.checks
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.title.clone())
+                .unwrap_or_else(|| id.to_string())
+        };
+        let changes = previous.map(|previous| {
+            let diff = AuditDiff::between(previous, audit);
+            Changes {
+                since: date(&previous.created_at),
+                overall_delta: diff.overall_delta,
+                fixed: diff.fixed.iter().map(|id| title_of(id, audit)).collect(),
+                new: diff.new.iter().map(|id| title_of(id, audit)).collect(),
+            }
+        });
+        let shot = |name: &str| {
+            let picture = audit.screenshots.get(name)?;
+            let thumbnail = audit
+                .screenshots
+                .get(&format!("{name}_thumb"))
+                .unwrap_or(picture);
+            let full = audit
+                .screenshots
+                .get(&format!("{name}_full"))
+                .unwrap_or(picture);
+            Some(Shot {
+                picture: format!("s/{full}.png"),
+                thumbnail: format!("s/{thumbnail}.png"),
+            })
+        };
+        let setting = |key: &str| -> Result<Option<String>> {
+            Ok(self.effective_setting(Some(lead.campaign), key)?.value)
+        };
+        let cta = match (
+            setting("report.cta_text")?,
+            setting("report.cta_url")?.and_then(|u| safe_url(&u)),
+        ) {
+            (Some(text), Some(url)) => Some(CallToAction { text, url }),
+            (None, Some(url)) => Some(CallToAction {
+                text: "Book a free call".into(),
+                url,
+            }),
+            _ => None,
+        };
+        Ok(ReportView {
+            business_name: lead.business_name.clone(),
+            website: safe_url(lead.website.as_str()),
+            audited_at: date(&audit.created_at),
+            overall: audit.scores.overall,
+            grade: grade(audit.scores.overall),
+            categories: Category::ALL
+                .iter()
+                .filter_map(|c| {
+                    audit.scores.categories.get(c).map(|score| CategoryScore {
+                        key: c.as_str(),
+                        label: c.label(),
+                        score: *score,
+                        grade: grade(*score),
+                    })
+                })
+                .collect(),
+            more_problems: findings.len().saturating_sub(TOP_PROBLEMS),
+            problems: findings
+                .iter()
+                .take(TOP_PROBLEMS)
+                .map(|c| Problem {
+                    title: c.title.clone(),
+                    evidence: c.evidence.clone(),
+                    why: c.why.clone(),
+                    fix: c.fix.clone(),
+                    severity: c.severity,
+                    category: c.category.label(),
+                })
+                .collect(),
+            passed: audit.checks.iter().filter(|c| c.passed).count(),
+            desktop: shot("desktop"),
+            mobile: shot("mobile"),
+            changes,
+            search_preview: audit.page.title.as_ref().map(|title| SearchPreview {
+                title: clip(title, 120),
+                description: audit.page.description.as_deref().map(|d| clip(d, 320)),
+                url: audit.final_url.clone(),
+            }),
+            sender: Sender {
+                name: setting("sender.name")?,
+                company: setting("sender.company")?,
+                email: setting("sender.email")?,
+                postal_address: setting("sender.postal_address")?,
+            },
+            cta,
+            unsubscribe_path: format!("/u/{token}"),
+        })
+    }
+
+    /// Puts the lead's email and domain on the blacklist (reason
+    /// `unsubscribe`), flushed before returning. `None` for a dead token.
+    pub async fn unsubscribe(&self, token: &str) -> Result<Option<Lead>> {
+        let Some(lead) = self.lead_for_token(token)? else {
+            return Ok(None);
+        };
+        let mut values = vec![BlacklistValue::Domain(lead.domain.clone())];
+        if let Some(email) = &lead.email {
+            values.push(BlacklistValue::Email(email.clone()));
+        }
+        for value in values {
+            self.blacklist_add_value(&value, BlacklistReason::Unsubscribe, "unsubscribe page")?;
+        }
+        self.store().flush().await?;
+        Ok(self.store().lead(lead.id)?)
+    }
+
+    /// A PNG from the blob cache by `HASH.png`; anything else is `None`:
+    /// a name that is not exactly a hash, a blob that is not a PNG (the
+    /// cache also holds fetched pages), a missing file, or a file that is a
+    /// symlink or does not match its hash.
+    pub async fn screenshot(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(hash) = name
+            .strip_suffix(".png")
+            .and_then(|h| h.parse::<Hash>().ok())
+        else {
+            return Ok(None);
+        };
+        let service = self.clone();
+        let read = tokio::task::spawn_blocking(move || service.store().blobs().get(hash))
+            .await
+            .map_err(|e| ServiceError::Invalid(format!("reading a screenshot stopped: {e}")))?;
+        match read {
+            Ok(Some(bytes)) if bytes.starts_with(b"\x89PNG\r\n\x1a\n") => Ok(Some(bytes)),
+            Ok(_) => Ok(None),
+            Err(crate::store::StoreError::Corrupt { reason, .. }) => {
+                tracing::warn!(%hash, %reason, "screenshot refused");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether this process is ready to serve: the store is open (it is,
+    /// or there would be no service) and the workers take jobs.
+    pub fn is_ready(&self) -> bool {
+        self.engine().is_some_and(|e| e.is_taking_jobs())
+    }
+
+    /// Prometheus text exposition of the queue, jobs, audits and sends.
+    pub async fn metrics_text(&self) -> Result<String> {
+        use std::fmt::Write;
+        let stats = *self.queue_stats().borrow();
+        let mut out = String::new();
+        let mut gauge = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        };
+        gauge(
+            "leadscout_jobs_queued",
+            "Jobs waiting to run, including retries backing off.",
+            stats.queued,
+        );
+        gauge("leadscout_jobs_running", "Jobs running now.", stats.running);
+        gauge(
+            "leadscout_jobs_done_per_minute",
+            "Jobs finished in the last minute.",
+            stats.done_per_minute,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP leadscout_jobs Jobs by stage and final status, since the store was made.\n# TYPE leadscout_jobs gauge"
+        );
+        for (stage, counts) in self.store().job_counts()? {
+            for (status, n) in [
+                ("total", counts.total),
+                ("succeeded", counts.succeeded),
+                ("failed", counts.failed),
+                ("skipped", counts.skipped),
+                ("dead", counts.dead),
+                ("cancelled", counts.cancelled),
+                ("needs_review", counts.needs_review),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "leadscout_jobs{{stage=\"{stage}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        let mut audits = 0u64;
+        let mut sent = 0u64;
+        for campaign in self.store().campaigns()? {
+            let counts = self.store().lead_counts(campaign.id)?;
+            sent += counts
+                .get(&crate::domain::LeadStatus::Sent)
+                .copied()
+                .unwrap_or(0);
+            audits += counts
+                .iter()
+                .filter(|(s, _)| {
+                    !matches!(
+                        s,
+                        crate::domain::LeadStatus::New
+                            | crate::domain::LeadStatus::Fetched
+                            | crate::domain::LeadStatus::Failed
+                    )
+                })
+                .map(|(_, n)| *n)
+                .sum::<u64>();
+        }
+        let _ = writeln!(
+            out,
+            "# HELP leadscout_leads_audited Leads with at least one audit.\n# TYPE leadscout_leads_audited gauge\nleadscout_leads_audited {audits}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP leadscout_leads_sent Leads whose email was sent.\n# TYPE leadscout_leads_sent gauge\nleadscout_leads_sent {sent}"
+        );
+        Ok(out)
+    }
+
+    /// Every lead of the campaign with a live report link, for export.
+    pub async fn published_reports(&self, campaign: &str) -> Result<Vec<(LeadId, ReportToken)>> {
+        let campaign = self.campaign_by_slug(campaign)?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for id in self.store().campaign_lead_ids(campaign.id, None) {
+            let id = id?;
+            if let Some(link) = self.store().report_link_of(id)?
+                && link.is_live(now)
+            {
+                out.push((id, link.token));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A website only when it is http(s).
+pub fn website_link(website: &Website) -> Option<String> {
+    safe_url(website.as_str())
+}

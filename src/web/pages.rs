@@ -1,0 +1,274 @@
+//! The page server's routes: report pages and their data, screenshots by
+//! hash, one-click unsubscribe, health and metrics. Every miss (unknown,
+//! malformed, revoked or expired token, a name that is not a hash) gets the
+//! same plain 404.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::render::{PageLinks, REPORT_CSS, Templates};
+use crate::service::{Service, ServiceError};
+
+/// A rendered page is reused this long: a re-audit or a settings change
+/// shows within seconds, while a busy link is rendered once, not per hit.
+/// Revocation is checked on every request, so it is never delayed.
+const PAGE_TTL: Duration = Duration::from_secs(5);
+const PAGE_CACHE_MAX: usize = 4096;
+
+pub(super) struct Pages {
+    pub service: Service,
+    pub templates: Templates,
+    rendered: Mutex<HashMap<String, (Instant, Bytes)>>,
+}
+
+pub(super) type AppState = Arc<Pages>;
+
+impl Pages {
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            templates: Templates::new(),
+            rendered: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached(&self, token: &str) -> Option<Bytes> {
+        let pages = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        pages
+            .get(token)
+            .filter(|(at, _)| at.elapsed() < PAGE_TTL)
+            .map(|(_, html)| html.clone())
+    }
+
+    fn remember(&self, token: &str, html: Bytes) {
+        let mut pages = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        if pages.len() >= PAGE_CACHE_MAX {
+            pages.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
+            if pages.len() >= PAGE_CACHE_MAX {
+                pages.clear();
+            }
+        }
+        pages.insert(token.to_string(), (Instant::now(), html));
+    }
+
+    fn forget(&self, token: &str) {
+        self.rendered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(token);
+    }
+}
+
+/// A failure inside the server: logged with its cause, answered with a
+/// plain 500 that gives nothing away.
+pub(super) struct Failure(String);
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<minijinja::Error> for Failure {
+    fn from(e: minijinja::Error) -> Self {
+        Self(format!("template: {e:#}"))
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self.0, "page server request failed");
+        plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong. Please try again later.\n",
+        )
+    }
+}
+
+type Answer = Result<Response, Failure>;
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+pub(super) async fn not_found() -> Response {
+    plain(StatusCode::NOT_FOUND, "Not found\n")
+}
+
+/// Private pages are not kept by browsers or proxies.
+const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
+
+/// `/r/{token}` (the page) and `/r/{token}.json` (the same as data).
+pub(super) async fn report(State(pages): State<AppState>, Path(name): Path<String>) -> Answer {
+    if let Some(token) = name.strip_suffix(".json") {
+        return Ok(match pages.service.report_page(token).await? {
+            Some(view) => ([NO_STORE], Json(view)).into_response(),
+            None => not_found().await,
+        });
+    }
+    let token = name.as_str();
+    if pages.service.lead_for_token(token)?.is_none() {
+        pages.forget(token);
+        return Ok(not_found().await);
+    }
+    if let Some(html) = pages.cached(token) {
+        return Ok(html_page(html));
+    }
+    let Some(view) = pages.service.report_page(token).await? else {
+        return Ok(not_found().await);
+    };
+    let unsubscribe = view.unsubscribe_path.clone();
+    let html = Bytes::from(pages.templates.report(
+        &view,
+        &PageLinks {
+            root: "/",
+            unsubscribe: &unsubscribe,
+        },
+    )?);
+    pages.remember(token, html.clone());
+    Ok(html_page(html))
+}
+
+fn html_page(html: Bytes) -> Response {
+    (
+        [NO_STORE, (header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}
+
+/// `GET /u/{token}`: a confirmation with one button. Following the link
+/// changes nothing (mail scanners open links); only the POST does.
+pub(super) async fn unsubscribe_form(
+    State(pages): State<AppState>,
+    Path(token): Path<String>,
+) -> Answer {
+    let Some(lead) = pages.service.lead_for_token(&token)? else {
+        return Ok(not_found().await);
+    };
+    let html = pages
+        .templates
+        .unsubscribe(&lead.business_name, &token, false)?;
+    Ok(([NO_STORE], Html(html)).into_response())
+}
+
+/// `POST /u/{token}`, from the confirmation's button or a mail client's
+/// RFC 8058 one-click POST (`List-Unsubscribe=One-Click`): the body is not
+/// needed, the token says who. The blacklist entry is on disk before the
+/// answer goes out.
+pub(super) async fn unsubscribe(
+    State(pages): State<AppState>,
+    Path(token): Path<String>,
+) -> Answer {
+    let Some(lead) = pages.service.unsubscribe(&token).await? else {
+        return Ok(not_found().await);
+    };
+    tracing::info!(lead = %lead.id, "unsubscribed through the report page");
+    let html = pages
+        .templates
+        .unsubscribe(&lead.business_name, &token, true)?;
+    Ok(([NO_STORE], Html(html)).into_response())
+}
+
+/// `/s/{sha256}.png`: content-addressed, so cached forever, with the hash
+/// as the ETag.
+pub(super) async fn screenshot(
+    State(pages): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    let Some(hash) = name.strip_suffix(".png") else {
+        return Ok(not_found().await);
+    };
+    let etag = format!("\"{hash}\"");
+    let Some(bytes) = pages.service.screenshot(&name).await? else {
+        return Ok(not_found().await);
+    };
+    let Ok(etag) = HeaderValue::from_str(&etag) else {
+        return Ok(not_found().await);
+    };
+    let cache = (
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| {
+        v.as_bytes()
+            .split(|b| *b == b',')
+            .any(|t| t.trim_ascii() == etag.as_bytes())
+    }) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::ETAG, etag),
+            cache,
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub(super) async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        REPORT_CSS,
+    )
+        .into_response()
+}
+
+/// Ready once the store is open (it is, or there would be no server) and
+/// the workers run.
+pub(super) async fn healthz(State(pages): State<AppState>) -> Response {
+    if pages.service.is_ready() {
+        plain(StatusCode::OK, "ok\n")
+    } else {
+        plain(StatusCode::SERVICE_UNAVAILABLE, "workers are not running\n")
+    }
+}
+
+/// Prometheus metrics, for loopback callers only unless
+/// `server.metrics_public` says otherwise. A request that came through a
+/// reverse proxy (it carries forwarding headers) is not a loopback caller
+/// even though its TCP peer is.
+pub(super) async fn metrics(State(pages): State<AppState>, request: Request) -> Answer {
+    if !pages.service.config().server.metrics_public && !from_loopback(&request) {
+        return Ok(not_found().await);
+    }
+    let text = pages.service.metrics_text().await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+fn from_loopback(request: &Request) -> bool {
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| request.headers().contains_key(*h));
+    let peer_is_loopback = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(addr)| addr.ip().to_canonical().is_loopback());
+    peer_is_loopback && !forwarded
+}
