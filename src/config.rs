@@ -24,6 +24,9 @@ pub struct Config {
     pub log: LogConfig,
     pub import: ImportConfig,
     pub smtp: SmtpConfig,
+    pub sender: SenderConfig,
+    pub sending: SendingConfig,
+    pub drafts: DraftsConfig,
     pub llm: LlmConfig,
     pub fetch: FetchConfig,
     pub webdriver: WebDriverConfig,
@@ -274,33 +277,164 @@ impl Default for ImportConfig {
     }
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: only for a server on this machine.
+    None,
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
+    /// Empty: sending is not set up.
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
     /// Name of the environment variable that holds the SMTP password.
     pub password_env: String,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
 }
 
 impl Default for SmtpConfig {
     fn default() -> Self {
         Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: String::new(),
             password_env: "LEADSCOUT_SMTP_PASSWORD".into(),
+            timeout: Duration::from_secs(30),
         }
     }
 }
 
+/// The sender's identity; the `sender.*` settings (global or per campaign)
+/// take precedence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SenderConfig {
+    pub name: String,
+    pub company: String,
+    pub email: String,
+    pub reply_to: String,
+    pub postal_address: String,
+}
+
+/// Sending limits; the `sending.*` settings override them per campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SendingConfig {
+    /// Messages per day from the sending inbox, all campaigns together.
+    pub daily_cap: u32,
+    /// Messages per day for one campaign.
+    pub campaign_daily_cap: u32,
+    /// Hours when mail goes out, in `timezone`.
+    pub window: String,
+    /// An IANA time zone, e.g. "Europe/Berlin".
+    pub timezone: String,
+    pub weekdays: Vec<String>,
+    /// Least seconds between two messages; a random 0–50% is added.
+    pub min_spacing_secs: u64,
+}
+
+impl Default for SendingConfig {
+    fn default() -> Self {
+        Self {
+            daily_cap: 30,
+            campaign_daily_cap: 30,
+            window: "09:00-17:00".into(),
+            timezone: "UTC".into(),
+            weekdays: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            min_spacing_secs: 90,
+        }
+    }
+}
+
+/// Drafts: the email template and how much of the audit it cites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DraftsConfig {
+    /// A template file for every campaign (the `email.template_file`
+    /// setting overrides it per campaign). Empty: the built-in template.
+    pub template: String,
+    /// Findings the template gets as `findings`.
+    pub top_findings: usize,
+}
+
+impl Default for DraftsConfig {
+    fn default() -> Self {
+        Self {
+            template: String::new(),
+            top_findings: 3,
+        }
+    }
+}
+
+/// An OpenAI-compatible chat-completions provider that may rewrite drafts.
+/// Off while `base_url` is empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
+    /// e.g. "https://api.openai.com/v1"; empty turns rewriting off.
+    pub base_url: String,
+    pub model: String,
     /// Name of the environment variable that holds the LLM provider's API key.
     pub api_key_env: String,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
 }
 
 impl Default for LlmConfig {
     fn default() -> Self {
         Self {
+            base_url: String::new(),
+            model: String::new(),
             api_key_env: "LEADSCOUT_LLM_API_KEY".into(),
+            timeout: Duration::from_secs(30),
         }
+    }
+}
+
+impl SendingConfig {
+    pub fn limits(&self) -> Result<crate::domain::sending::Limits, String> {
+        use crate::domain::sending::{Limits, parse_weekday};
+        let window = self
+            .window
+            .parse()
+            .map_err(|e: crate::domain::sending::WindowError| e.to_string())?;
+        let timezone = jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
+            format!(
+                "`{}` is not a time zone name like \"Europe/Berlin\"",
+                self.timezone
+            )
+        })?;
+        let mut weekdays = Vec::new();
+        for day in &self.weekdays {
+            weekdays.push(
+                parse_weekday(day)
+                    .ok_or_else(|| format!("`{day}` is not a weekday (mon, tue, ...)"))?,
+            );
+        }
+        if weekdays.is_empty() {
+            return Err("name at least one weekday".into());
+        }
+        Ok(Limits {
+            window,
+            weekdays,
+            timezone,
+            daily_cap: self.daily_cap,
+            campaign_daily_cap: self.campaign_daily_cap,
+            min_spacing: jiff::SignedDuration::from_secs(self.min_spacing_secs as i64),
+        })
     }
 }
 
@@ -530,6 +664,59 @@ impl Config {
                 format!("`{base}` is not an http(s) URL"),
             ));
         }
+        let smtp = &self.smtp;
+        if smtp.tls == SmtpTls::None && !smtp.host.is_empty() && !is_loopback_host(&smtp.host) {
+            return Err(bad(
+                "smtp.tls",
+                format!(
+                    "\"none\" sends mail and password in clear text; it is only accepted for a server on this machine, not `{}`. Use \"starttls\" (port 587) or \"tls\" (port 465)",
+                    smtp.host
+                ),
+            ));
+        }
+        if smtp.timeout.is_zero() {
+            return Err(bad("smtp.timeout", "must be more than 0s".into()));
+        }
+        if let Err(message) = self.sending.limits() {
+            let key = if message.contains("window") {
+                "sending.window"
+            } else if message.contains("time zone") {
+                "sending.timezone"
+            } else {
+                "sending.weekdays"
+            };
+            return Err(bad(key, message));
+        }
+        for (key, value) in [
+            ("sender.email", &self.sender.email),
+            ("sender.reply_to", &self.sender.reply_to),
+        ] {
+            if !value.is_empty() && crate::domain::Email::parse(value).is_err() {
+                return Err(bad(key, format!("`{value}` is not an email address")));
+            }
+        }
+        if !self.llm.base_url.is_empty() {
+            if !url::Url::parse(&self.llm.base_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+            {
+                return Err(bad(
+                    "llm.base_url",
+                    format!("`{}` is not an http(s) URL", self.llm.base_url),
+                ));
+            }
+            if self.llm.model.is_empty() {
+                return Err(bad(
+                    "llm.model",
+                    "name the model when llm.base_url is set".into(),
+                ));
+            }
+        }
+        if self.drafts.top_findings == 0 || self.drafts.top_findings > 20 {
+            return Err(bad(
+                "drafts.top_findings",
+                "must be between 1 and 20".into(),
+            ));
+        }
         let wd = &self.webdriver;
         if wd.sessions == 0 || wd.sessions > 32 {
             return Err(bad("webdriver.sessions", "must be between 1 and 32".into()));
@@ -711,6 +898,15 @@ fn apply_env(
         keys.insert(dotted, var);
     }
     Ok(keys)
+}
+
+/// `localhost`, `127.0.0.1`, `::1` and the like.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 fn is_env_var_name(name: &str) -> bool {

@@ -86,6 +86,9 @@ pub enum Command {
     /// Private report pages: links, revocation, static export.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Emails: review, edit, approve, send within the limits, mark replies.
+    #[command(subcommand)]
+    Outreach(OutreachCommand),
     /// Run headless: job workers and the page server until SIGTERM or Ctrl-C.
     Serve {
         /// Log format on stdout [default: from config, `text`].
@@ -98,6 +101,88 @@ pub enum Command {
 pub enum BlobsCommand {
     /// Delete cached pages and screenshots that nothing refers to any more.
     Gc,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutreachCommand {
+    /// A campaign's emails and where each stands.
+    List {
+        #[arg(long, short = 'c')]
+        campaign: String,
+        /// draft, approved, sending, sent, rejected, suppressed, failed, needs_review
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// One lead's email: text, status, notes and earlier versions.
+    Show {
+        /// Lead id or website.
+        lead: String,
+    },
+    /// Edit the email in $EDITOR (the first line is the subject).
+    Edit {
+        /// Lead id or website.
+        lead: String,
+        /// Take the new text (Subject: line, blank line, body) from FILE
+        /// instead of an editor.
+        #[arg(long)]
+        from_file: Option<PathBuf>,
+    },
+    /// Approve drafts for sending.
+    Approve {
+        /// Lead ids or websites.
+        leads: Vec<String>,
+        /// Every draft of the campaign.
+        #[arg(long, requires = "campaign")]
+        all_drafted: bool,
+        #[arg(long, short = 'c')]
+        campaign: Option<String>,
+    },
+    /// Reject drafts (or approved emails): they will not be sent.
+    Reject {
+        /// Lead ids or websites.
+        #[arg(required = true)]
+        leads: Vec<String>,
+    },
+    /// Send the campaign's approved emails within the sending limits.
+    Send {
+        #[arg(long, short = 'c')]
+        campaign: String,
+        /// Keep going through closed send windows and full daily caps.
+        #[arg(long)]
+        wait: bool,
+        /// Show what would be sent; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Record what you learned outside leadscout; no further mail goes to
+    /// replied, bounced or won leads.
+    #[command(group = clap::ArgGroup::new("mark").required(true).multiple(false))]
+    Mark {
+        /// Lead id or website.
+        lead: String,
+        #[arg(long, group = "mark")]
+        replied: bool,
+        #[arg(long, group = "mark")]
+        bounced: bool,
+        #[arg(long, group = "mark")]
+        won: bool,
+    },
+    /// Write approved emails as CSV for another sending tool.
+    Export {
+        #[arg(long, short = 'c')]
+        campaign: String,
+        /// Only csv.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file; standard output when missing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the email template a campaign uses (a start for your own).
+    Template {
+        #[arg(long, short = 'c')]
+        campaign: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

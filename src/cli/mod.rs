@@ -13,6 +13,7 @@ mod data;
 mod jobs;
 mod leads;
 mod output;
+mod outreach;
 mod report;
 mod settings;
 
@@ -51,6 +52,7 @@ pub async fn run(
         Command::Audit(c) => audit::run(c, &open()?, &out).await?,
         Command::Blobs(args::BlobsCommand::Gc) => data::blobs_gc(&open()?, &out).await?,
         Command::Report(c) => report::run(c, &open()?, &out).await?,
+        Command::Outreach(c) => return outreach::run(c, &open()?, &out).await,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -75,5 +77,6 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Audit(_) => "audit",
         Command::Blobs(_) => "blobs",
         Command::Report(_) => "report",
+        Command::Outreach(_) => "outreach",
     }
 }

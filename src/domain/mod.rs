@@ -15,8 +15,10 @@ pub mod ids;
 pub mod import;
 pub mod job;
 pub mod lead;
+pub mod outreach;
 pub mod report;
 pub mod secret;
+pub mod sending;
 pub mod settings;
 pub mod web;
 

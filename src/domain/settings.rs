@@ -25,6 +25,10 @@ pub enum SettingKind {
     Email,
     Url,
     Count,
+    /// `09:00-17:00`
+    Window,
+    /// `mon,tue,wed`
+    Weekdays,
 }
 
 /// A setting leadscout understands.
@@ -61,6 +65,31 @@ pub const KNOWN: &[SettingSpec] = &[
         key: "sender.postal_address",
         kind: SettingKind::Text,
         help: "the sender's physical postal address; required in every email",
+    },
+    SettingSpec {
+        key: "email.template_file",
+        kind: SettingKind::Text,
+        help: "the email template file (subject line, blank line, body; minijinja)",
+    },
+    SettingSpec {
+        key: "sending.campaign_daily_cap",
+        kind: SettingKind::Count,
+        help: "messages per day for the campaign",
+    },
+    SettingSpec {
+        key: "sending.window",
+        kind: SettingKind::Window,
+        help: "hours when mail goes out, e.g. 09:00-17:00 (in sending.timezone)",
+    },
+    SettingSpec {
+        key: "sending.weekdays",
+        kind: SettingKind::Weekdays,
+        help: "days when mail goes out, e.g. mon,tue,wed,thu,fri",
+    },
+    SettingSpec {
+        key: "sending.min_spacing_secs",
+        kind: SettingKind::Count,
+        help: "least seconds between two messages",
     },
     SettingSpec {
         key: "report.cta_text",
@@ -128,6 +157,26 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
             .parse::<u32>()
             .map(|n| n.to_string())
             .map_err(|_| invalid(format!("`{value}` is not a whole number"))),
+        SettingKind::Window => value
+            .parse::<super::sending::SendWindow>()
+            .map(|w| w.to_string())
+            .map_err(|e| invalid(e.to_string())),
+        SettingKind::Weekdays => {
+            let days: Vec<&str> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .collect();
+            if days.is_empty() {
+                return Err(invalid("name at least one weekday (mon, tue, ...)".into()));
+            }
+            for day in &days {
+                if super::sending::parse_weekday(day).is_none() {
+                    return Err(invalid(format!("`{day}` is not a weekday (mon, tue, ...)")));
+                }
+            }
+            Ok(days.join(","))
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod leads;
+pub mod outreach;
 pub mod report;
 pub mod settings;
 pub mod views;
@@ -163,6 +164,10 @@ impl Service {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 
     pub(crate) fn now(&self) -> Timestamp {

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod keys;
 pub mod leads;
 pub mod lock;
+pub mod outreach;
 pub mod reports;
 pub mod runs;
 pub mod settings;
@@ -126,6 +127,9 @@ pub(crate) struct Trees {
     pub audits: sled::Tree,
     pub report_tokens: sled::Tree,
     pub lead_reports: sled::Tree,
+    pub outreach: sled::Tree,
+    pub outreach_index: sled::Tree,
+    pub send_log: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -153,6 +157,9 @@ pub const TREE_NAMES: &[&str] = &[
     "audits",
     "report_tokens",
     "lead_reports",
+    "outreach",
+    "outreach_index",
+    "send_log",
 ];
 
 impl Trees {
@@ -181,6 +188,9 @@ impl Trees {
             audits: db.open_tree("audits")?,
             report_tokens: db.open_tree("report_tokens")?,
             lead_reports: db.open_tree("lead_reports")?,
+            outreach: db.open_tree("outreach")?,
+            outreach_index: db.open_tree("outreach_index")?,
+            send_log: db.open_tree("send_log")?,
         })
     }
 }

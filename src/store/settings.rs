@@ -44,4 +44,17 @@ impl Store {
             })
             .collect()
     }
+
+    /// A setting's value for a campaign: the campaign's own, else the
+    /// global one.
+    pub fn effective_setting_value(
+        &self,
+        campaign: CampaignId,
+        key: &str,
+    ) -> Result<Option<String>> {
+        if let Some(s) = self.setting(Some(campaign), key)? {
+            return Ok(Some(s.value));
+        }
+        Ok(self.setting(None, key)?.map(|s| s.value))
+    }
 }

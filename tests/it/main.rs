@@ -10,6 +10,8 @@ mod fetch_audit;
 mod helpers;
 mod hostile;
 mod import_files;
+mod outreach;
 mod report;
 mod secrets;
+mod smtp;
 mod testbed;

@@ -2,6 +2,7 @@
 //! calls the stage logic in `pipeline`, and writes the results back.
 
 mod audit;
+pub mod draft;
 mod fetch;
 mod report;
 pub mod screenshot;
@@ -14,7 +15,7 @@ use crate::pipeline::fetch::Fetcher;
 
 /// The stages of a run, in order. `send` is never part of a run: sending is
 /// always an explicit step.
-pub const PIPELINE: &[&str] = &["fetch", "audit", "screenshot", "report"];
+pub const PIPELINE: &[&str] = &["fetch", "audit", "screenshot", "report", "draft"];
 
 /// Builds the pipeline's stages from the config.
 pub fn pipeline(config: &Config) -> Result<StageSet, StageError> {
@@ -34,7 +35,8 @@ pub fn pipeline(config: &Config) -> Result<StageSet, StageError> {
             report::ReportStage {
                 expiry: config.server.report_expiry,
             },
-        ))
+        )
+        .with("draft", draft::DraftStage::new(config)))
 }
 
 fn store_error(err: crate::store::StoreError) -> StageError {

@@ -1,0 +1,265 @@
+//! `leadscout outreach list|show|edit|approve|reject|send|mark|export|template`
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+
+use super::args::OutreachCommand;
+use super::output::{Out, clip, when};
+use crate::domain::outreach::OutreachStatus;
+use crate::service::Service;
+use crate::service::outreach::{Mark, SendEvent, SendRequest};
+
+pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Result<ExitCode> {
+    match command {
+        OutreachCommand::List { campaign, status } => {
+            let status = status
+                .map(|s| s.parse::<OutreachStatus>())
+                .transpose()
+                .map_err(|e| eyre!(e))?;
+            let list = service.list_outreach(&campaign, status).await?;
+            if out.json {
+                out.json(&list)?;
+            } else if list.is_empty() {
+                out.say(format!(
+                    "No emails{} in {campaign} yet. Drafts come from the draft stage: leadscout run --campaign {campaign} --wait",
+                    status.map(|s| format!(" in status {s}")).unwrap_or_default()
+                ));
+            } else {
+                out.table(
+                    &["lead", "business", "to", "status", "subject", "note"],
+                    list.iter().map(|v| {
+                        vec![
+                            v.lead.clone(),
+                            clip(&v.business_name, 28),
+                            v.outreach.to.to_string(),
+                            v.outreach.status.to_string(),
+                            clip(&v.outreach.subject, 40),
+                            clip(v.outreach.note.as_deref().unwrap_or(""), 50),
+                        ]
+                    }),
+                )?;
+            }
+        }
+        OutreachCommand::Show { lead } => {
+            let v = service.show_outreach(&lead).await?;
+            if out.json {
+                out.json(&v)?;
+            } else {
+                let o = &v.outreach;
+                out.fields(&[
+                    ("business", v.business_name.clone()),
+                    ("to", o.to.to_string()),
+                    ("status", o.status.to_string()),
+                    ("written by", format!("{:?}", o.author).to_lowercase()),
+                    ("note", o.note.clone().unwrap_or_default()),
+                    (
+                        "not before",
+                        o.not_before.as_ref().map(when).unwrap_or_default(),
+                    ),
+                    ("model", o.model_note.clone().unwrap_or_default()),
+                    ("report", o.report_url.clone()),
+                    ("versions", (o.history.len() + 1).to_string()),
+                ])?;
+                println!("\nSubject: {}\n\n{}", o.subject, o.body);
+            }
+        }
+        OutreachCommand::Edit { lead, from_file } => {
+            let current = service.show_outreach(&lead).await?;
+            let text = match from_file {
+                Some(path) => std::fs::read_to_string(&path)
+                    .wrap_err_with(|| format!("cannot read {}", path.display()))?,
+                None => edit_in_editor(&format!(
+                    "Subject: {}\n\n{}",
+                    current.outreach.subject, current.outreach.body
+                ))?,
+            };
+            let (subject, body) = split_subject(&text)?;
+            let v = service.edit_outreach(&lead, &subject, &body).await?;
+            if out.json {
+                out.json(&v)?;
+            } else {
+                out.say(format!(
+                    "Saved (version {}, status {}). Approve it with: leadscout outreach approve {}",
+                    v.outreach.history.len() + 1,
+                    v.outreach.status,
+                    v.lead
+                ));
+            }
+        }
+        OutreachCommand::Approve {
+            leads,
+            all_drafted,
+            campaign,
+        } => {
+            if leads.is_empty() && !all_drafted {
+                bail!("name leads to approve, or use --all-drafted --campaign SLUG");
+            }
+            let summary = service
+                .approve_outreach(
+                    &leads,
+                    if all_drafted {
+                        campaign.as_deref()
+                    } else {
+                        None
+                    },
+                )
+                .await?;
+            if out.json {
+                out.json(&summary)?;
+            } else {
+                out.say(format!(
+                    "Approved {}, suppressed {} (blacklisted or closed).",
+                    summary.approved, summary.suppressed
+                ));
+                for line in &summary.skipped {
+                    out.say(format!("  skipped {line}"));
+                }
+            }
+        }
+        OutreachCommand::Reject { leads } => {
+            let n = service.reject_outreach(&leads).await?;
+            if out.json {
+                out.json(&serde_json::json!({ "rejected": n }))?;
+            } else {
+                out.say(format!("Rejected {n}."));
+            }
+        }
+        OutreachCommand::Send {
+            campaign,
+            wait,
+            dry_run,
+        } => {
+            let request = SendRequest {
+                campaign,
+                dry_run,
+                wait,
+            };
+            let json = out.json;
+            let summary = service
+                .send_outreach(&request, |e: &SendEvent| {
+                    if !json {
+                        let detail = e
+                            .detail
+                            .as_deref()
+                            .map(|d| format!(": {d}"))
+                            .unwrap_or_default();
+                        println!("{:<12} {}{detail}", e.outcome, e.to);
+                        let _ = std::io::stdout().flush();
+                    }
+                })
+                .await?;
+            if out.json {
+                out.json(&summary)?;
+            } else {
+                out.say(format!(
+                    "{} {}, deferred {}, suppressed {}, failed {}, needs review {}.",
+                    if dry_run { "Would send" } else { "Sent" },
+                    summary.sent,
+                    summary.deferred,
+                    summary.suppressed,
+                    summary.failed,
+                    summary.needs_review
+                ));
+                if let (Some(at), Some(reason)) = (&summary.next_at, &summary.next_reason) {
+                    out.say(format!("Next possible send: {} ({reason}). Run `outreach send --wait` to keep going.", when(at)));
+                }
+            }
+            if summary.needs_review > 0 || summary.failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        OutreachCommand::Mark {
+            lead,
+            replied,
+            bounced,
+            won,
+        } => {
+            let mark = match (replied, bounced, won) {
+                (true, _, _) => Mark::Replied,
+                (_, true, _) => Mark::Bounced,
+                (_, _, true) => Mark::Won,
+                _ => bail!("say --replied, --bounced or --won"),
+            };
+            let lead = service.mark_outreach(&lead, mark).await?;
+            if out.json {
+                out.json(&serde_json::json!({ "lead": lead.id, "status": lead.status }))?;
+            } else {
+                out.say(format!(
+                    "{} is now {}; no further mail goes to it.",
+                    lead.business_name, lead.status
+                ));
+            }
+        }
+        OutreachCommand::Export {
+            campaign,
+            format,
+            out: path,
+        } => {
+            if format != "csv" {
+                bail!("unknown format `{format}`; only csv");
+            }
+            let rows = match &path {
+                Some(path) => {
+                    let mut file = std::fs::File::create(path)
+                        .wrap_err_with(|| format!("cannot create {}", path.display()))?;
+                    service.export_outreach(&campaign, &mut file).await?
+                }
+                None => {
+                    service
+                        .export_outreach(&campaign, &mut std::io::stdout().lock())
+                        .await?
+                }
+            };
+            if let Some(path) = path {
+                out.say(format!(
+                    "Wrote {rows} approved email(s) to {}.",
+                    path.display()
+                ));
+            }
+        }
+        OutreachCommand::Template { campaign } => {
+            let (text, origin) = service.email_template(campaign.as_deref()).await?;
+            eprintln!("# {origin}");
+            print!("{text}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `Subject: ...`, a blank line, the body.
+fn split_subject(text: &str) -> Result<(String, String)> {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let Some(subject) = first.trim_end().strip_prefix("Subject:") else {
+        bail!("the first line must be `Subject: ...`; nothing was saved");
+    };
+    Ok((
+        subject.trim().to_string(),
+        rest.trim_start_matches(['\r', '\n']).to_string(),
+    ))
+}
+
+fn edit_in_editor(text: &str) -> Result<String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let mut file = tempfile::Builder::new()
+        .suffix(".txt")
+        .tempfile()
+        .wrap_err("cannot make a temp file")?;
+    file.write_all(text.as_bytes())
+        .wrap_err("cannot write the temp file")?;
+    let path = file.path().to_path_buf();
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(&path)
+        .status()
+        .wrap_err_with(|| format!("cannot start the editor `{editor}` (set $EDITOR)"))?;
+    if !status.success() {
+        bail!("the editor exited with {status}; nothing was saved");
+    }
+    std::fs::read_to_string(&path).wrap_err("cannot read the edited text")
+}

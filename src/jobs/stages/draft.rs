@@ -1,0 +1,196 @@
+//! The draft stage: the campaign's template rendered for the lead and its
+//! latest audit (optionally rewritten by a model behind the evidence gate),
+//! with the compliance footer, stored as the lead's outreach draft. Drafts
+//! the operator edited, approved or sent are never replaced; blacklisted
+//! leads get none.
+
+use std::sync::Arc;
+
+use super::store_error;
+use crate::config::Config;
+use crate::domain::outreach::{Author, Outreach, OutreachStatus};
+use crate::domain::report::ReportLink;
+use crate::domain::{CampaignId, LeadStatus};
+use crate::jobs::stage::{StageContext, StageError, StageFuture, StageHandler, StageOutcome};
+use crate::pipeline::draft::{self, llm::Rewriter, template};
+use crate::store::Store;
+
+pub use crate::pipeline::draft::template::DEFAULT_TEMPLATE;
+
+pub struct DraftStage {
+    rewriter: Option<Arc<Rewriter>>,
+}
+
+impl DraftStage {
+    pub fn new(config: &Config) -> Self {
+        let rewriter = match Rewriter::new(&config.llm, config.secret(&config.llm.api_key_env)) {
+            Some(Ok(r)) => Some(Arc::new(r)),
+            Some(Err(reason)) => {
+                tracing::warn!(%reason, "drafts will not be rewritten");
+                None
+            }
+            None => None,
+        };
+        Self { rewriter }
+    }
+}
+
+/// The template for a campaign: the `email.template_file` setting, else
+/// `drafts.template` from the config, else the built-in one.
+pub fn template_source(
+    store: &Store,
+    config: &Config,
+    campaign: CampaignId,
+) -> Result<(String, String), String> {
+    let path = store
+        .effective_setting_value(campaign, "email.template_file")
+        .map_err(|e| e.to_string())?
+        .or_else(|| Some(config.drafts.template.clone()).filter(|t| !t.is_empty()));
+    match path {
+        None => Ok((
+            template::DEFAULT_TEMPLATE.to_string(),
+            "the built-in template".into(),
+        )),
+        Some(path) => std::fs::read_to_string(&path)
+            .map(|text| (text, path.clone()))
+            .map_err(|e| format!("cannot read the email template {path}: {e}")),
+    }
+}
+
+impl StageHandler for DraftStage {
+    fn run(&self, ctx: StageContext) -> StageFuture<'_> {
+        Box::pin(async move {
+            let store = &ctx.store;
+            let lead = store
+                .lead(ctx.job.lead)
+                .map_err(store_error)?
+                .ok_or_else(|| {
+                    StageError::permanent(format!("lead {} no longer exists", ctx.job.lead))
+                })?;
+            if let Some(entry) = store
+                .blocking_entry(&lead.domain, lead.email.as_ref())
+                .map_err(store_error)?
+            {
+                return Ok(StageOutcome::Skipped(format!(
+                    "{} is on the blacklist ({}); no draft",
+                    entry.value, entry.reason
+                )));
+            }
+            if lead.status.is_closed() {
+                return Ok(StageOutcome::Skipped(format!(
+                    "the lead is {}; no draft",
+                    lead.status
+                )));
+            }
+            let Some(to) = lead.email.clone() else {
+                return Ok(StageOutcome::Skipped(
+                    "no email address for this lead (none imported, none found on the site)".into(),
+                ));
+            };
+            let existing = store.outreach(lead.id).map_err(store_error)?;
+            if let Some(o) = &existing {
+                if !o.status.may_redraft() {
+                    return Ok(StageOutcome::Skipped(format!(
+                        "its email is already {}; not redrafted",
+                        o.status
+                    )));
+                }
+                if o.author == Author::Operator {
+                    return Ok(StageOutcome::Skipped(
+                        "the draft was edited by the operator; kept".into(),
+                    ));
+                }
+            }
+            let audit = store
+                .audits_of(lead.id, 1)
+                .map_err(store_error)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    StageError::permanent("the lead has no audit yet; run the audit stage first")
+                })?;
+            let sender = draft::resolve_sender(
+                |key| {
+                    store
+                        .effective_setting_value(lead.campaign, key)
+                        .ok()
+                        .flatten()
+                },
+                &ctx.config.sender,
+            );
+            let missing = draft::missing_identity(&sender);
+            if !missing.is_empty() {
+                return Err(StageError::permanent(format!(
+                    "drafts need the sender's identity and postal address; set {} (leadscout settings set KEY VALUE, or [sender] in config.toml)",
+                    missing.join(", ")
+                )));
+            }
+            let now = ctx.clock.now();
+            let (link, _) = store
+                .publish_report(
+                    &ReportLink::new(
+                        lead.id,
+                        rand::random(),
+                        now,
+                        ctx.config.server.report_expiry,
+                    ),
+                    now,
+                )
+                .map_err(store_error)?
+                .ok_or_else(|| StageError::permanent("the lead no longer exists"))?;
+            let base = ctx.config.server.base_url();
+            let report_url = format!("{base}/r/{}", link.token);
+            let unsubscribe_url = format!("{base}/u/{}", link.token);
+            let (source, origin) = template_source(store, &ctx.config, lead.campaign)
+                .map_err(StageError::permanent)?;
+            let context = draft::context(
+                &lead,
+                &audit,
+                ctx.config.drafts.top_findings,
+                &report_url,
+                &unsubscribe_url,
+                sender,
+            );
+            let rendered = template::render(&source, &origin, &context)
+                .map_err(|e| StageError::permanent(e.to_string()))?;
+            let composed =
+                draft::compose(&rendered, &context, &audit, self.rewriter.as_deref()).await;
+            let outreach = match existing {
+                Some(mut o) => {
+                    o.revise(composed.subject, composed.body, composed.author, now);
+                    o.status = OutreachStatus::Draft;
+                    o.to = to;
+                    o.report_url = report_url;
+                    o.unsubscribe_url = unsubscribe_url;
+                    o.model_note = composed.model_note;
+                    o.updated_at = now;
+                    o
+                }
+                None => Outreach {
+                    lead: lead.id,
+                    campaign: lead.campaign,
+                    status: OutreachStatus::Draft,
+                    to,
+                    subject: composed.subject,
+                    body: composed.body,
+                    author: composed.author,
+                    report_url,
+                    unsubscribe_url,
+                    history: Vec::new(),
+                    model_note: composed.model_note,
+                    note: None,
+                    not_before: None,
+                    message_id: None,
+                    created_at: now,
+                    updated_at: now,
+                    approved_at: None,
+                    sent_at: None,
+                },
+            };
+            store
+                .put_outreach(&outreach, Some(LeadStatus::Drafted))
+                .map_err(store_error)?;
+            Ok(StageOutcome::Done)
+        })
+    }
+}

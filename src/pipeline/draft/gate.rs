@@ -1,0 +1,284 @@
+//! The evidence gate: a rewritten email may only state what the audit
+//! found. Every number in it must appear in the audit's evidence, scores or
+//! timings (or in the template draft it rewrote, which holds the sender's
+//! address and the links), and every kind of problem it names must be one
+//! the audit has a finding for. Anything else rejects the rewrite.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::domain::audit::{Audit, Category};
+
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d+(?:[.,]\d+)*").unwrap_or_else(|e| panic!("number pattern: {e}"))
+});
+
+/// Number words a model might use instead of digits.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+    ("hundred", "100"),
+    ("percent", "%"),
+];
+
+/// Words that claim a kind of problem, by the category that must have a
+/// finding for the claim to stand.
+const CLAIMS: &[(Category, &[&str])] = &[
+    (
+        Category::Security,
+        &[
+            "https",
+            "ssl",
+            "tls",
+            "certificate",
+            "not secure",
+            "insecure",
+            "hsts",
+            "security",
+        ],
+    ),
+    (
+        Category::Performance,
+        &[
+            "slow",
+            "load time",
+            "loads in",
+            "loading time",
+            "page weight",
+            "heavy",
+            "speed",
+        ],
+    ),
+    (
+        Category::Mobile,
+        &[
+            "mobile",
+            "phone",
+            "smartphone",
+            "responsive",
+            "viewport",
+            "tap target",
+        ],
+    ),
+    (
+        Category::Accessibility,
+        &["accessib", "alt text", "screen reader", "contrast", "blind"],
+    ),
+    (
+        Category::Seo,
+        &[
+            "google",
+            "search engine",
+            "seo",
+            "ranking",
+            "meta description",
+            "title tag",
+            "sitemap",
+        ],
+    ),
+];
+
+/// Normalises `2,40` / `2.40` / `007` to one spelling.
+fn norm(number: &str) -> String {
+    let mut n = number.replace(',', ".");
+    if n.contains('.') {
+        n = n.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    let trimmed = n.trim_start_matches('0');
+    if trimmed.is_empty() || trimmed.starts_with('.') {
+        format!("0{trimmed}")
+    } else {
+        trimmed.to_string()
+    }
+}
+
+fn numbers_in(text: &str) -> BTreeSet<String> {
+    NUMBER.find_iter(text).map(|m| norm(m.as_str())).collect()
+}
+
+/// Everything the audit lets an email say with a number in it.
+fn allowed_numbers(audit: &Audit, template_draft: &str) -> BTreeSet<String> {
+    let mut text = String::from(template_draft);
+    text.push(' ');
+    for check in &audit.checks {
+        text.push_str(&check.evidence);
+        text.push(' ');
+    }
+    let t = &audit.timings;
+    for n in [t.dns_ms, t.connect_ms, t.ttfb_ms, t.total_ms] {
+        text.push_str(&format!("{n} {:.1} ", n as f64 / 1000.0));
+    }
+    text.push_str(&format!("{} ", audit.scores.overall));
+    for score in audit.scores.categories.values() {
+        text.push_str(&format!("{score} "));
+    }
+    let failed = audit.checks.iter().filter(|c| !c.passed).count();
+    let passed = audit.checks.len() - failed;
+    text.push_str(&format!("{failed} {passed} {} 100", audit.checks.len()));
+    numbers_in(&text)
+}
+
+/// `Ok` when the rewrite only states what the audit supports; otherwise
+/// why not, naming the first unsupported number or claim.
+pub fn check(rewrite: &str, audit: &Audit, template_draft: &str) -> Result<(), String> {
+    let allowed = allowed_numbers(audit, template_draft);
+    for number in numbers_in(rewrite) {
+        if !allowed.contains(&number) {
+            return Err(format!(
+                "it states the number {number}, which is not in the audit"
+            ));
+        }
+    }
+    let lower = rewrite.to_lowercase();
+    let template_lower = template_draft.to_lowercase();
+    for word in lower.split(|c: char| !c.is_alphabetic()) {
+        if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word)
+            && *digits != "%"
+            && !allowed.contains(*digits)
+        {
+            return Err(format!(
+                "it states \"{word}\" ({digits}), which is not in the audit"
+            ));
+        }
+    }
+    for (category, words) in CLAIMS {
+        let found = audit
+            .checks
+            .iter()
+            .any(|c| !c.passed && c.category == *category);
+        if found {
+            continue;
+        }
+        if let Some(word) = words
+            .iter()
+            .find(|w| lower.contains(**w) && !template_lower.contains(**w))
+        {
+            return Err(format!(
+                "it claims a problem with {} (\"{word}\") the audit did not find",
+                category.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{CheckResult, MeasuredBy, Scores, Severity, Timings};
+    use crate::domain::{LeadId, Timestamp};
+
+    fn audit() -> Audit {
+        let check = |id: &str, category, passed, evidence: &str| CheckResult {
+            id: id.into(),
+            category,
+            severity: Severity::High,
+            passed,
+            title: id.into(),
+            evidence: evidence.into(),
+            why: String::new(),
+            fix: String::new(),
+            measured_by: MeasuredBy::Http,
+        };
+        Audit {
+            lead: LeadId::from_ulid(ulid::Ulid::nil()),
+            created_at: Timestamp::UNIX_EPOCH,
+            url: String::new(),
+            final_url: String::new(),
+            status: 200,
+            timings: Timings {
+                dns_ms: 3,
+                connect_ms: 10,
+                ttfb_ms: 850,
+                total_ms: 2400,
+            },
+            bytes_wire: 0,
+            bytes_decoded: 0,
+            http_version: String::new(),
+            scores: Scores {
+                overall: 62,
+                categories: [(Category::Security, 45), (Category::Seo, 90)]
+                    .into_iter()
+                    .collect(),
+            },
+            checks: vec![
+                check(
+                    "security.https",
+                    Category::Security,
+                    false,
+                    "the site ends on http://x.example/",
+                ),
+                check(
+                    "accessibility.images_alt",
+                    Category::Accessibility,
+                    false,
+                    "7 of 12 images have no alt text",
+                ),
+                check("mobile.viewport", Category::Mobile, true, ""),
+            ],
+            contacts: Default::default(),
+            screenshots: Default::default(),
+            page: Default::default(),
+        }
+    }
+
+    const TEMPLATE: &str = "Hi, your site scores 62/100. Jane, Hauptstr. 1, 10115 Berlin";
+
+    #[test]
+    fn numbers_from_the_audit_pass() {
+        let ok = "Your site scores 62 out of 100: 7 of 12 images lack alt text, the first byte takes 850 ms and the page 2.4 seconds. It is not served over HTTPS.";
+        assert_eq!(check(ok, &audit(), TEMPLATE), Ok(()));
+    }
+
+    #[test]
+    fn invented_figures_are_rejected() {
+        let err = check(
+            "Your site loses 40% of visitors and scores 62.",
+            &audit(),
+            TEMPLATE,
+        )
+        .unwrap_err();
+        assert!(err.contains("40") || err.contains("number"), "{err}");
+        let err = check(
+            "Fixing this could bring you 35 more customers a month.",
+            &audit(),
+            TEMPLATE,
+        )
+        .unwrap_err();
+        assert!(err.contains("35"), "{err}");
+        let err = check("We found eleven problems.", &audit(), TEMPLATE).unwrap_err();
+        assert!(err.contains("eleven"), "{err}");
+    }
+
+    #[test]
+    fn claims_without_a_finding_are_rejected() {
+        let err = check("Your site is not mobile friendly.", &audit(), TEMPLATE).unwrap_err();
+        assert!(err.contains("problem with mobile"), "{err}");
+        let err = check("Your site is painfully slow.", &audit(), TEMPLATE).unwrap_err();
+        assert!(err.contains("problem with performance"), "{err}");
+    }
+
+    #[test]
+    fn number_spellings_are_normalised() {
+        assert_eq!(norm("2.40"), "2.4");
+        assert_eq!(norm("2,4"), "2.4");
+        assert_eq!(norm("007"), "7");
+        assert_eq!(norm("0"), "0");
+        assert_eq!(norm("10.0"), "10");
+    }
+}

@@ -1,0 +1,157 @@
+//! The draft stage's logic: render the campaign's template with the lead,
+//! its audit and the sender, optionally let a language model rewrite it
+//! (kept only when the evidence gate passes), and add the compliance
+//! footer.
+
+pub mod gate;
+pub mod llm;
+pub mod template;
+
+use crate::domain::Lead;
+use crate::domain::audit::Audit;
+use crate::domain::outreach::Author;
+use template::{DraftContext, FindingContext, Rendered, SenderContext};
+
+/// A finished draft and how it came about.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub subject: String,
+    pub body: String,
+    pub author: Author,
+    /// Why the model's rewrite was not used, when one was tried.
+    pub model_note: Option<String>,
+}
+
+/// The sender's identity: each `sender.*` value from `setting` (the
+/// campaign's, else the global one), else from the config.
+pub fn resolve_sender(
+    setting: impl Fn(&str) -> Option<String>,
+    config: &crate::config::SenderConfig,
+) -> SenderContext {
+    let pick = |key: &str, fallback: &str| setting(key).unwrap_or_else(|| fallback.to_string());
+    SenderContext {
+        name: pick("sender.name", &config.name),
+        company: pick("sender.company", &config.company),
+        email: pick("sender.email", &config.email),
+        reply_to: pick("sender.reply_to", &config.reply_to),
+        postal_address: pick("sender.postal_address", &config.postal_address),
+    }
+}
+
+/// What the sender must have before any draft can be made.
+pub fn missing_identity(sender: &SenderContext) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if sender.name.is_empty() && sender.company.is_empty() {
+        missing.push("sender.name");
+    }
+    if sender.email.is_empty() {
+        missing.push("sender.email");
+    }
+    if sender.postal_address.trim().is_empty() {
+        missing.push("sender.postal_address");
+    }
+    missing
+}
+
+pub fn context(
+    lead: &Lead,
+    audit: &Audit,
+    top: usize,
+    report_url: &str,
+    unsubscribe_url: &str,
+    sender: SenderContext,
+) -> DraftContext {
+    let findings = audit.findings();
+    DraftContext {
+        business_name: lead.business_name.clone(),
+        city: lead.city.clone(),
+        category: lead.category.clone(),
+        phone: lead.phone.clone(),
+        website: lead.website.to_string(),
+        domain: lead.domain.to_string(),
+        email: lead
+            .email
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        score: audit.scores.overall,
+        scores: audit
+            .scores
+            .categories
+            .iter()
+            .map(|(c, s)| (c.as_str().to_string(), *s))
+            .collect(),
+        findings_total: findings.len(),
+        findings: findings
+            .iter()
+            .take(top)
+            .map(|c| FindingContext {
+                title: c.title.clone(),
+                evidence: c.evidence.clone(),
+                why: c.why.clone(),
+                fix: c.fix.clone(),
+                severity: c.severity.as_str().into(),
+                category: c.category.label().into(),
+            })
+            .collect(),
+        report_url: report_url.into(),
+        unsubscribe_url: unsubscribe_url.into(),
+        sender,
+        extra: lead.attributes.clone(),
+    }
+}
+
+/// The template draft, rewritten by the model when one is given and its
+/// rewrite passes the gate; always with the footer.
+pub async fn compose(
+    template: &Rendered,
+    ctx: &DraftContext,
+    audit: &Audit,
+    rewriter: Option<&llm::Rewriter>,
+) -> Draft {
+    let mut draft = Draft {
+        subject: template.subject.clone(),
+        body: template.body.clone(),
+        author: Author::Template,
+        model_note: None,
+    };
+    if let Some(rewriter) = rewriter {
+        let evidence = llm::Evidence {
+            business_name: &ctx.business_name,
+            website: &ctx.website,
+            overall_score: ctx.score,
+            findings: ctx
+                .findings
+                .iter()
+                .map(|f| (f.title.as_str(), f.evidence.as_str()))
+                .collect(),
+        };
+        let template_text = format!("{}\n{}", template.subject, template.body);
+        match rewriter.rewrite(&evidence, template).await {
+            Ok(rewrite) => match gate::check(
+                &format!("{}\n{}", rewrite.subject, rewrite.body),
+                audit,
+                &template_text,
+            ) {
+                Ok(()) => {
+                    draft.subject = rewrite.subject;
+                    draft.body = rewrite.body;
+                    draft.author = Author::Model;
+                }
+                Err(reason) => {
+                    draft.model_note = Some(format!(
+                        "the model's rewrite was rejected: {reason}; the template draft is used"
+                    ));
+                }
+            },
+            Err(reason) => {
+                draft.model_note = Some(format!("{reason}; the template draft is used"));
+            }
+        }
+        if let Some(note) = &draft.model_note {
+            tracing::warn!(lead = %ctx.business_name, %note, "draft rewrite not used");
+        }
+    }
+    draft.body = template::with_footer(&draft.body, &ctx.sender, &ctx.unsubscribe_url);
+    draft
+}

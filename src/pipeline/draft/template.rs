@@ -1,0 +1,176 @@
+//! The email template: a plain text file, `Subject: ...` on the first line,
+//! then the body, in minijinja. Strict about undefined names (a typo is an
+//! error that names it, `| default(...)` covers a missing value), bounded by
+//! fuel, and never HTML-escaped (it is plain text).
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+/// The template that ships with leadscout.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../../assets/email.txt");
+
+/// Everything a template can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftContext {
+    pub business_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub website: String,
+    pub domain: String,
+    pub email: String,
+    /// Overall score 0–100.
+    pub score: u8,
+    /// Score by category key (`performance`, `seo`, ...).
+    pub scores: BTreeMap<String, u8>,
+    /// The worst findings, worst first.
+    pub findings: Vec<FindingContext>,
+    /// How many findings there are in all.
+    pub findings_total: usize,
+    pub report_url: String,
+    pub unsubscribe_url: String,
+    pub sender: SenderContext,
+    /// Columns from the import that leadscout has no field for.
+    pub extra: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingContext {
+    pub title: String,
+    pub evidence: String,
+    pub why: String,
+    pub fix: String,
+    pub severity: String,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SenderContext {
+    pub name: String,
+    pub company: String,
+    pub email: String,
+    pub reply_to: String,
+    pub postal_address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("the email template ({origin}) must start with a `Subject: ...` line")]
+    NoSubject { origin: String },
+    #[error("the email template ({origin}) does not work: {detail}")]
+    Broken { origin: String, detail: String },
+}
+
+/// A rendered email, before the compliance footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// Renders `source` (named `origin` in errors) with `context`.
+pub fn render(
+    source: &str,
+    origin: &str,
+    context: &DraftContext,
+) -> Result<Rendered, TemplateError> {
+    let source = source.trim_start_matches('\u{feff}');
+    let (first, rest) = source.split_once('\n').unwrap_or((source, ""));
+    let Some(subject) = first.trim_end_matches('\r').strip_prefix("Subject:") else {
+        return Err(TemplateError::NoSubject {
+            origin: origin.into(),
+        });
+    };
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(100_000));
+    let broken = |e: minijinja::Error| TemplateError::Broken {
+        origin: origin.into(),
+        detail: describe(&e),
+    };
+    let ctx = minijinja::value::Value::from(minijinja::value::Serde(context));
+    let subject = env
+        .render_str(subject.trim(), ctx.clone())
+        .map_err(broken)?;
+    let body = env
+        .render_str(rest.trim_start_matches(['\r', '\n']), ctx)
+        .map_err(broken)?;
+    Ok(Rendered {
+        subject: crate::domain::outreach::single_line(&subject),
+        body: tidy(&body),
+    })
+}
+
+/// minijinja's error with its line, on one line.
+fn describe(e: &minijinja::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(line) = e.line() {
+        text.push_str(&format!(" (template line {})", line + 1));
+    }
+    if let Some(detail) = e.detail() {
+        text.push_str(&format!(": {detail}"));
+    }
+    text.replace('\n', " ")
+}
+
+/// Trailing spaces off every line, at most one blank line in a row, one
+/// newline at the end.
+fn tidy(body: &str) -> String {
+    let mut out = String::new();
+    let mut blank = 0;
+    for line in body.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_matches('\n').to_string() + "\n"
+}
+
+/// The compliance footer every email carries: the sender's postal address
+/// and the unsubscribe link, added when the text does not already contain
+/// them.
+pub fn with_footer(body: &str, sender: &SenderContext, unsubscribe_url: &str) -> String {
+    let mut body = body.trim_end().to_string();
+    let needs_address = !body.contains(sender.postal_address.trim());
+    let needs_link = !body.contains(unsubscribe_url);
+    if needs_address || needs_link {
+        body.push_str("\n\n--\n");
+        if needs_address {
+            let who = [sender.company.as_str(), sender.name.as_str()]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .unwrap_or("");
+            if !who.is_empty() {
+                body.push_str(who);
+                body.push_str(", ");
+            }
+            body.push_str(&crate::domain::outreach::single_line(
+                &sender.postal_address,
+            ));
+            body.push('\n');
+        }
+        if needs_link {
+            body.push_str("Don't want emails like this? Unsubscribe: ");
+            body.push_str(unsubscribe_url);
+            body.push('\n');
+        }
+    }
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    body
+}

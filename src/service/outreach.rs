@@ -1,0 +1,380 @@
+//! Outreach use cases: list, show, edit, approve, reject, mark, export,
+//! and sending within the limits, at most once per lead.
+
+use serde::Serialize;
+
+use super::{Result, Service, ServiceError};
+use crate::domain::blacklist::BlacklistValue;
+use crate::domain::outreach::{Author, Outreach, OutreachStatus};
+use crate::domain::{BlacklistReason, Email, Lead, LeadStatus, Timestamp};
+use crate::jobs::sender::{Outbox, SendFailure};
+pub use crate::jobs::sender::{SendEvent, SendRequest, SendSummary};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutreachView {
+    pub lead: String,
+    pub business_name: String,
+    pub website: String,
+    #[serde(flatten)]
+    pub outreach: Outreach,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Replied,
+    Bounced,
+    Won,
+}
+
+impl Service {
+    fn outreach_view(&self, o: Outreach) -> Result<OutreachView> {
+        let lead = self.store().lead(o.lead)?;
+        Ok(OutreachView {
+            lead: o.lead.to_string(),
+            business_name: lead
+                .as_ref()
+                .map(|l| l.business_name.clone())
+                .unwrap_or_default(),
+            website: lead
+                .as_ref()
+                .map(|l| l.website.to_string())
+                .unwrap_or_default(),
+            outreach: o,
+        })
+    }
+
+    pub async fn list_outreach(
+        &self,
+        campaign: &str,
+        status: Option<OutreachStatus>,
+    ) -> Result<Vec<OutreachView>> {
+        let campaign = self.campaign_by_slug(campaign)?;
+        self.store()
+            .campaign_outreach(campaign.id, status)?
+            .into_iter()
+            .map(|o| self.outreach_view(o))
+            .collect()
+    }
+
+    fn outreach_of(&self, reference: &str) -> Result<(Lead, Outreach)> {
+        let lead = self.resolve_lead(reference)?;
+        let outreach = self.store().outreach(lead.id)?.ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "{} has no email yet; the draft stage makes one (leadscout run --campaign SLUG --stages draft)",
+                lead.business_name
+            ))
+        })?;
+        Ok((lead, outreach))
+    }
+
+    pub async fn show_outreach(&self, reference: &str) -> Result<OutreachView> {
+        let (_, o) = self.outreach_of(reference)?;
+        self.outreach_view(o)
+    }
+
+    /// Replaces the text with the operator's, keeping the old one. An
+    /// approved email goes back to draft: what was approved is not what
+    /// would be sent any more.
+    pub async fn edit_outreach(
+        &self,
+        reference: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<OutreachView> {
+        let (lead, o) = self.outreach_of(reference)?;
+        if !matches!(
+            o.status,
+            OutreachStatus::Draft | OutreachStatus::Approved | OutreachStatus::Rejected
+        ) {
+            return Err(ServiceError::Conflict(format!(
+                "the email to {} is {}; only drafts, approved and rejected emails can be edited",
+                lead.business_name, o.status
+            )));
+        }
+        let subject = crate::domain::outreach::single_line(subject);
+        if subject.is_empty() || body.trim().is_empty() {
+            return Err(ServiceError::Invalid(
+                "the subject and the body must not be empty".into(),
+            ));
+        }
+        let now = self.now();
+        let body = format!("{}\n", body.trim_end());
+        let updated = self
+            .store()
+            .modify_outreach(
+                lead.id,
+                |o| {
+                    o.revise(subject.clone(), body.clone(), Author::Operator, now);
+                    if o.status == OutreachStatus::Approved {
+                        o.status = OutreachStatus::Draft;
+                        o.approved_at = None;
+                    }
+                    true
+                },
+                |_| None,
+            )?
+            .ok_or_else(|| ServiceError::NotFound("the email disappeared".into()))?;
+        self.store().flush().await?;
+        self.outreach_view(updated)
+    }
+
+    /// Approves drafts; a blacklisted recipient's draft is suppressed
+    /// instead. Returns (approved, suppressed, skipped with reasons).
+    pub async fn approve_outreach(
+        &self,
+        references: &[String],
+        all_drafted_in: Option<&str>,
+    ) -> Result<ApproveSummary> {
+        let mut leads = Vec::new();
+        for r in references {
+            leads.push(self.resolve_lead(r)?.id);
+        }
+        if let Some(slug) = all_drafted_in {
+            let campaign = self.campaign_by_slug(slug)?;
+            leads.extend(
+                self.store()
+                    .campaign_outreach(campaign.id, Some(OutreachStatus::Draft))?
+                    .into_iter()
+                    .map(|o| o.lead),
+            );
+        }
+        let now = self.now();
+        let mut summary = ApproveSummary::default();
+        for id in leads {
+            let Some(lead) = self.store().lead(id)? else {
+                continue;
+            };
+            let blocked = self
+                .store()
+                .blocking_entry(&lead.domain, lead.email.as_ref())?;
+            let Some(o) = self.store().outreach(id)? else {
+                summary
+                    .skipped
+                    .push(format!("{}: no email yet", lead.business_name));
+                continue;
+            };
+            if o.status != OutreachStatus::Draft {
+                summary.skipped.push(format!(
+                    "{}: the email is {}, not a draft",
+                    lead.business_name, o.status
+                ));
+                continue;
+            }
+            if blocked.is_some() || lead.status.is_closed() {
+                self.suppress(&o, "the recipient is on the blacklist or closed", now)?;
+                summary.suppressed += 1;
+                continue;
+            }
+            self.store().modify_outreach(
+                id,
+                |o| {
+                    if o.status != OutreachStatus::Draft {
+                        return false;
+                    }
+                    o.status = OutreachStatus::Approved;
+                    o.approved_at = Some(now);
+                    o.updated_at = now;
+                    true
+                },
+                |o| (o.status == OutreachStatus::Approved).then_some(LeadStatus::Approved),
+            )?;
+            summary.approved += 1;
+        }
+        self.store().flush().await?;
+        Ok(summary)
+    }
+
+    pub async fn reject_outreach(&self, references: &[String]) -> Result<u64> {
+        let now = self.now();
+        let mut rejected = 0;
+        for r in references {
+            let (lead, o) = self.outreach_of(r)?;
+            if !matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved) {
+                return Err(ServiceError::Conflict(format!(
+                    "the email to {} is {}; only drafts and approved emails can be rejected",
+                    lead.business_name, o.status
+                )));
+            }
+            self.store().modify_outreach(
+                lead.id,
+                |o| {
+                    o.status = OutreachStatus::Rejected;
+                    o.approved_at = None;
+                    o.updated_at = now;
+                    true
+                },
+                |_| None,
+            )?;
+            self.store().modify_lead(lead.id, |l| {
+                if !l.status.is_closed() {
+                    l.status = LeadStatus::Rejected;
+                    l.updated_at = now;
+                }
+            })?;
+            rejected += 1;
+        }
+        self.store().flush().await?;
+        Ok(rejected)
+    }
+
+    /// Records what the operator learned outside leadscout. Replied,
+    /// bounced and won leads get no further mail; an approved email to
+    /// them is suppressed.
+    pub async fn mark_outreach(&self, reference: &str, mark: Mark) -> Result<Lead> {
+        let lead = self.resolve_lead(reference)?;
+        let now = self.now();
+        let status = match mark {
+            Mark::Replied => LeadStatus::Replied,
+            Mark::Bounced => LeadStatus::Bounced,
+            Mark::Won => LeadStatus::Won,
+        };
+        let updated = self
+            .store()
+            .modify_lead(lead.id, |l| {
+                if l.status != LeadStatus::Blacklisted {
+                    l.status = status;
+                    l.updated_at = now;
+                }
+            })?
+            .ok_or_else(|| ServiceError::NotFound("the lead disappeared".into()))?;
+        if let Some(o) = self.store().outreach(lead.id)?
+            && matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved)
+        {
+            self.suppress(&o, &format!("the lead is marked {status}"), now)?;
+        }
+        self.store().flush().await?;
+        Ok(updated)
+    }
+
+    fn suppress(&self, o: &Outreach, why: &str, now: Timestamp) -> Result<()> {
+        Ok(crate::jobs::sender::suppress(self.store(), o, why, now)?)
+    }
+
+    /// Approved emails as CSV for other sending tools: email, first line,
+    /// subject, body, report URL.
+    pub async fn export_outreach(
+        &self,
+        campaign: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64> {
+        let campaign = self.campaign_by_slug(campaign)?;
+        let mut writer = csv::Writer::from_writer(out);
+        let io = |e: csv::Error| ServiceError::Invalid(format!("cannot write the CSV: {e}"));
+        writer
+            .write_record(["email", "first_line", "subject", "body", "report_url"])
+            .map_err(io)?;
+        let mut rows = 0;
+        for o in self
+            .store()
+            .campaign_outreach(campaign.id, Some(OutreachStatus::Approved))?
+        {
+            let first_line = o
+                .body
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
+            writer
+                .write_record([
+                    o.to.as_str(),
+                    &first_line,
+                    &o.subject,
+                    &o.body,
+                    &o.report_url,
+                ])
+                .map_err(io)?;
+            rows += 1;
+        }
+        writer
+            .flush()
+            .map_err(|e| ServiceError::io("cannot write the CSV", e))?;
+        Ok(rows)
+    }
+
+    /// Emails left in `sending` by a process that died mid-send: they may
+    /// or may not have gone, so they wait for a person, never a resend.
+    pub async fn recover_interrupted_sends(&self) -> Result<u64> {
+        let found = self.outbox().recover_interrupted()?;
+        if found > 0 {
+            self.store().flush().await?;
+        }
+        Ok(found)
+    }
+
+    /// Sends the campaign's approved emails within the limits (see
+    /// `jobs::sender`). Recipients the server calls unknown are added to
+    /// the blacklist as bounces.
+    pub async fn send_outreach(
+        &self,
+        request: &SendRequest,
+        progress: impl FnMut(&SendEvent),
+    ) -> Result<SendSummary> {
+        let campaign = self.campaign_by_slug(&request.campaign)?;
+        let outcome = self.outbox().send(&campaign, request, progress).await;
+        let summary = match outcome {
+            Ok(summary) => summary,
+            Err(SendFailure::Store(e)) => return Err(e.into()),
+            Err(SendFailure::Stopped(message, summary)) => {
+                self.blacklist_bounces(&summary)?;
+                return Err(ServiceError::Invalid(message));
+            }
+            Err(SendFailure::Setup(message)) => return Err(ServiceError::Invalid(message)),
+        };
+        self.blacklist_bounces(&summary)?;
+        Ok(summary)
+    }
+
+    fn blacklist_bounces(&self, summary: &SendSummary) -> Result<()> {
+        for email in &summary.bounced {
+            if let Ok(email) = Email::parse(email) {
+                self.blacklist_add_value(
+                    &BlacklistValue::Email(email),
+                    BlacklistReason::Bounce,
+                    "SMTP server: unknown recipient",
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The email template a campaign uses and where it comes from.
+    pub async fn email_template(&self, campaign: Option<&str>) -> Result<(String, String)> {
+        let campaign = match campaign {
+            Some(slug) => Some(self.campaign_by_slug(slug)?),
+            None => None,
+        };
+        match campaign {
+            Some(c) => {
+                crate::jobs::stages::draft::template_source(self.store(), self.config(), c.id)
+                    .map_err(ServiceError::Invalid)
+            }
+            None if !self.config().drafts.template.is_empty() => {
+                let path = &self.config().drafts.template;
+                std::fs::read_to_string(path)
+                    .map(|t| (t, path.clone()))
+                    .map_err(|e| {
+                        ServiceError::io(format!("cannot read the email template {path}"), e)
+                    })
+            }
+            None => Ok((
+                crate::jobs::stages::draft::DEFAULT_TEMPLATE.to_string(),
+                "the built-in template".into(),
+            )),
+        }
+    }
+
+    fn outbox(&self) -> Outbox<'_> {
+        Outbox {
+            store: self.store(),
+            config: self.config(),
+            clock: self.clock(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApproveSummary {
+    pub approved: u64,
+    pub suppressed: u64,
+    pub skipped: Vec<String>,
+}

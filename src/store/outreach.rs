@@ -1,0 +1,237 @@
+//! Outreach emails (one per lead), indexed by campaign and status, and the
+//! send log the limits count: messages per day for the inbox and per
+//! campaign, and when the last one went.
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::codec::{decode, encode};
+use super::leads::modify_lead_tx;
+use super::{Result, Store};
+use crate::domain::outreach::{Outreach, OutreachStatus};
+use crate::domain::sending::SentSoFar;
+use crate::domain::{CampaignId, Lead, LeadId, LeadStatus, Timestamp};
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<super::StoreError>>;
+
+fn index_key(o: &Outreach) -> Vec<u8> {
+    let mut key = Vec::with_capacity(33);
+    key.extend_from_slice(&o.campaign.to_bytes());
+    key.push(o.status.key_byte());
+    key.extend_from_slice(&o.lead.to_bytes());
+    key
+}
+
+fn inbox_day_key(day: &str) -> Vec<u8> {
+    format!("inbox:{day}").into_bytes()
+}
+
+fn campaign_day_key(campaign: CampaignId, day: &str) -> Vec<u8> {
+    format!("campaign:{campaign}:{day}").into_bytes()
+}
+
+const LAST_SENT: &[u8] = b"last_sent_at";
+
+fn count(bytes: Option<sled::IVec>) -> u32 {
+    bytes
+        .and_then(|b| <[u8; 4]>::try_from(b.as_ref()).ok())
+        .map(u32::from_be_bytes)
+        .unwrap_or(0)
+}
+
+fn put_tx(outreach: &TransactionalTree, index: &TransactionalTree, o: &Outreach) -> TxResult<()> {
+    let key = o.lead.to_bytes();
+    if let Some(old) = outreach.get(key)? {
+        let old: Outreach =
+            decode("outreach", &key, &old).map_err(ConflictableTransactionError::Abort)?;
+        index.remove(index_key(&old))?;
+    }
+    outreach.insert(&key, encode(o))?;
+    index.insert(index_key(o), &[])?;
+    Ok(())
+}
+
+impl Store {
+    pub fn outreach(&self, lead: LeadId) -> Result<Option<Outreach>> {
+        let key = lead.to_bytes();
+        self.trees
+            .outreach
+            .get(key)?
+            .map(|v| decode("outreach", &key, &v))
+            .transpose()
+    }
+
+    /// Stores an email, moving its index entry when its status changed;
+    /// with `lead_status`, the lead moves forward to it in the same
+    /// transaction.
+    pub fn put_outreach(&self, o: &Outreach, lead_status: Option<LeadStatus>) -> Result<()> {
+        let t = &self.trees;
+        (
+            &t.outreach,
+            &t.outreach_index,
+            &t.leads,
+            &t.leads_by_status,
+            &t.lead_counts,
+        )
+            .transaction(|(outreach, index, leads, by_status, counts)| {
+                put_tx(outreach, index, o)?;
+                if let Some(status) = lead_status {
+                    modify_lead_tx(leads, by_status, counts, o.lead, &|lead: &mut Lead| {
+                        lead.status = next_lead_status(lead.status, status);
+                        lead.updated_at = o.updated_at;
+                    })?;
+                }
+                Ok(())
+            })?;
+        Ok(())
+    }
+
+    /// Changes an email in one transaction when `change` says so (returns
+    /// `true`); the lead's status follows when `lead_status` gives one for
+    /// the new state. Returns the email as it is now.
+    pub fn modify_outreach(
+        &self,
+        lead: LeadId,
+        change: impl Fn(&mut Outreach) -> bool,
+        lead_status: impl Fn(&Outreach) -> Option<LeadStatus>,
+    ) -> Result<Option<Outreach>> {
+        let t = &self.trees;
+        let out = (
+            &t.outreach,
+            &t.outreach_index,
+            &t.leads,
+            &t.leads_by_status,
+            &t.lead_counts,
+        )
+            .transaction(|(outreach, index, leads, by_status, counts)| {
+                let key = lead.to_bytes();
+                let Some(bytes) = outreach.get(key)? else {
+                    return Ok(None);
+                };
+                let mut o: Outreach = decode("outreach", &key, &bytes)
+                    .map_err(ConflictableTransactionError::Abort)?;
+                if !change(&mut o) {
+                    return Ok(Some(o));
+                }
+                put_tx(outreach, index, &o)?;
+                if let Some(status) = lead_status(&o) {
+                    modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
+                        l.status = next_lead_status(l.status, status);
+                        l.updated_at = o.updated_at;
+                    })?;
+                }
+                Ok(Some(o))
+            })?;
+        Ok(out)
+    }
+
+    /// A campaign's emails, optionally in one status, in lead order.
+    pub fn campaign_outreach(
+        &self,
+        campaign: CampaignId,
+        status: Option<OutreachStatus>,
+    ) -> Result<Vec<Outreach>> {
+        let mut prefix = campaign.to_bytes().to_vec();
+        if let Some(status) = status {
+            prefix.push(status.key_byte());
+        }
+        let mut out = Vec::new();
+        for item in self.trees.outreach_index.scan_prefix(prefix) {
+            let (key, _) = item?;
+            let Some(lead) = key.get(17..33).and_then(|b| <[u8; 16]>::try_from(b).ok()) else {
+                continue;
+            };
+            if let Some(o) = self.outreach(LeadId::from_bytes(lead))? {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every email in a status, across campaigns (for crash recovery).
+    pub fn outreach_in_status(&self, status: OutreachStatus) -> Result<Vec<Outreach>> {
+        let mut out = Vec::new();
+        for item in self.trees.outreach.iter() {
+            let (k, v) = item?;
+            let o: Outreach = decode("outreach", &k, &v)?;
+            if o.status == status {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the limits count for `campaign` on `day` (a date in the sending
+    /// time zone).
+    pub fn sent_so_far(&self, campaign: CampaignId, day: &str) -> Result<SentSoFar> {
+        let log = &self.trees.send_log;
+        Ok(SentSoFar {
+            inbox_today: count(log.get(inbox_day_key(day))?),
+            campaign_today: count(log.get(campaign_day_key(campaign, day))?),
+            last_sent_at: log
+                .get(LAST_SENT)?
+                .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+                .and_then(|b| Timestamp::from_millisecond(i64::from_be_bytes(b)).ok()),
+        })
+    }
+
+    /// Marks the email sent, counts it for the limits and moves the lead
+    /// to `sent`, in one transaction.
+    pub fn record_sent(&self, lead: LeadId, now: Timestamp, day: &str) -> Result<Option<Outreach>> {
+        let t = &self.trees;
+        let out = (
+            &t.outreach,
+            &t.outreach_index,
+            &t.leads,
+            &t.leads_by_status,
+            &t.lead_counts,
+            &t.send_log,
+        )
+            .transaction(|(outreach, index, leads, by_status, counts, log)| {
+                let key = lead.to_bytes();
+                let Some(bytes) = outreach.get(key)? else {
+                    return Ok(None);
+                };
+                let mut o: Outreach = decode("outreach", &key, &bytes)
+                    .map_err(ConflictableTransactionError::Abort)?;
+                o.status = OutreachStatus::Sent;
+                o.sent_at = Some(now);
+                o.updated_at = now;
+                o.note = None;
+                o.not_before = None;
+                put_tx(outreach, index, &o)?;
+                for k in [inbox_day_key(day), campaign_day_key(o.campaign, day)] {
+                    let n = count(log.get(&k)?) + 1;
+                    log.insert(k, &n.to_be_bytes())?;
+                }
+                log.insert(LAST_SENT, &now.as_millisecond().to_be_bytes())?;
+                modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
+                    l.status = next_lead_status(l.status, LeadStatus::Sent);
+                    l.updated_at = now;
+                })?;
+                Ok(Some(o))
+            })?;
+        Ok(out)
+    }
+}
+
+/// Outreach moves a lead forward (drafted → approved → sent), never back,
+/// and never out of a closed state (replied, won, bounced, blacklisted);
+/// `bounced` always applies.
+fn next_lead_status(current: LeadStatus, wanted: LeadStatus) -> LeadStatus {
+    use LeadStatus::*;
+    let rank = |s: LeadStatus| {
+        [New, Fetched, Audited, Reported, Drafted, Approved, Sent]
+            .iter()
+            .position(|x| *x == s)
+    };
+    match (current, wanted) {
+        (_, Bounced) if current != Blacklisted => Bounced,
+        (c, _) if c.is_closed() => c,
+        (c, w) => match (rank(c), rank(w)) {
+            (Some(a), Some(b)) if b > a => w,
+            (None, Some(_)) if c == Failed || c == Rejected => w,
+            _ => c,
+        },
+    }
+}
