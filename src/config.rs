@@ -1021,6 +1021,37 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_smtp_is_only_for_this_machine() {
+        let env = |host: &str| {
+            vec![
+                ("LEADSCOUT_SMTP__HOST".to_string(), host.to_string()),
+                ("LEADSCOUT_SMTP__TLS".to_string(), "none".to_string()),
+            ]
+        };
+        assert!(Config::load(None, env("127.0.0.1")).is_ok());
+        assert!(Config::load(None, env("localhost")).is_ok());
+        let err = Config::load(None, env("smtp.example.com"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("smtp.tls") && err.contains("only accepted for a server on this machine"),
+            "{err}"
+        );
+        let bad_window = vec![(
+            "LEADSCOUT_SENDING__WINDOW".to_string(),
+            "17:00-09:00".to_string(),
+        )];
+        let err = Config::load(None, bad_window).unwrap_err().to_string();
+        assert!(err.contains("sending.window"), "{err}");
+        let bad_zone = vec![(
+            "LEADSCOUT_SENDING__TIMEZONE".to_string(),
+            "Mars/Base".to_string(),
+        )];
+        let err = Config::load(None, bad_zone).unwrap_err().to_string();
+        assert!(err.contains("sending.timezone"), "{err}");
+    }
+
+    #[test]
     fn a_plain_string_for_a_list_key_is_comma_separated() {
         let env = vec![(
             "LEADSCOUT_FETCH__ALLOW_HOSTS".to_string(),

@@ -602,3 +602,84 @@ fn killing_the_sender_never_sends_twice() {
         smtp.received().len()
     );
 }
+
+#[test]
+fn greylisting_waits_and_an_unreachable_server_sends_nothing() {
+    let smtp = SmtpServer::start(Duration::ZERO);
+    let s = setup(
+        smtp.port,
+        &[
+            ("India", "later@india.example"),
+            ("Juliet", "j@juliet.example"),
+        ],
+        &[],
+    );
+    s.cli
+        .json(&["outreach", "approve", "--all-drafted", "--campaign", "c"]);
+
+    let csv_path = s.cli.path("approved.csv");
+    s.cli.ok(&[
+        "outreach",
+        "export",
+        "-c",
+        "c",
+        "--format",
+        "csv",
+        "--out",
+        csv_path.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["email", "first_line", "subject", "body", "report_url"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r[4].starts_with("https://reports.agency.example/r/") && r[3].contains(POSTAL)));
+
+    // Nothing listens here: nothing is sent and nothing changes.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = s
+        .cli
+        .command(&["outreach", "send", "-c", "c"])
+        .env("LEADSCOUT_SMTP__PORT", closed.to_string())
+        .output()
+        .unwrap();
+    assert!(!down.status.success());
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert!(
+        err.contains("cannot reach the SMTP server") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    assert_eq!(
+        s.cli
+            .json(&["outreach", "list", "-c", "c", "--status", "approved"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let summary = s.cli.json(&["outreach", "send", "-c", "c"]);
+    assert_eq!(summary["sent"], 1, "{summary}");
+    assert_eq!(summary["deferred"], 1, "{summary}");
+    let india = outreach(&s.cli, &s.leads["later@india.example"]);
+    assert_eq!(
+        india["status"], "approved",
+        "a 4xx is retried later: {india}"
+    );
+    assert!(
+        india["note"].as_str().unwrap().contains("try later"),
+        "{india}"
+    );
+    assert!(india["not_before"].is_string());
+    // Until then, another send leaves it alone.
+    let again = s.cli.json(&["outreach", "send", "-c", "c"]);
+    assert_eq!(again["sent"], 0, "{again}");
+    assert_eq!(smtp.counts().get("j@juliet.example"), Some(&1));
+    assert!(!smtp.counts().contains_key("later@india.example"));
+}
