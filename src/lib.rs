@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod runtime;
 pub mod service;
 pub mod store;
+pub mod tui;
 pub mod web;
 
 /// The version shown by `--version` and recorded in pid files and backups.

@@ -21,10 +21,11 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Like [`run`], with the stages a run can use given by the caller (the
 /// engine's own tests run it with test stages) instead of the pipeline.
-pub fn run_with(cli: Cli, stages: Option<StageSet>) -> ExitCode {
+pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
     // The panic hook prints a readable report; the TUI adds terminal
     // restoration in front of it.
     let _ = color_eyre::install();
+    let command = cli.command.take().unwrap_or(Command::Tui);
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let config_file = match &cli.config {
         Some(path) => Some(ConfigFile {
@@ -44,15 +45,13 @@ pub fn run_with(cli: Cli, stages: Option<StageSet>) -> ExitCode {
         Some(&stage_names),
     ) {
         Ok(config) => (config, None),
-        Err(e) if matches!(cli.command, Command::Doctor) => {
-            (Config::default(), Some(e.to_string()))
-        }
+        Err(e) if matches!(command, Command::Doctor) => (Config::default(), Some(e.to_string())),
         Err(e) => {
             eprintln!("leadscout: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match &cli.command {
+    match &command {
         Command::Serve { log_format } => {
             let format = match log_format {
                 Some(crate::cli::args::LogFormatArg::Json) => LogFormat::Json,
@@ -60,6 +59,15 @@ pub fn run_with(cli: Cli, stages: Option<StageSet>) -> ExitCode {
                 None => config.log.format,
             };
             init_logging(&config.log.level, format, Writer::Stdout);
+        }
+        Command::Tui => {
+            // The screen is the TUI's; logs go to a file in the data dir.
+            let _ = std::fs::create_dir_all(&data_dir);
+            init_logging(
+                &config.log.level,
+                config.log.format,
+                Writer::File(data_dir.join("leadscout.log")),
+            );
         }
         _ => {
             let level = match cli.verbose {
@@ -95,7 +103,7 @@ pub fn run_with(cli: Cli, stages: Option<StageSet>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(crate::cli::run(cli.command, &opener, cli.json));
+    let result = runtime.block_on(crate::cli::run(command, &opener, cli.json));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -120,6 +128,7 @@ fn one_line(err: &color_eyre::eyre::Report) -> String {
 enum Writer {
     Stdout,
     Stderr,
+    File(PathBuf),
 }
 
 /// Headless mode logs to stdout; one-shot commands log warnings to stderr
@@ -130,11 +139,27 @@ fn init_logging(filter: &str, format: LogFormat, writer: Writer) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
+    if let Writer::File(path) = &writer {
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        else {
+            return;
+        };
+        let file = std::sync::Mutex::new(file);
+        let _ = match format {
+            LogFormat::Json => builder.json().with_ansi(false).with_writer(file).try_init(),
+            LogFormat::Text => builder.with_ansi(false).with_writer(file).try_init(),
+        };
+        return;
+    }
     let _ = match (format, writer) {
         (LogFormat::Json, Writer::Stdout) => builder.json().with_writer(std::io::stdout).try_init(),
         (LogFormat::Json, Writer::Stderr) => builder.json().with_writer(std::io::stderr).try_init(),
         (LogFormat::Text, Writer::Stdout) => builder.with_writer(std::io::stdout).try_init(),
         (LogFormat::Text, Writer::Stderr) => builder.with_writer(std::io::stderr).try_init(),
+        (_, Writer::File(_)) => Ok(()),
     };
 }
 

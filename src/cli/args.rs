@@ -29,8 +29,9 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Without a command, the TUI opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +90,8 @@ pub enum Command {
     /// Emails: review, edit, approve, send within the limits, mark replies.
     #[command(subcommand)]
     Outreach(OutreachCommand),
+    /// The full-screen terminal UI (also what `leadscout` alone opens).
+    Tui,
     /// Run headless: job workers and the page server until SIGTERM or Ctrl-C.
     Serve {
         /// Log format on stdout [default: from config, `text`].

@@ -55,6 +55,8 @@ pub struct AuditView {
     pub contacts: Contacts,
     /// How many audits this lead has.
     pub audits: usize,
+    /// Screenshot blobs by name (`desktop`, `mobile_thumb`, ...).
+    pub screenshots: std::collections::BTreeMap<String, crate::domain::Hash>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,5 +143,6 @@ fn view(business_name: &str, website: &str, audit: &Audit, count: usize) -> Audi
             .collect(),
         contacts: audit.contacts.clone(),
         audits: count,
+        screenshots: audit.screenshots.clone(),
     }
 }

@@ -269,6 +269,23 @@ impl Service {
             .collect())
     }
 
+    /// The run log: running jobs first, then the newest, at most `limit`.
+    pub async fn recent_jobs(&self, limit: usize) -> Result<Vec<JobView>> {
+        let mut jobs: Vec<JobView> = self
+            .store()
+            .recent_jobs(limit)?
+            .into_iter()
+            .map(JobView::from)
+            .collect();
+        jobs.sort_by_key(|j| {
+            (
+                j.status != JobStatus::Running,
+                std::cmp::Reverse(j.finished_at.or(j.started_at)),
+            )
+        });
+        Ok(jobs)
+    }
+
     fn matching_jobs(&self, query: &JobQuery) -> Result<Vec<Job>> {
         let stage = query
             .stage

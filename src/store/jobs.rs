@@ -582,6 +582,20 @@ impl Store {
         })
     }
 
+    /// The newest jobs first (ids are time-ordered), at most `limit`.
+    pub fn recent_jobs(&self, limit: usize) -> Result<Vec<Job>> {
+        self.trees
+            .jobs
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (k, v) = item?;
+                decode("jobs", &k, &v)
+            })
+            .collect()
+    }
+
     /// The attempts of a job, first first.
     pub fn attempts(&self, job: JobId) -> Result<Vec<Attempt>> {
         self.trees

@@ -1,0 +1,124 @@
+//! What can happen to the TUI (`Action`: a key's command, data that
+//! arrived, a tick) and what it asks the loop to do (`Effect`: read or
+//! change something through the service).
+
+use crossterm::event::KeyEvent;
+
+use crate::domain::event::QueueStats;
+use crate::domain::{JobStatus, LeadId, Stage};
+use crate::service::audits::AuditView;
+use crate::service::jobs::JobView;
+use crate::service::outreach::OutreachView;
+use crate::service::views::{CampaignSummary, LeadDetail, LeadView};
+
+/// What a key means, independent of which key it is (see `keymap`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    Quit,
+    Help,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    FocusNext,
+    FocusPrev,
+    ShowTab(usize),
+    Open,
+    Back,
+    Filter,
+    NextMatch,
+    PrevMatch,
+    Sort,
+    SortReverse,
+    Mark,
+    RangeMark,
+    MarkAll,
+    Approve,
+    Reject,
+    Blacklist,
+    Rerun,
+    RetryFailed,
+    Edit,
+    ReportUrl,
+    Import,
+    AddLead,
+    Palette,
+}
+
+/// Everything the selected lead's detail pane shows.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub lead: LeadDetail,
+    pub audit: Option<AuditView>,
+    pub outreach: Option<OutreachView>,
+    pub jobs: Vec<JobView>,
+    /// The phone screenshot's thumbnail, decoded.
+    pub picture: Option<image::RgbImage>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Command(Command),
+    /// A key while typing (filter, prompt, editor).
+    Key(KeyEvent),
+    Tick,
+    CampaignsLoaded(Vec<CampaignSummary>),
+    LeadsLoaded {
+        campaign: String,
+        rows: Vec<LeadView>,
+    },
+    LeadReloaded(LeadView),
+    DetailLoaded(Box<Detail>),
+    RunLogLoaded(Vec<JobView>),
+    JobChanged {
+        lead: LeadId,
+        stage: Stage,
+        status: JobStatus,
+    },
+    Stats(QueueStats),
+    /// Events were missed: reload everything.
+    Lagged,
+    Notice(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    LoadCampaigns,
+    LoadLeads(String),
+    ReloadLead(LeadId),
+    LoadDetail(LeadId),
+    LoadRunLog,
+    Approve(Vec<LeadId>),
+    Reject(Vec<LeadId>),
+    Blacklist(Vec<String>),
+    Rerun {
+        campaign: String,
+        stages: Vec<String>,
+        leads: Vec<LeadId>,
+    },
+    RetryFailed {
+        campaign: String,
+    },
+    SaveDraft {
+        lead: LeadId,
+        subject: String,
+        body: String,
+    },
+    ReportUrl(LeadId),
+    Import {
+        campaign: String,
+        path: String,
+    },
+    AddLead {
+        campaign: String,
+        website: String,
+    },
+    CreateCampaign(String),
+    Send {
+        campaign: String,
+    },
+    Quit,
+}

@@ -1,0 +1,224 @@
+//! Running effects: each reads or changes something through the service
+//! and answers with an action. They run as tasks, so the loop never waits
+//! on the store, the network or the SMTP server.
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::action::{Action, Detail, Effect};
+use crate::domain::BlacklistReason;
+use crate::service::Service;
+use crate::service::jobs::{JobQuery, RunRequest};
+use crate::service::leads::{LeadQuery, NewLead};
+
+pub fn spawn(service: &Service, effect: Effect, tx: &UnboundedSender<Action>) {
+    if effect == Effect::Quit {
+        return;
+    }
+    let service = service.clone();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let action = run(&service, effect).await.unwrap_or_else(Action::Failed);
+        let _ = tx.send(action);
+    });
+}
+
+async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
+    let e = |err: crate::service::ServiceError| err.to_string();
+    Ok(match effect {
+        Effect::Quit => Action::Tick,
+        Effect::LoadCampaigns => {
+            Action::CampaignsLoaded(service.list_campaigns().await.map_err(e)?)
+        }
+        Effect::LoadLeads(campaign) => {
+            let rows = service
+                .list_leads(&LeadQuery {
+                    campaign: campaign.clone(),
+                    status: None,
+                    limit: None,
+                })
+                .await
+                .map_err(e)?;
+            Action::LeadsLoaded { campaign, rows }
+        }
+        Effect::ReloadLead(id) => {
+            Action::LeadReloaded(service.lead(&id.to_string()).await.map_err(e)?.lead)
+        }
+        Effect::LoadDetail(id) => {
+            Action::DetailLoaded(Box::new(load_detail(service, &id.to_string()).await?))
+        }
+        Effect::LoadRunLog => Action::RunLogLoaded(service.recent_jobs(50).await.map_err(e)?),
+        Effect::Approve(ids) => {
+            let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            let s = service.approve_outreach(&refs, None).await.map_err(e)?;
+            let skipped = s
+                .skipped
+                .first()
+                .map(|x| format!(" (skipped {x})"))
+                .unwrap_or_default();
+            Action::Notice(format!(
+                "approved {}, suppressed {}{skipped}",
+                s.approved, s.suppressed
+            ))
+        }
+        Effect::Reject(ids) => {
+            let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            let n = service.reject_outreach(&refs).await.map_err(e)?;
+            Action::Notice(format!("rejected {n}"))
+        }
+        Effect::Blacklist(values) => {
+            let mut added = 0;
+            for value in &values {
+                if service
+                    .blacklist_add(value, BlacklistReason::Manual, "tui")
+                    .await
+                    .map_err(e)?
+                    .added
+                {
+                    added += 1;
+                }
+            }
+            Action::Notice(format!("blacklisted {added} of {}", values.len()))
+        }
+        Effect::Rerun {
+            campaign,
+            stages,
+            leads,
+        } => {
+            let run = service
+                .start_run(&RunRequest {
+                    campaign,
+                    stages,
+                    leads: leads.iter().map(ToString::to_string).collect(),
+                    status: None,
+                })
+                .await
+                .map_err(e)?;
+            Action::Notice(format!(
+                "run {} started: {} lead(s) × {}",
+                run.id,
+                run.leads,
+                run.stages.len()
+            ))
+        }
+        Effect::RetryFailed { .. } => {
+            let jobs = service
+                .retry_failed(&JobQuery::default())
+                .await
+                .map_err(e)?;
+            Action::Notice(format!("{} failed job(s) queued again", jobs.len()))
+        }
+        Effect::SaveDraft {
+            lead,
+            subject,
+            body,
+        } => {
+            let v = service
+                .edit_outreach(&lead.to_string(), &subject, &body)
+                .await
+                .map_err(e)?;
+            Action::Notice(format!(
+                "draft saved (version {}, {})",
+                v.outreach.history.len() + 1,
+                v.outreach.status
+            ))
+        }
+        Effect::ReportUrl(lead) => {
+            let (_, url) = service.report_link(&lead.to_string()).await.map_err(e)?;
+            copy_to_clipboard(&url);
+            Action::Notice(format!("report: {url} (copied where the terminal allows)"))
+        }
+        Effect::Import { campaign, path } => {
+            let report = service
+                .import(crate::service::import::ImportRequest {
+                    path: path.into(),
+                    campaign,
+                    dry_run: false,
+                })
+                .await
+                .map_err(e)?;
+            Action::Notice(format!(
+                "imported {}, {} duplicate(s), {} blacklisted, {} rejected",
+                report.imported,
+                report.duplicates,
+                report.blacklisted,
+                report.rejected.len()
+            ))
+        }
+        Effect::AddLead { campaign, website } => {
+            let lead = service
+                .add_lead(&NewLead {
+                    campaign,
+                    website,
+                    ..Default::default()
+                })
+                .await
+                .map_err(e)?;
+            Action::Notice(format!("added {}", lead.lead.business_name))
+        }
+        Effect::CreateCampaign(name) => {
+            let c = service.create_campaign(&name, None).await.map_err(e)?;
+            Action::Notice(format!("campaign {} created", c.slug))
+        }
+        Effect::Send { campaign } => {
+            let request = crate::service::outreach::SendRequest {
+                campaign,
+                dry_run: false,
+                wait: false,
+            };
+            let s = service.send_outreach(&request, |_| {}).await.map_err(e)?;
+            Action::Notice(format!(
+                "sent {}, deferred {}, suppressed {}, failed {}{}",
+                s.sent,
+                s.deferred,
+                s.suppressed,
+                s.failed,
+                s.next_reason.map(|r| format!(" — {r}")).unwrap_or_default()
+            ))
+        }
+    })
+}
+
+async fn load_detail(service: &Service, id: &str) -> Result<Detail, String> {
+    let lead = service.lead(id).await.map_err(|e| e.to_string())?;
+    let audit = service.audit_show(id).await.ok();
+    let outreach = service.show_outreach(id).await.ok();
+    let jobs = service
+        .list_jobs(&JobQuery {
+            lead: Some(id.to_string()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut picture = None;
+    if let Some(hash) = audit.as_ref().and_then(|a| {
+        a.screenshots
+            .get("mobile_thumb")
+            .or(a.screenshots.get("mobile"))
+    }) && let Ok(Some(png)) = service.screenshot(&format!("{hash}.png")).await
+    {
+        picture = tokio::task::spawn_blocking(move || {
+            image::load_from_memory(&png).ok().map(|i| i.to_rgb8())
+        })
+        .await
+        .ok()
+        .flatten();
+    }
+    Ok(Detail {
+        lead,
+        audit,
+        outreach,
+        jobs,
+        picture,
+    })
+}
+
+/// OSC 52: terminals that allow it put the text on the clipboard (over
+/// SSH too); the others ignore it.
+fn copy_to_clipboard(text: &str) {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}

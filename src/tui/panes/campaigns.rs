@@ -1,0 +1,62 @@
+//! The campaigns pane: name, leads, and how many are at each step.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState};
+
+use super::{fit, pane_block};
+use crate::domain::LeadStatus;
+use crate::tui::app::{App, Pane};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let focused = app.focus == Pane::Campaigns;
+    let width = area.width.saturating_sub(4) as usize;
+    let items: Vec<ListItem> = app
+        .campaigns
+        .iter()
+        .map(|c| {
+            let open = app.campaign.as_deref() == Some(c.slug.as_str());
+            let count = |s: LeadStatus| c.counts.get(&s).copied().unwrap_or(0);
+            let name = Line::from(Span::styled(
+                fit(
+                    &format!("{}{}", if open { "▸ " } else { "  " }, c.name),
+                    width,
+                ),
+                theme.title(),
+            ));
+            let counts = Line::from(Span::styled(
+                fit(
+                    &format!(
+                        "  {} leads, {} drafted, {} sent, {} failed",
+                        c.leads,
+                        count(LeadStatus::Drafted) + count(LeadStatus::Approved),
+                        count(LeadStatus::Sent),
+                        count(LeadStatus::Failed)
+                    ),
+                    width,
+                ),
+                theme.dim(),
+            ));
+            ListItem::new(vec![name, counts])
+        })
+        .collect();
+    let block = pane_block(" Campaigns ", focused, theme);
+    if items.is_empty() {
+        let hint =
+            ratatui::widgets::Paragraph::new("No campaigns yet.\n\n:campaign new NAME\nmakes one.")
+                .style(theme.dim())
+                .block(block);
+        frame.render_widget(hint, area);
+        return;
+    }
+    let mut state = ListState::default().with_selected(focused.then_some(app.campaign_cursor));
+    frame.render_stateful_widget(
+        List::new(items)
+            .block(block)
+            .highlight_style(theme.selected()),
+        area,
+        &mut state,
+    );
+}

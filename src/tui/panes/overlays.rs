@@ -1,0 +1,135 @@
+//! What opens over the panes: help (from the keymap), the filter and
+//! question line, the draft editor, the quit confirmation, a whole error.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::tui::app::{App, Mode};
+use crate::tui::keymap;
+use crate::tui::theme::Theme;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [_, v, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(height.min(area.height)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, h, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(width.min(area.width)),
+        Constraint::Fill(1),
+    ])
+    .areas(v);
+    h
+}
+
+fn input_line(frame: &mut Frame, prompt: &str, text: &str, theme: &Theme) {
+    let area = frame.area();
+    let row = Rect {
+        x: area.x,
+        y: area.bottom().saturating_sub(1),
+        width: area.width,
+        height: 1,
+    };
+    frame.render_widget(Clear, row);
+    let line = Line::from(vec![
+        Span::styled(prompt.to_string(), theme.title()),
+        Span::raw(text.to_string()),
+        Span::raw("▏"),
+    ]);
+    frame.render_widget(Paragraph::new(line), row);
+}
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    match &app.mode {
+        Mode::Normal => {}
+        Mode::Help => {
+            let entries = keymap::help_lines();
+            // Two columns when one does not fit the screen's height.
+            let rows_available = area.height.saturating_sub(2) as usize;
+            let columns = if entries.len() > rows_available { 2 } else { 1 };
+            let per_column = entries.len().div_ceil(columns);
+            let column_width = if columns == 2 {
+                (area.width.saturating_sub(2) / 2) as usize
+            } else {
+                76
+            };
+            let lines: Vec<Line> = (0..per_column)
+                .map(|row| {
+                    let mut spans = Vec::new();
+                    for col in 0..columns {
+                        if let Some((keys, help)) = entries.get(col * per_column + row) {
+                            let keys = format!("{keys:>10} ");
+                            let help = crate::tui::panes::fit(
+                                help,
+                                column_width.saturating_sub(keys.chars().count() + 1),
+                            );
+                            let pad = column_width
+                                .saturating_sub(keys.chars().count() + help.chars().count());
+                            spans.push(Span::styled(keys, theme.title()));
+                            spans.push(Span::raw(format!("{help}{}", " ".repeat(pad))));
+                        }
+                    }
+                    Line::from(spans)
+                })
+                .collect();
+            let height = (lines.len() as u16 + 2).min(area.height);
+            let width = if columns == 2 { area.width } else { 78 };
+            let rect = centered(area, width, height);
+            frame.render_widget(Clear, rect);
+            frame.render_widget(
+                Paragraph::new(lines).block(
+                    Block::bordered()
+                        .title(" Keys — Esc closes ")
+                        .border_style(theme.border(true)),
+                ),
+                rect,
+            );
+        }
+        Mode::Filter(text) => input_line(frame, "/", text, theme),
+        Mode::Ask(ask, text) => input_line(frame, ask.question(), text, theme),
+        Mode::Editor(_, textarea, _) => {
+            let rect = centered(
+                area,
+                area.width.saturating_sub(4).min(100),
+                area.height.saturating_sub(2),
+            );
+            frame.render_widget(Clear, rect);
+            frame.render_widget(&**textarea, rect);
+        }
+        Mode::ConfirmQuit => {
+            let rect = centered(area, 60, 5);
+            frame.render_widget(Clear, rect);
+            let text = format!(
+                "{} job(s) running, {} queued.\nQuit anyway? Running jobs get their grace period,\nthe rest wait in the queue.  y / n",
+                app.stats.running, app.stats.queued
+            );
+            frame.render_widget(
+                Paragraph::new(text).block(Block::bordered().border_style(theme.error())),
+                rect,
+            );
+        }
+        Mode::Message(text) => {
+            let rect = centered(
+                area,
+                area.width.saturating_sub(6).min(110),
+                area.height.saturating_sub(4).min(20),
+            );
+            frame.render_widget(Clear, rect);
+            frame.render_widget(
+                Paragraph::new(text.as_str())
+                    .wrap(Wrap { trim: false })
+                    .block(
+                        Block::bordered()
+                            .title(" Esc closes ")
+                            .border_style(theme.border(true)),
+                    ),
+                rect,
+            );
+        }
+    }
+}

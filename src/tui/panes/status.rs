@@ -1,0 +1,51 @@
+//! The status bar: the queue, the page server, the mode, and the keys for
+//! the focused pane (or the latest notice).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{App, Mode, Pane};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let s = &app.stats;
+    let mode = match &app.mode {
+        Mode::Normal => "NORMAL",
+        Mode::Help => "HELP",
+        Mode::Filter(_) => "FILTER",
+        Mode::Ask(..) => "ASK",
+        Mode::Editor(..) => "EDIT",
+        Mode::ConfirmQuit => "QUIT?",
+        Mode::Message(_) => "ERROR",
+    };
+    let queue = format!(
+        " {mode} │ queued {} running {} failed {} │ {}/min ",
+        s.queued, s.running, s.failed, s.done_per_minute
+    );
+    let server = app
+        .web_url
+        .as_deref()
+        .map(|u| format!("│ {u} "))
+        .unwrap_or_default();
+    let hint = match (&app.notice, app.focus) {
+        (Some((text, _)), _) => text.clone(),
+        (None, Pane::Campaigns) => "Enter open · Tab next pane · ? help".into(),
+        (None, Pane::RunLog) => "Enter whole error · R retry failed · ? help".into(),
+        (None, _) => {
+            "/ filter · Space mark · a approve · e edit · : command · ? help · q quit".into()
+        }
+    };
+    let hint_style = match &app.notice {
+        Some((_, true)) => theme.error(),
+        _ => theme.dim(),
+    };
+    let line = Line::from(vec![
+        Span::styled(queue, theme.selected()),
+        Span::styled(server, theme.dim()),
+        Span::raw(" "),
+        Span::styled(hint, hint_style),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,565 @@
+//! `App::update` for each command, and snapshots of every pane and overlay
+//! at 80x24 and 160x48 with a fixed clock and fixed ids.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::action::{Action, Command, Detail, Effect};
+use super::app::{App, Mode, Pane};
+use super::panes;
+use super::theme::Theme;
+use crate::domain::outreach::{Author, Outreach, OutreachStatus};
+use crate::domain::{
+    CampaignId, CampaignStatus, Email, JobId, JobStatus, LeadId, LeadSource, LeadStatus, RunId,
+    Timestamp,
+};
+use crate::service::jobs::JobView;
+use crate::service::outreach::OutreachView;
+use crate::service::views::{CampaignSummary, LeadDetail, LeadView};
+
+fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_second(1_795_000_000 + seconds).unwrap()
+}
+
+fn id(n: u128) -> LeadId {
+    LeadId::from_ulid(ulid::Ulid(n))
+}
+
+const NAMES: [&str; 6] = [
+    "Bäckerei Sonnenschein",
+    "Café Kiezperle",
+    "Zahnarzt Lindqvist",
+    "Blumenhaus Flieder",
+    "Tischlerei Eichenholz",
+    "Physio am Park",
+];
+
+fn lead(n: usize) -> LeadView {
+    let statuses = [
+        LeadStatus::Drafted,
+        LeadStatus::Failed,
+        LeadStatus::Audited,
+        LeadStatus::Drafted,
+        LeadStatus::New,
+        LeadStatus::Sent,
+    ];
+    let slug = NAMES[n].to_lowercase().replace([' ', 'ä', 'é'], "-");
+    LeadView {
+        id: id(n as u128 + 1),
+        campaign: "berlin".into(),
+        business_name: NAMES[n].into(),
+        website: format!("https://{slug}.example/"),
+        domain: format!("{slug}.example"),
+        email: (n != 4).then(|| format!("info@{slug}.example")),
+        phone: None,
+        city: Some(
+            if n.is_multiple_of(2) {
+                "Berlin"
+            } else {
+                "Potsdam"
+            }
+            .into(),
+        ),
+        category: None,
+        status: statuses[n],
+        score: [Some(62), None, Some(91), Some(45), None, Some(78)][n],
+        created_at: ts(n as i64),
+    }
+}
+
+fn campaign() -> CampaignSummary {
+    CampaignSummary {
+        id: CampaignId::from_ulid(ulid::Ulid(99)),
+        slug: "berlin".into(),
+        name: "Berlin Trades".into(),
+        status: CampaignStatus::Active,
+        leads: 6,
+        counts: [
+            (LeadStatus::Drafted, 2),
+            (LeadStatus::Failed, 1),
+            (LeadStatus::Sent, 1),
+        ]
+        .into_iter()
+        .collect(),
+        created_at: ts(0),
+        updated_at: ts(0),
+    }
+}
+
+fn job(n: u128, lead: usize, stage: &str, status: JobStatus, error: Option<&str>) -> JobView {
+    JobView {
+        id: JobId::from_ulid(ulid::Ulid(1000 + n)),
+        run: RunId::from_ulid(ulid::Ulid(500)),
+        lead: id(lead as u128 + 1),
+        stage: stage.parse().unwrap(),
+        status,
+        attempts: if status == JobStatus::Dead { 3 } else { 1 },
+        last_error: error.map(String::from),
+        started_at: Some(ts(100)),
+        finished_at: (status != JobStatus::Running).then(|| ts(103)),
+    }
+}
+
+fn detail() -> Detail {
+    let l = lead(0);
+    let outreach = Outreach {
+        lead: l.id,
+        campaign: CampaignId::from_ulid(ulid::Ulid(99)),
+        status: OutreachStatus::Draft,
+        to: Email::parse("info@baeckerei.example").unwrap(),
+        subject: "Bäckerei Sonnenschein: 3 quick wins for your website".into(),
+        body: "Hi Bäckerei Sonnenschein team,\n\nI looked at your website this week.\n\nBest regards,\nJane Doe\n".into(),
+        author: Author::Template,
+        report_url: "https://reports.example/r/0123".into(),
+        unsubscribe_url: "https://reports.example/u/0123".into(),
+        history: vec![],
+        model_note: None,
+        note: None,
+        not_before: None,
+        message_id: None,
+        created_at: ts(10),
+        updated_at: ts(10),
+        approved_at: None,
+        sent_at: None,
+    };
+    Detail {
+        lead: LeadDetail {
+            lead: l.clone(),
+            email_source: Some("import".into()),
+            attributes: [("rating".to_string(), "4.5".to_string())]
+                .into_iter()
+                .collect(),
+            source: LeadSource::Manual,
+            tags: vec![],
+            notes: String::new(),
+            blacklisted: None,
+            updated_at: ts(10),
+        },
+        audit: None,
+        outreach: Some(OutreachView {
+            lead: l.id.to_string(),
+            business_name: l.business_name.clone(),
+            website: l.website.clone(),
+            outreach,
+        }),
+        jobs: vec![
+            job(1, 0, "fetch", JobStatus::Succeeded, None),
+            job(2, 0, "draft", JobStatus::Succeeded, None),
+        ],
+        picture: None,
+    }
+}
+
+/// An app with one campaign, six leads, a run log and the first lead's
+/// detail loaded, as the loop would leave it.
+fn app() -> App {
+    let mut app = App::new(ts(105), Some("http://127.0.0.1:8080".into()));
+    assert_eq!(
+        app.update(Action::CampaignsLoaded(vec![campaign()])),
+        vec![Effect::LoadLeads("berlin".into())]
+    );
+    let effects = app.update(Action::LeadsLoaded {
+        campaign: "berlin".into(),
+        rows: (0..6).map(lead).collect(),
+    });
+    assert_eq!(effects, vec![Effect::LoadDetail(id(1))]);
+    app.update(Action::DetailLoaded(Box::new(detail())));
+    app.update(Action::RunLogLoaded(vec![
+        job(3, 2, "screenshot", JobStatus::Running, None),
+        job(
+            4,
+            1,
+            "fetch",
+            JobStatus::Dead,
+            Some("cannot resolve kiezperle.example: no such host\nmore detail"),
+        ),
+        job(5, 0, "draft", JobStatus::Succeeded, None),
+    ]));
+    app.update(Action::Stats(crate::domain::event::QueueStats {
+        queued: 4,
+        running: 1,
+        failed: 1,
+        done_per_minute: 12,
+    }));
+    app
+}
+
+fn cmd(app: &mut App, command: Command) -> Vec<Effect> {
+    app.update(Action::Command(command))
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn selected_name(app: &App) -> &str {
+    &app.selected().unwrap().business_name
+}
+
+#[test]
+fn moving_loads_the_detail_of_the_new_row() {
+    let mut app = app();
+    assert_eq!(
+        cmd(&mut app, Command::Down),
+        vec![Effect::LoadDetail(id(2))]
+    );
+    assert_eq!(
+        cmd(&mut app, Command::Bottom),
+        vec![Effect::LoadDetail(id(6))]
+    );
+    assert_eq!(
+        cmd(&mut app, Command::Down),
+        vec![],
+        "already at the bottom"
+    );
+    assert_eq!(cmd(&mut app, Command::Top), vec![Effect::LoadDetail(id(1))]);
+    assert_eq!(cmd(&mut app, Command::Up), vec![]);
+    app.page = 4;
+    cmd(&mut app, Command::PageDown);
+    assert_eq!(app.cursor, 2);
+    cmd(&mut app, Command::PageUp);
+    assert_eq!(app.cursor, 0);
+}
+
+#[test]
+fn focus_cycles_and_tabs_switch() {
+    let mut app = app();
+    assert_eq!(app.focus, Pane::Leads);
+    cmd(&mut app, Command::FocusNext);
+    assert_eq!(app.focus, Pane::Detail);
+    cmd(&mut app, Command::FocusNext);
+    assert_eq!(app.focus, Pane::RunLog);
+    cmd(&mut app, Command::FocusPrev);
+    cmd(&mut app, Command::FocusPrev);
+    cmd(&mut app, Command::FocusPrev);
+    assert_eq!(app.focus, Pane::Campaigns);
+    assert_eq!(
+        cmd(&mut app, Command::Open),
+        vec![Effect::LoadLeads("berlin".into())]
+    );
+    cmd(&mut app, Command::ShowTab(2));
+    assert_eq!(app.tab, 2);
+    cmd(&mut app, Command::ShowTab(9));
+    assert_eq!(app.tab, 4);
+}
+
+#[test]
+fn the_filter_narrows_and_n_walks_the_matches() {
+    let mut app = app();
+    cmd(&mut app, Command::Filter);
+    typed(&mut app, "status:drafted");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.visible.len(), 2);
+    assert_eq!(effects, vec![Effect::LoadDetail(id(1))]);
+    assert!(matches!(app.mode, Mode::Normal));
+    cmd(&mut app, Command::NextMatch);
+    assert_eq!(selected_name(&app), "Blumenhaus Flieder");
+    cmd(&mut app, Command::NextMatch);
+    assert_eq!(selected_name(&app), "Bäckerei Sonnenschein", "wraps around");
+    cmd(&mut app, Command::PrevMatch);
+    assert_eq!(selected_name(&app), "Blumenhaus Flieder");
+    // A bad term keeps the input open with the reason.
+    cmd(&mut app, Command::Filter);
+    typed(&mut app, " score:<x");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::Filter(_)));
+    assert!(
+        app.notice
+            .as_ref()
+            .is_some_and(|(t, err)| *err && t.contains("number"))
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(
+        app.visible.len(),
+        2,
+        "Esc keeps the filter that was in force"
+    );
+}
+
+#[test]
+fn sorting_cycles_columns_and_reverses() {
+    let mut app = app();
+    cmd(&mut app, Command::Sort);
+    cmd(&mut app, Command::Sort);
+    assert_eq!(app.sort.label(), "score");
+    assert_eq!(
+        app.leads[app.visible[0]].score, None,
+        "no score sorts first"
+    );
+    cmd(&mut app, Command::SortReverse);
+    assert_eq!(app.leads[app.visible[0]].score, Some(91));
+    assert_eq!(
+        selected_name(&app),
+        "Bäckerei Sonnenschein",
+        "the cursor stays on its lead"
+    );
+}
+
+#[test]
+fn marks_and_actions_on_marks_or_the_cursor() {
+    let mut app = app();
+    assert_eq!(
+        cmd(&mut app, Command::Approve),
+        vec![Effect::Approve(vec![id(1)])],
+        "the cursor row without marks"
+    );
+    cmd(&mut app, Command::Top);
+    cmd(&mut app, Command::Mark);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Mark);
+    assert_eq!(app.marks.len(), 2);
+    assert_eq!(
+        cmd(&mut app, Command::Reject),
+        vec![Effect::Reject(vec![id(1), id(3)])]
+    );
+    assert!(app.marks.is_empty(), "an action uses the marks up");
+    cmd(&mut app, Command::Top);
+    cmd(&mut app, Command::RangeMark);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::RangeMark);
+    assert_eq!(app.marks.len(), 3);
+    cmd(&mut app, Command::Back);
+    assert!(app.marks.is_empty());
+    cmd(&mut app, Command::MarkAll);
+    assert_eq!(app.marks.len(), 6);
+}
+
+#[test]
+fn blacklist_asks_email_or_domain() {
+    let mut app = app();
+    cmd(&mut app, Command::Mark);
+    cmd(&mut app, Command::Blacklist);
+    assert!(matches!(app.mode, Mode::Ask(..)));
+    key(&mut app, KeyCode::Char('z'));
+    assert!(matches!(app.mode, Mode::Ask(..)), "only e or d answer");
+    let effects = key(&mut app, KeyCode::Char('d'));
+    assert_eq!(
+        effects,
+        vec![Effect::Blacklist(vec![
+            "b-ckerei-sonnenschein.example".into()
+        ])]
+    );
+    cmd(&mut app, Command::Blacklist);
+    assert_eq!(
+        key(&mut app, KeyCode::Char('e')),
+        vec![Effect::Blacklist(vec![
+            "info@caf--kiezperle.example".into()
+        ])]
+    );
+}
+
+#[test]
+fn rerun_import_add_and_the_palette() {
+    let mut app = app();
+    cmd(&mut app, Command::Rerun);
+    typed(&mut app, "fetch,audit");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Rerun {
+            campaign: "berlin".into(),
+            stages: vec!["fetch".into(), "audit".into()],
+            leads: vec![id(1)]
+        }]
+    );
+    cmd(&mut app, Command::Import);
+    typed(&mut app, "/tmp/leads.csv");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Import {
+            campaign: "berlin".into(),
+            path: "/tmp/leads.csv".into()
+        }]
+    );
+    cmd(&mut app, Command::AddLead);
+    typed(&mut app, "new.example");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::AddLead {
+            campaign: "berlin".into(),
+            website: "new.example".into()
+        }]
+    );
+    cmd(&mut app, Command::Palette);
+    typed(&mut app, "se");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Send {
+            campaign: "berlin".into()
+        }],
+        "Tab completes `send`"
+    );
+    cmd(&mut app, Command::Palette);
+    typed(&mut app, "campaign new Dentists Berlin");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::CreateCampaign("Dentists Berlin".into())]
+    );
+    cmd(&mut app, Command::Palette);
+    typed(&mut app, "blacklist a.example b@c.example");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Blacklist(vec![
+            "a.example".into(),
+            "b@c.example".into()
+        ])]
+    );
+    cmd(&mut app, Command::Palette);
+    typed(&mut app, "frobnicate");
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    assert!(
+        app.notice
+            .as_ref()
+            .is_some_and(|(t, _)| t.contains("unknown command `frobnicate`"))
+    );
+    assert_eq!(
+        cmd(&mut app, Command::RetryFailed),
+        vec![Effect::RetryFailed {
+            campaign: "berlin".into()
+        }]
+    );
+    assert_eq!(
+        cmd(&mut app, Command::ReportUrl),
+        vec![Effect::ReportUrl(id(1))]
+    );
+}
+
+#[test]
+fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
+    let mut app = app();
+    cmd(&mut app, Command::Edit);
+    assert!(matches!(app.mode, Mode::Editor(..)));
+    key(&mut app, KeyCode::End);
+    typed(&mut app, "!");
+    let save = app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(
+        save,
+        vec![Effect::SaveDraft {
+            lead: id(1),
+            subject: "Bäckerei Sonnenschein: 3 quick wins for your website!".into(),
+            body: "Hi Bäckerei Sonnenschein team,\n\nI looked at your website this week.\n\nBest regards,\nJane Doe".into(),
+        }]
+    );
+    cmd(&mut app, Command::Edit);
+    key(&mut app, KeyCode::Esc);
+    assert!(
+        matches!(app.mode, Mode::Editor(..)),
+        "the first Esc only warns"
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn quitting_confirms_while_jobs_run_and_enter_opens_a_whole_error() {
+    let mut app = app();
+    assert_eq!(cmd(&mut app, Command::Quit), vec![]);
+    assert!(matches!(app.mode, Mode::ConfirmQuit));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(!app.quit);
+    app.focus = Pane::RunLog;
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Open);
+    let Mode::Message(text) = &app.mode else {
+        panic!("the error opens")
+    };
+    assert!(text.contains("more detail"), "{text}");
+    key(&mut app, KeyCode::Esc);
+    cmd(&mut app, Command::Quit);
+    assert_eq!(key(&mut app, KeyCode::Char('y')), vec![Effect::Quit]);
+    assert!(app.quit);
+    let mut idle = App::new(ts(0), None);
+    assert_eq!(
+        cmd(&mut idle, Command::Quit),
+        vec![Effect::Quit],
+        "nothing running: no question"
+    );
+}
+
+#[test]
+fn live_events_update_rows_and_the_run_log_on_the_next_tick() {
+    let mut app = app();
+    let effects = app.update(Action::JobChanged {
+        lead: id(1),
+        stage: "draft".parse().unwrap(),
+        status: JobStatus::Succeeded,
+    });
+    assert_eq!(
+        effects,
+        vec![Effect::ReloadLead(id(1)), Effect::LoadDetail(id(1))]
+    );
+    assert_eq!(
+        app.update(Action::Tick),
+        vec![Effect::LoadRunLog],
+        "the run log reloads once per tick, not per event"
+    );
+    assert_eq!(app.update(Action::Tick), vec![]);
+    let mut changed = lead(0);
+    changed.status = LeadStatus::Approved;
+    app.update(Action::LeadReloaded(changed));
+    assert_eq!(app.selected().unwrap().status, LeadStatus::Approved);
+    let effects = app.update(Action::Lagged);
+    assert!(
+        effects.contains(&Effect::LoadLeads("berlin".into())),
+        "a missed event reloads everything"
+    );
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let theme = Theme { color: true };
+    terminal.draw(|f| panes::draw(f, app, &theme)).unwrap();
+    terminal.backend().clone()
+}
+
+/// Every pane and overlay at both sizes.
+#[test]
+fn snapshots() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut app = app();
+        insta::assert_snapshot!(format!("normal_{w}x{h}"), render(&mut app, w, h));
+        cmd(&mut app, Command::ShowTab(2));
+        app.focus = Pane::Detail;
+        insta::assert_snapshot!(format!("draft_tab_{w}x{h}"), render(&mut app, w, h));
+        cmd(&mut app, Command::ShowTab(3));
+        insta::assert_snapshot!(format!("contacts_tab_{w}x{h}"), render(&mut app, w, h));
+        cmd(&mut app, Command::ShowTab(4));
+        insta::assert_snapshot!(format!("history_tab_{w}x{h}"), render(&mut app, w, h));
+        app.focus = Pane::Leads;
+        cmd(&mut app, Command::Help);
+        insta::assert_snapshot!(format!("help_{w}x{h}"), render(&mut app, w, h));
+        key(&mut app, KeyCode::Esc);
+        cmd(&mut app, Command::Filter);
+        typed(&mut app, "status:failed");
+        insta::assert_snapshot!(format!("filter_{w}x{h}"), render(&mut app, w, h));
+        key(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(format!("filtered_{w}x{h}"), render(&mut app, w, h));
+        key(&mut app, KeyCode::Esc);
+        let mut app = self::app();
+        cmd(&mut app, Command::Edit);
+        insta::assert_snapshot!(format!("editor_{w}x{h}"), render(&mut app, w, h));
+        let mut app = self::app();
+        cmd(&mut app, Command::Quit);
+        insta::assert_snapshot!(format!("confirm_quit_{w}x{h}"), render(&mut app, w, h));
+        let mut app = self::app();
+        app.focus = Pane::RunLog;
+        cmd(&mut app, Command::Down);
+        cmd(&mut app, Command::Open);
+        insta::assert_snapshot!(format!("error_{w}x{h}"), render(&mut app, w, h));
+        let mut empty = App::new(ts(0), None);
+        empty.update(Action::CampaignsLoaded(vec![]));
+        insta::assert_snapshot!(format!("empty_{w}x{h}"), render(&mut empty, w, h));
+    }
+}
