@@ -65,9 +65,12 @@ pub enum Action {
     Key(KeyEvent),
     Tick,
     CampaignsLoaded(Vec<CampaignSummary>),
+    /// `complete` is false for the first screenful, sent ahead of the
+    /// rest so a large campaign shows at once.
     LeadsLoaded {
         campaign: String,
         rows: Vec<LeadView>,
+        complete: bool,
     },
     LeadReloaded(LeadView),
     DetailLoaded(Box<Detail>),

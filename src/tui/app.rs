@@ -312,8 +312,17 @@ impl App {
                     }
                 }
             }
-            Action::LeadsLoaded { campaign, rows } => {
+            Action::LeadsLoaded {
+                campaign,
+                rows,
+                complete,
+            } => {
                 if self.campaign.as_deref() != Some(campaign.as_str()) {
+                    return Vec::new();
+                }
+                // The first screenful is replaced when the rest arrives; a
+                // late first screenful never replaces the whole list.
+                if !complete && self.leads.len() > rows.len() {
                     return Vec::new();
                 }
                 self.leads = rows;
@@ -323,11 +332,13 @@ impl App {
                     .enumerate()
                     .map(|(i, l)| (l.id, i))
                     .collect();
-                self.loading = false;
+                self.loading = !complete;
                 self.refresh_visible();
-                self.selected()
-                    .map(|l| vec![Effect::LoadDetail(l.id)])
-                    .unwrap_or_default()
+                let shown = self.detail.as_ref().map(|d| d.lead.lead.id);
+                match self.selected().map(|l| l.id) {
+                    Some(id) if Some(id) != shown => vec![Effect::LoadDetail(id)],
+                    _ => Vec::new(),
+                }
             }
             Action::LeadReloaded(lead) => {
                 if let Some(&i) = self.index.get(&lead.id) {

@@ -10,6 +10,9 @@ use crate::service::Service;
 use crate::service::jobs::{JobQuery, RunRequest};
 use crate::service::leads::{LeadQuery, NewLead};
 
+/// Rows sent ahead of a full load: more than any screen shows.
+const FIRST_SCREENFUL: usize = 200;
+
 pub fn spawn(service: &Service, effect: Effect, tx: &UnboundedSender<Action>) {
     if effect == Effect::Quit {
         return;
@@ -17,6 +20,22 @@ pub fn spawn(service: &Service, effect: Effect, tx: &UnboundedSender<Action>) {
     let service = service.clone();
     let tx = tx.clone();
     tokio::spawn(async move {
+        if let Effect::LoadLeads(campaign) = &effect
+            && let Ok(rows) = service
+                .list_leads(&LeadQuery {
+                    campaign: campaign.clone(),
+                    status: None,
+                    limit: Some(FIRST_SCREENFUL),
+                })
+                .await
+            && rows.len() == FIRST_SCREENFUL
+        {
+            let _ = tx.send(Action::LeadsLoaded {
+                campaign: campaign.clone(),
+                rows,
+                complete: false,
+            });
+        }
         let action = run(&service, effect).await.unwrap_or_else(Action::Failed);
         let _ = tx.send(action);
     });
@@ -38,7 +57,11 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
                 })
                 .await
                 .map_err(e)?;
-            Action::LeadsLoaded { campaign, rows }
+            Action::LeadsLoaded {
+                campaign,
+                rows,
+                complete: true,
+            }
         }
         Effect::ReloadLead(id) => {
             Action::LeadReloaded(service.lead(&id.to_string()).await.map_err(e)?.lead)

@@ -162,6 +162,7 @@ fn app() -> App {
     let effects = app.update(Action::LeadsLoaded {
         campaign: "berlin".into(),
         rows: (0..6).map(lead).collect(),
+        complete: true,
     });
     assert_eq!(effects, vec![Effect::LoadDetail(id(1))]);
     app.update(Action::DetailLoaded(Box::new(detail())));

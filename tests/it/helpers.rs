@@ -70,6 +70,26 @@ impl Cli {
         cmd
     }
 
+    /// The environment every command gets, as `KEY=VALUE` pairs (for
+    /// starting leadscout through another program, such as tmux).
+    pub fn env_pairs(&self) -> Vec<(String, String)> {
+        let home = self.root.path().join("home");
+        let mut out = vec![
+            ("HOME".to_string(), home.display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                home.join(".config").display().to_string(),
+            ),
+            (
+                "XDG_DATA_HOME".into(),
+                home.join(".local/share").display().to_string(),
+            ),
+            ("LEADSCOUT_DATA_DIR".into(), self.data.display().to_string()),
+        ];
+        out.extend(self.env.iter().cloned());
+        out
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run leadscout")
     }

@@ -15,3 +15,4 @@ mod report;
 mod secrets;
 mod smtp;
 mod testbed;
+mod tui;

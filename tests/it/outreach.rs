@@ -19,16 +19,16 @@ const SITE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"
 
 const POSTAL: &str = "Hauptstr. 1, 10115 Berlin";
 
-struct Setup {
-    cli: Cli,
+pub struct Setup {
+    pub cli: Cli,
     _sites: Vec<SwitchSite>,
     /// email → lead id
-    leads: BTreeMap<String, String>,
+    pub leads: BTreeMap<String, String>,
 }
 
 /// A campaign `c` with one lead per `(name, email)`, each on its own
 /// loopback site, taken through fetch, audit, report and draft.
-fn setup(smtp_port: u16, people: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Setup {
+pub fn setup(smtp_port: u16, people: &[(&str, &str)], extra_env: &[(&str, &str)]) -> Setup {
     let sites: Vec<SwitchSite> = people.iter().map(|_| SwitchSite::start(SITE)).collect();
     let hosts: Vec<String> = sites
         .iter()

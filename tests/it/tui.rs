@@ -1,0 +1,220 @@
+//! The TUI end to end, in tmux on a private socket with the real binary:
+//! open on a prepared data dir, move, filter, mark two leads, approve,
+//! edit and save a draft, open the help, quit; then check the screen text
+//! and the store.
+//!
+//! Needs `tmux`. Without it the test says so and passes, except under CI
+//! (`CI` set), where it fails: `.ci/run` installs it.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{BIN, Cli};
+
+fn tmux_available() -> bool {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required in CI (.ci/run installs it)"
+        );
+        eprintln!("skipping the TUI end-to-end test: tmux is not installed (apt install tmux)");
+    }
+    found
+}
+
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn start(cli: &Cli, width: u16, height: u16) -> Self {
+        let socket = cli.path("tmux.sock");
+        let mut env: Vec<String> = cli
+            .env_pairs()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        env.push("LEADSCOUT_SERVER__BIND=127.0.0.1:0".into());
+        env.push("TERM=xterm-256color".into());
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S").arg(&socket).args([
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        cmd.arg("env").args(&env).arg(BIN);
+        let status = cmd.status().unwrap();
+        assert!(status.success(), "tmux did not start");
+        Self { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "0"])
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen if not.
+    fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "waited for `{text}`, the screen is:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn running(&self) -> bool {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["has-session", "-t", "0"])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .status();
+    }
+}
+
+#[test]
+fn triage_in_the_tui_changes_the_store() {
+    if !tmux_available() {
+        return;
+    }
+    let s = crate::outreach::setup(
+        1,
+        &[
+            ("Alpha Bakery", "a@alpha.example"),
+            ("Bravo Dental", "b@bravo.example"),
+        ],
+        &[],
+    );
+    let cli = s.cli;
+    // A lead whose site does not exist: its fetch fails.
+    cli.ok(&[
+        "leads",
+        "add",
+        "--campaign",
+        "c",
+        "--website",
+        "nowhere.invalid",
+        "--name",
+        "Charlie Nowhere",
+    ]);
+    let failed = cli
+        .command(&[
+            "run", "-c", "c", "--stages", "fetch", "--status", "new", "--wait",
+        ])
+        .env("LEADSCOUT_STAGES__FETCH__MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("dead"),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+
+    let tmux = Tmux::start(&cli, 160, 48);
+    let screen = tmux.wait_for("Alpha Bakery");
+    assert!(screen.contains("c — 3 leads"), "{screen}");
+    assert!(screen.contains("NORMAL"), "{screen}");
+
+    // Filter to the failed lead, then back to all.
+    tmux.keys(&["/", "status:failed", "Enter"]);
+    let screen = tmux.wait_for("1 of 3 leads match");
+    assert!(
+        screen.contains("c — 1 of 3 leads /status:failed") && screen.contains("Charlie Nowhere"),
+        "{screen}"
+    );
+    tmux.keys(&["/", "C-u", "Enter"]);
+    tmux.wait_for("3 of 3 leads match");
+
+    // Sort by business (added → status → score → business) so the two
+    // drafts are on top, mark both, approve.
+    tmux.keys(&["s", "s", "s"]);
+    tmux.wait_for("sorted by business");
+    tmux.keys(&["g", "Space", "Space"]);
+    tmux.wait_for("2 marked");
+    tmux.keys(&["a"]);
+    tmux.wait_for("approved 2");
+
+    // Edit the first draft: add a line at the end and save.
+    tmux.keys(&["g", "3", "e"]);
+    tmux.wait_for("edit draft");
+    tmux.keys(&["C-End", "Enter", "P.S. Edited in the terminal.", "C-s"]);
+    tmux.wait_for("draft saved");
+
+    tmux.keys(&["?"]);
+    let screen = tmux.wait_for("Keys — Esc closes");
+    assert!(screen.contains("approve draft(s)"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    let started = Instant::now();
+    while tmux.running() {
+        if tmux.screen().contains("Quit anyway?") {
+            tmux.keys(&["y"]);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the TUI did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The store afterwards, from a new process (the TUI let go of it).
+    let alpha = cli.json(&["outreach", "show", &s.leads["a@alpha.example"]]);
+    assert_eq!(
+        alpha["status"], "draft",
+        "edited after approval, so back to draft: {alpha}"
+    );
+    assert_eq!(alpha["author"], "operator");
+    assert!(
+        alpha["body"]
+            .as_str()
+            .unwrap()
+            .contains("P.S. Edited in the terminal."),
+        "{alpha}"
+    );
+    assert_eq!(alpha["history"][0]["author"], "template");
+    let bravo = cli.json(&["outreach", "show", &s.leads["b@bravo.example"]]);
+    assert_eq!(bravo["status"], "approved", "{bravo}");
+}
