@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 
 use crate::domain::event::QueueStats;
 use crate::domain::{JobStatus, LeadId, Stage};
-use crate::service::audits::AuditView;
+use crate::service::audits::{AuditDiffView, AuditView};
 use crate::service::jobs::JobView;
 use crate::service::outreach::OutreachView;
 use crate::service::views::{CampaignSummary, LeadDetail, LeadView};
@@ -52,6 +52,8 @@ pub enum Command {
 pub struct Detail {
     pub lead: LeadDetail,
     pub audit: Option<AuditView>,
+    /// What changed since the audit before, when there was one.
+    pub diff: Option<AuditDiffView>,
     pub outreach: Option<OutreachView>,
     pub jobs: Vec<JobView>,
     /// The phone screenshot's thumbnail, decoded.
@@ -102,8 +104,10 @@ pub enum Effect {
         stages: Vec<String>,
         leads: Vec<LeadId>,
     },
+    /// Failed jobs of these leads, or of every lead when empty.
     RetryFailed {
         campaign: String,
+        leads: Vec<LeadId>,
     },
     SaveDraft {
         lead: LeadId,

@@ -550,9 +550,15 @@ impl App {
             }
             Command::Blacklist => self.ask_about_targets(Ask::BlacklistWhich),
             Command::Rerun => self.ask_about_targets(Ask::RerunStage),
+            // With a filter, only the failed jobs of the leads it shows.
             Command::RetryFailed => match &self.campaign {
                 Some(c) => vec![Effect::RetryFailed {
                     campaign: c.clone(),
+                    leads: if self.filter.is_empty() {
+                        Vec::new()
+                    } else {
+                        self.visible.iter().map(|&i| self.leads[i].id).collect()
+                    },
                 }],
                 None => Vec::new(),
             },
@@ -787,7 +793,10 @@ impl App {
                 }]
             }
             "send" if !needs_campaign(self) => vec![Effect::Send { campaign }],
-            "retry" if !needs_campaign(self) => vec![Effect::RetryFailed { campaign }],
+            "retry" if !needs_campaign(self) => vec![Effect::RetryFailed {
+                campaign,
+                leads: Vec::new(),
+            }],
             "blacklist" if !rest.is_empty() => vec![Effect::Blacklist(
                 rest.split_whitespace().map(String::from).collect(),
             )],

@@ -123,12 +123,23 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
                 run.stages.len()
             ))
         }
-        Effect::RetryFailed { .. } => {
-            let jobs = service
-                .retry_failed(&JobQuery::default())
-                .await
-                .map_err(e)?;
-            Action::Notice(format!("{} failed job(s) queued again", jobs.len()))
+        Effect::RetryFailed { leads, .. } => {
+            let mut retried = 0;
+            if leads.is_empty() {
+                retried = service
+                    .retry_failed(&JobQuery::default())
+                    .await
+                    .map_err(e)?
+                    .len();
+            }
+            for lead in leads {
+                let query = JobQuery {
+                    lead: Some(lead.to_string()),
+                    ..Default::default()
+                };
+                retried += service.retry_failed(&query).await.map_err(e)?.len();
+            }
+            Action::Notice(format!("{retried} failed job(s) queued again"))
         }
         Effect::SaveDraft {
             lead,
@@ -204,6 +215,10 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
 async fn load_detail(service: &Service, id: &str) -> Result<Detail, String> {
     let lead = service.lead(id).await.map_err(|e| e.to_string())?;
     let audit = service.audit_show(id).await.ok();
+    let diff = match &audit {
+        Some(a) if a.audits > 1 => service.audit_diff(id).await.ok(),
+        _ => None,
+    };
     let outreach = service.show_outreach(id).await.ok();
     let jobs = service
         .list_jobs(&JobQuery {
@@ -229,6 +244,7 @@ async fn load_detail(service: &Service, id: &str) -> Result<Detail, String> {
     Ok(Detail {
         lead,
         audit,
+        diff,
         outreach,
         jobs,
         picture,

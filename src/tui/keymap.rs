@@ -87,6 +87,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     key(Char('?'), Help, "this help"),
     key(Char('q'), Quit, "quit"),
+    ctrl('c', Quit, "quit"),
 ];
 
 /// The command a key stands for in normal mode.

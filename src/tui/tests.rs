@@ -9,11 +9,13 @@ use super::action::{Action, Command, Detail, Effect};
 use super::app::{App, Mode, Pane};
 use super::panes;
 use super::theme::Theme;
+use crate::domain::audit::{AuditDiff, Category, Contacts, Found, Scores, Severity, Timings};
 use crate::domain::outreach::{Author, Outreach, OutreachStatus};
 use crate::domain::{
     CampaignId, CampaignStatus, Email, JobId, JobStatus, LeadId, LeadSource, LeadStatus, RunId,
     Timestamp,
 };
+use crate::service::audits::{AuditDiffView, AuditView, FindingView};
 use crate::service::jobs::JobView;
 use crate::service::outreach::OutreachView;
 use crate::service::views::{CampaignSummary, LeadDetail, LeadView};
@@ -136,7 +138,21 @@ fn detail() -> Detail {
             blacklisted: None,
             updated_at: ts(10),
         },
-        audit: None,
+        audit: Some(audit_view(l.id)),
+        diff: Some(AuditDiffView {
+            lead: l.id,
+            previous_at: ts(-86_400 * 30),
+            current_at: ts(10),
+            overall_before: 55,
+            overall_now: 62,
+            diff: AuditDiff {
+                new: vec!["seo.meta_description".into()],
+                fixed: vec!["security.https".into()],
+                unchanged: vec![],
+                overall_delta: 7,
+                category_deltas: Default::default(),
+            },
+        }),
         outreach: Some(OutreachView {
             lead: l.id.to_string(),
             business_name: l.business_name.clone(),
@@ -147,7 +163,86 @@ fn detail() -> Detail {
             job(1, 0, "fetch", JobStatus::Succeeded, None),
             job(2, 0, "draft", JobStatus::Succeeded, None),
         ],
-        picture: None,
+        // A 4x6 picture: red on top, blue below.
+        picture: Some(image::RgbImage::from_fn(4, 6, |_, y| {
+            if y < 3 {
+                image::Rgb([200, 30, 30])
+            } else {
+                image::Rgb([30, 30, 200])
+            }
+        })),
+    }
+}
+
+fn audit_view(lead: LeadId) -> AuditView {
+    let finding = |id: &str, category, severity, title: &str, evidence: &str| FindingView {
+        id: id.into(),
+        category,
+        severity,
+        title: title.into(),
+        evidence: evidence.into(),
+        why: String::new(),
+        fix: String::new(),
+    };
+    AuditView {
+        lead,
+        business_name: "Bäckerei Sonnenschein".into(),
+        website: "https://baeckerei.example/".into(),
+        audited_at: ts(10),
+        final_url: "https://baeckerei.example/".into(),
+        status: 200,
+        http_version: "HTTP/1.1".into(),
+        timings: Timings {
+            dns_ms: 3,
+            connect_ms: 20,
+            ttfb_ms: 180,
+            total_ms: 420,
+        },
+        bytes_wire: 48_000,
+        bytes_decoded: 120_000,
+        scores: Scores {
+            overall: 62,
+            categories: [
+                (Category::Performance, 91),
+                (Category::Seo, 55),
+                (Category::Mobile, 40),
+                (Category::Security, 70),
+            ]
+            .into_iter()
+            .collect(),
+        },
+        findings: vec![
+            finding(
+                "mobile.viewport",
+                Category::Mobile,
+                Severity::High,
+                "No mobile viewport",
+                "no <meta name=viewport>",
+            ),
+            finding(
+                "seo.meta_description",
+                Category::Seo,
+                Severity::Medium,
+                "No meta description",
+                "none found",
+            ),
+        ],
+        passed: vec!["security.https".into(); 31],
+        contacts: Contacts {
+            emails: vec![Found {
+                value: "info@baeckerei.example".into(),
+                source: "mailto link".into(),
+            }],
+            phones: vec![Found {
+                value: "+49 30 1234567".into(),
+                source: "tel link".into(),
+            }],
+            socials: vec![("instagram".into(), "https://instagram.com/baeckerei".into())],
+            contact_form: false,
+            address: None,
+        },
+        audits: 2,
+        screenshots: Default::default(),
     }
 }
 
@@ -425,7 +520,8 @@ fn rerun_import_add_and_the_palette() {
     assert_eq!(
         cmd(&mut app, Command::RetryFailed),
         vec![Effect::RetryFailed {
-            campaign: "berlin".into()
+            campaign: "berlin".into(),
+            leads: vec![]
         }]
     );
     assert_eq!(
@@ -531,6 +627,25 @@ fn snapshots() {
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         let mut app = app();
         insta::assert_snapshot!(format!("normal_{w}x{h}"), render(&mut app, w, h));
+        app.focus = Pane::Detail;
+        insta::assert_snapshot!(format!("audit_tab_{w}x{h}"), render(&mut app, w, h));
+        cmd(&mut app, Command::ShowTab(1));
+        let screen = render(&mut app, w, h);
+        let buffer = screen.buffer();
+        let red = buffer
+            .content()
+            .iter()
+            .any(|c| c.symbol() == "▀" && c.fg == ratatui::style::Color::Rgb(200, 30, 30));
+        let blue_below = buffer
+            .content()
+            .iter()
+            .any(|c| c.bg == ratatui::style::Color::Rgb(30, 30, 200));
+        assert!(
+            red && blue_below,
+            "the picture is drawn in half blocks with its colours"
+        );
+        insta::assert_snapshot!(format!("screenshot_tab_{w}x{h}"), screen);
+        app.focus = Pane::Leads;
         cmd(&mut app, Command::ShowTab(2));
         app.focus = Pane::Detail;
         insta::assert_snapshot!(format!("draft_tab_{w}x{h}"), render(&mut app, w, h));

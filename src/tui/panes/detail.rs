@@ -102,6 +102,28 @@ fn audit<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             }
         }
     }
+    if let Some(diff) = &d.diff {
+        let delta = i16::from(diff.overall_now) - i16::from(diff.overall_before);
+        lines.push(Line::styled(
+            format!(
+                "since {}: overall {delta:+}",
+                diff.previous_at.strftime("%Y-%m-%d")
+            ),
+            theme.title(),
+        ));
+        if !diff.diff.fixed.is_empty() {
+            lines.push(Line::raw(format!(
+                "  fixed: {}",
+                diff.diff.fixed.join(", ")
+            )));
+        }
+        if !diff.diff.new.is_empty() {
+            lines.push(Line::styled(
+                format!("  new: {}", diff.diff.new.join(", ")),
+                theme.error(),
+            ));
+        }
+    }
     lines.push(Line::styled(
         format!(
             "{} checks passed · audited {} · {} audit(s)",
