@@ -65,24 +65,14 @@ impl Store {
     /// with `lead_status`, the lead moves forward to it in the same
     /// transaction.
     pub fn put_outreach(&self, o: &Outreach, lead_status: Option<LeadStatus>) -> Result<()> {
-        let t = &self.trees;
-        (
-            &t.outreach,
-            &t.outreach_index,
-            &t.leads,
-            &t.leads_by_status,
-            &t.lead_counts,
-        )
-            .transaction(|(outreach, index, leads, by_status, counts)| {
-                put_tx(outreach, index, o)?;
-                if let Some(status) = lead_status {
-                    modify_lead_tx(leads, by_status, counts, o.lead, &|lead: &mut Lead| {
-                        lead.status = next_lead_status(lead.status, status);
-                        lead.updated_at = o.updated_at;
-                    })?;
-                }
-                Ok(())
-            })?;
+        self.outreach_tx(
+            o.lead,
+            |current| {
+                *current = Some(o.clone());
+                true
+            },
+            |_| lead_status,
+        )?;
         Ok(())
     }
 
@@ -95,6 +85,22 @@ impl Store {
         change: impl Fn(&mut Outreach) -> bool,
         lead_status: impl Fn(&Outreach) -> Option<LeadStatus>,
     ) -> Result<Option<Outreach>> {
+        self.outreach_tx(
+            lead,
+            |current| current.as_mut().is_some_and(&change),
+            lead_status,
+        )
+    }
+
+    /// The one transaction every outreach change goes through: `change`
+    /// sees the stored email (or none) and says whether to write it back;
+    /// the index entry and, when `lead_status` says so, the lead follow.
+    fn outreach_tx(
+        &self,
+        lead: LeadId,
+        change: impl Fn(&mut Option<Outreach>) -> bool,
+        lead_status: impl Fn(&Outreach) -> Option<LeadStatus>,
+    ) -> Result<Option<Outreach>> {
         let t = &self.trees;
         let out = (
             &t.outreach,
@@ -105,14 +111,17 @@ impl Store {
         )
             .transaction(|(outreach, index, leads, by_status, counts)| {
                 let key = lead.to_bytes();
-                let Some(bytes) = outreach.get(key)? else {
-                    return Ok(None);
+                let mut current: Option<Outreach> = match outreach.get(key)? {
+                    Some(bytes) => Some(
+                        decode("outreach", &key, &bytes)
+                            .map_err(ConflictableTransactionError::Abort)?,
+                    ),
+                    None => None,
                 };
-                let mut o: Outreach = decode("outreach", &key, &bytes)
-                    .map_err(ConflictableTransactionError::Abort)?;
-                if !change(&mut o) {
-                    return Ok(Some(o));
+                if !change(&mut current) {
+                    return Ok(current);
                 }
+                let Some(o) = current else { return Ok(None) };
                 put_tx(outreach, index, &o)?;
                 if let Some(status) = lead_status(&o) {
                     modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {

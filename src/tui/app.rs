@@ -133,6 +133,8 @@ pub struct App {
     pub page: usize,
     /// The run log needs a reload (throttled to the tick).
     pub runlog_stale: bool,
+    /// `e` was pressed before the lead's detail arrived.
+    pub pending_edit: Option<LeadId>,
 }
 
 impl App {
@@ -166,6 +168,7 @@ impl App {
             quit: false,
             page: 20,
             runlog_stale: false,
+            pending_edit: None,
         }
     }
 
@@ -348,8 +351,13 @@ impl App {
                 Vec::new()
             }
             Action::DetailLoaded(detail) => {
-                if self.selected().map(|l| l.id) == Some(detail.lead.lead.id) {
+                let id = detail.lead.lead.id;
+                if self.selected().map(|l| l.id) == Some(id) {
                     self.detail = Some(*detail);
+                    if self.pending_edit.take() == Some(id) && matches!(self.mode, Mode::Normal) {
+                        self.notice = None;
+                        self.open_editor();
+                    }
                 }
                 Vec::new()
             }
@@ -563,24 +571,17 @@ impl App {
                 None => Vec::new(),
             },
             Command::Edit => {
-                let Some(detail) = &self.detail else {
+                let Some(selected) = self.selected().map(|l| l.id) else {
                     return Vec::new();
                 };
-                let Some(o) = &detail.outreach else {
-                    self.error("no draft yet for this lead (the draft stage makes one)");
+                // The detail of a lead just moved to may still be loading:
+                // the editor opens when it arrives.
+                if self.detail.as_ref().map(|d| d.lead.lead.id) != Some(selected) {
+                    self.pending_edit = Some(selected);
+                    self.note("loading the draft…");
                     return Vec::new();
-                };
-                let text = format!(
-                    "Subject: {}\n\n{}",
-                    o.outreach.subject,
-                    o.outreach.body.trim_end()
-                );
-                let mut area = TextArea::new(text.lines().map(String::from).collect());
-                area.set_block(
-                    ratatui::widgets::Block::bordered()
-                        .title(" edit draft — Ctrl-S save, Esc close "),
-                );
-                self.mode = Mode::Editor(detail.lead.lead.id, Box::new(area), false);
+                }
+                self.open_editor();
                 Vec::new()
             }
             Command::ReportUrl => self
@@ -591,6 +592,24 @@ impl App {
             Command::AddLead => self.ask(Ask::AddLead),
             Command::Palette => self.ask(Ask::Palette),
         }
+    }
+
+    fn open_editor(&mut self) {
+        let Some(detail) = &self.detail else { return };
+        let Some(o) = &detail.outreach else {
+            self.error("no draft yet for this lead (the draft stage makes one)");
+            return;
+        };
+        let text = format!(
+            "Subject: {}\n\n{}",
+            o.outreach.subject,
+            o.outreach.body.trim_end()
+        );
+        let mut area = TextArea::new(text.lines().map(String::from).collect());
+        area.set_block(
+            ratatui::widgets::Block::bordered().title(" edit draft — Ctrl-S save, Esc close "),
+        );
+        self.mode = Mode::Editor(detail.lead.lead.id, Box::new(area), false);
     }
 
     fn ask(&mut self, ask: Ask) -> Vec<Effect> {
