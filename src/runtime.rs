@@ -60,6 +60,12 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
             };
             init_logging(&config.log.level, format, Writer::Stdout);
         }
+        Command::Demo {
+            headless: false, ..
+        } => {
+            let path = std::env::temp_dir().join("leadscout-demo.log");
+            init_logging(&config.log.level, config.log.format, Writer::File(path));
+        }
         Command::Tui => {
             // The screen is the TUI's; logs go to a file in the data dir.
             let _ = std::fs::create_dir_all(&data_dir);
@@ -82,17 +88,6 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
         .iter()
         .filter_map(|n| Stage::new(n).ok())
         .collect();
-    let opener = LocalOpener {
-        data_dir,
-        stages,
-        stage_names,
-        bus: Arc::new(EventBus::new()),
-        config: Arc::new(config),
-        config_file: describe_file(config_file.as_ref()),
-        config_problem,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(IdGen::new()),
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,7 +98,29 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(crate::cli::run(command, &opener, cli.json));
+    let config_file = describe_file(config_file.as_ref());
+    let make_opener = |data_dir: PathBuf, config: Config| LocalOpener {
+        data_dir,
+        stages: stages.clone(),
+        stage_names: stage_names.clone(),
+        bus: Arc::new(EventBus::new()),
+        config: Arc::new(config),
+        config_file: config_file.clone(),
+        config_problem: config_problem.clone(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(IdGen::new()),
+    };
+    let result = match command {
+        Command::Demo { headless, serve } => runtime.block_on(async {
+            let (data_dir, config, sites) = prepare_demo(cli.data_dir.clone(), config).await?;
+            let opener = make_opener(data_dir, config);
+            crate::cli::demo::run(&opener, &sites, headless, serve, cli.json).await
+        }),
+        command => {
+            let opener = make_opener(data_dir, config);
+            runtime.block_on(crate::cli::run(command, &opener, cli.json))
+        }
+    };
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -111,6 +128,37 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The demo's setting: its sites served on loopback and allowed (only
+/// them) through the egress guard, a data dir of its own unless one was
+/// given, a free port for the page server, and a sender for the drafts.
+async fn prepare_demo(
+    data_dir: Option<PathBuf>,
+    mut config: Config,
+) -> color_eyre::eyre::Result<(PathBuf, Config, Vec<crate::web::demo::DemoSite>)> {
+    let sites = crate::web::demo::serve_sites(&crate::web::demo::bundled_sites())
+        .await
+        .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    config.fetch.allow_hosts = sites.iter().map(|s| s.addr.to_string()).collect();
+    if std::net::TcpListener::bind(&config.server.bind).is_err() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        config.server.bind = free.to_string();
+    }
+    let sender = &mut config.sender;
+    if sender.postal_address.is_empty() {
+        sender.name = "Jana Beispiel".into();
+        sender.company = "Pixelwerk Webdesign".into();
+        sender.email = "jana@pixelwerk.example".into();
+        sender.postal_address = "Oranienstraße 12, 10999 Berlin".into();
+    }
+    let dir = data_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "leadscout-demo-{}",
+            jiff::Timestamp::now().as_second()
+        ))
+    });
+    Ok((dir, config, sites))
 }
 
 /// The error and its causes on one line.

@@ -92,6 +92,16 @@ pub enum Command {
     Outreach(OutreachCommand),
     /// The full-screen terminal UI (also what `leadscout` alone opens).
     Tui,
+    /// A complete offline demo: bundled websites on this machine are
+    /// audited, reported on and drafted for, then the TUI opens on them.
+    Demo {
+        /// Print a summary instead of opening the TUI.
+        #[arg(long)]
+        headless: bool,
+        /// With --headless: keep the page server up until Ctrl-C.
+        #[arg(long, requires = "headless")]
+        serve: bool,
+    },
     /// Run headless: job workers and the page server until SIGTERM or Ctrl-C.
     Serve {
         /// Log format on stdout [default: from config, `text`].

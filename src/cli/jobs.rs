@@ -194,7 +194,12 @@ fn finished_since(
 
 /// Shows progress until `poll` says done (true) or a signal arrives
 /// (false). `poll` returns (jobs finished so far, done?).
-async fn wait_for<F, Fut>(service: &Service, out: &Out, total: u64, poll: F) -> Result<bool>
+pub(super) async fn wait_for<F, Fut>(
+    service: &Service,
+    out: &Out,
+    total: u64,
+    poll: F,
+) -> Result<bool>
 where
     F: Fn(Service) -> Fut,
     Fut: std::future::Future<Output = crate::service::Result<(u64, bool)>>,

@@ -10,6 +10,7 @@ mod audit;
 mod blacklist;
 mod campaign;
 mod data;
+pub mod demo;
 mod jobs;
 mod leads;
 mod output;
@@ -41,6 +42,9 @@ pub async fn run(
         Command::Work { until_idle } => return jobs::work(until_idle, opener, &out).await,
         Command::Serve { .. } => return jobs::serve(opener).await,
         Command::Tui => return crate::tui::run(opener).await,
+        Command::Demo { headless, serve } => {
+            return demo::run(opener, &[], headless, serve, json).await;
+        }
         Command::Campaign(c) => campaign::run(c, &open()?, &out).await?,
         Command::Import(args) => data::import(args, &open()?, &out).await?,
         Command::Leads(c) => leads::run(c, &open()?, &out).await?,
@@ -76,6 +80,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Jobs(_) => "jobs",
         Command::Serve { .. } => "serve",
         Command::Tui => "tui",
+        Command::Demo { .. } => "demo",
         Command::Audit(_) => "audit",
         Command::Blobs(_) => "blobs",
         Command::Report(_) => "report",

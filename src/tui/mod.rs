@@ -56,6 +56,16 @@ pub async fn run(opener: &dyn Opener) -> Result<ExitCode> {
         );
     }
     let service = opener.open_with_workers("tui")?;
+    run_on(service).await
+}
+
+/// Opens the TUI over a service whose workers this process runs.
+pub async fn run_on(service: crate::service::Service) -> Result<ExitCode> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "the TUI needs a terminal; for scripts use the subcommands (leadscout --help), for servers `leadscout serve`"
+        );
+    }
     let web = match crate::web::WebServer::start(service.clone()).await {
         Ok(web) => Some(web),
         Err(e) => {

@@ -2,6 +2,7 @@
 //! screenshots, one-click unsubscribe, health and metrics; and the same
 //! pages written out as a static site. Talks to the service only.
 
+pub mod demo;
 mod export;
 mod headers;
 mod pages;

@@ -4,6 +4,7 @@ mod backup;
 mod browser;
 mod cli_basics;
 mod crash_import;
+mod demo;
 mod engine;
 mod engine_crash;
 mod fetch_audit;

@@ -1,0 +1,166 @@
+//! `leadscout demo`: the bundled websites (already served on loopback by
+//! the caller) become a campaign that runs through the whole pipeline;
+//! then the TUI opens on it, or, with `--headless`, a summary is printed.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use color_eyre::eyre::{Result, bail};
+use serde::Serialize;
+
+use super::jobs::{shutdown_signal, wait_for};
+use super::output::{Out, clip};
+use crate::service::Opener;
+use crate::service::import::ImportRequest;
+use crate::service::jobs::RunRequest;
+use crate::service::leads::LeadQuery;
+use crate::store::runs::StageCounts;
+use crate::web::demo::DemoSite;
+
+const CAMPAIGN: &str = "demo";
+
+#[derive(Debug, Serialize)]
+struct DemoRow {
+    business: String,
+    score: Option<u8>,
+    top_problem: Option<String>,
+    report_url: Option<String>,
+}
+
+pub async fn run(
+    opener: &dyn Opener,
+    sites: &[DemoSite],
+    headless: bool,
+    serve: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    if sites.is_empty() {
+        bail!("the demo sites did not start");
+    }
+    let out = Out::new(json);
+    let service = opener.open_with_workers("demo")?;
+    out.say(format!("Demo data dir: {}", service.data_dir().display()));
+    if service.campaign(CAMPAIGN).await.is_err() {
+        service
+            .create_campaign("Demo: Berlin small businesses", Some(CAMPAIGN))
+            .await?;
+        let mut csv = String::from("name,website,email,city,category\n");
+        for site in sites {
+            let _ = writeln!(
+                csv,
+                "\"{}\",http://{}/,{},Berlin,demo",
+                site.name, site.addr, site.email
+            );
+        }
+        let file = service.data_dir().join("demo-leads.csv");
+        std::fs::write(&file, csv)?;
+        service
+            .import(ImportRequest {
+                path: file,
+                campaign: CAMPAIGN.into(),
+                dry_run: false,
+            })
+            .await?;
+        service
+            .settings_set(
+                "report.cta_url",
+                "https://pixelwerk.example/termin",
+                Some(CAMPAIGN),
+            )
+            .await?;
+        let run = service
+            .start_run(&RunRequest {
+                campaign: CAMPAIGN.into(),
+                stages: Vec::new(),
+                leads: Vec::new(),
+                status: None,
+            })
+            .await?;
+        service.start_workers();
+        out.say(format!(
+            "Auditing {} demo sites: fetch, audit, screenshots, report pages, drafts…",
+            sites.len()
+        ));
+        let id = run.id.to_string();
+        let total = run.leads * run.stages.len() as u64;
+        let finished = wait_for(&service, &out, total, |svc| {
+            let id = id.clone();
+            async move {
+                svc.run_view(&id).await.map(|v| {
+                    (
+                        v.counts.values().map(StageCounts::finished).sum(),
+                        v.finished,
+                    )
+                })
+            }
+        })
+        .await?;
+        if !finished {
+            service.shutdown().await;
+            out.say("Stopped before the demo run finished; `leadscout --data-dir DIR work --until-idle` resumes it.");
+            return Ok(ExitCode::from(130));
+        }
+    } else {
+        service.start_workers();
+        out.say("The demo campaign is already here; opening it as it is.");
+    }
+    if !headless {
+        return crate::tui::run_on(service).await;
+    }
+    let mut rows = Vec::new();
+    let leads = service
+        .list_leads(&LeadQuery {
+            campaign: CAMPAIGN.into(),
+            status: None,
+            limit: None,
+        })
+        .await?;
+    for lead in &leads {
+        let id = lead.id.to_string();
+        let audit = service.audit_show(&id).await.ok();
+        let report_url = match service.report_link(&id).await {
+            Ok((_, url)) if audit.is_some() => Some(url),
+            _ => None,
+        };
+        rows.push(DemoRow {
+            business: lead.business_name.clone(),
+            score: lead.score,
+            top_problem: audit.and_then(|a| a.findings.first().map(|f| f.title.clone())),
+            report_url,
+        });
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.score));
+    if json {
+        out.json(&rows)?;
+    } else {
+        out.table(
+            &["business", "score", "top problem", "report"],
+            rows.iter().map(|r| {
+                vec![
+                    clip(&r.business, 28),
+                    r.score.map(|s| s.to_string()).unwrap_or_else(|| "–".into()),
+                    clip(r.top_problem.as_deref().unwrap_or("–"), 40),
+                    r.report_url.clone().unwrap_or_default(),
+                ]
+            }),
+        )?;
+    }
+    let missing = rows.iter().filter(|r| r.report_url.is_none()).count();
+    if serve {
+        let web = crate::web::WebServer::start(service.clone()).await?;
+        out.say(format!(
+            "Report pages are served at http://{} until Ctrl-C.",
+            web.addr()
+        ));
+        shutdown_signal().await;
+        web.stop().await;
+    } else {
+        out.say("Open the TUI on this data: leadscout --data-dir DIR (the dir above); the page server runs while it is open.");
+    }
+    service.shutdown().await;
+    Ok(if missing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
