@@ -16,4 +16,5 @@ pub mod tui;
 pub mod web;
 
 /// The version shown by `--version` and recorded in pid files and backups.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version, with the git commit when built from a checkout.
+pub const VERSION: &str = env!("LEADSCOUT_VERSION");

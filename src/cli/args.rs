@@ -92,6 +92,13 @@ pub enum Command {
     Outreach(OutreachCommand),
     /// The full-screen terminal UI (also what `leadscout` alone opens).
     Tui,
+    /// Shell completions on standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on standard output.
+    Man,
     /// A complete offline demo: bundled websites on this machine are
     /// audited, reported on and drafted for, then the TUI opens on them.
     Demo {

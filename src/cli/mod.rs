@@ -42,6 +42,18 @@ pub async fn run(
         Command::Work { until_idle } => return jobs::work(until_idle, opener, &out).await,
         Command::Serve { .. } => return jobs::serve(opener).await,
         Command::Tui => return crate::tui::run(opener).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut command, "leadscout", &mut text);
+            return print_generated(&text);
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_mangen::Man::new(command).render(&mut text)?;
+            return print_generated(&text);
+        }
         Command::Demo { headless, serve } => {
             return demo::run(opener, &[], headless, serve, json).await;
         }
@@ -62,6 +74,16 @@ pub async fn run(
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// Writes generated text to stdout; a reader that stops early (`| head`)
+/// is not an error.
+fn print_generated(text: &[u8]) -> Result<std::process::ExitCode> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(std::process::ExitCode::SUCCESS),
+    }
+}
+
 /// The subcommand's name, recorded as the holder of the data dir.
 pub fn command_name(command: &Command) -> &'static str {
     match command {
@@ -80,6 +102,8 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Jobs(_) => "jobs",
         Command::Serve { .. } => "serve",
         Command::Tui => "tui",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
         Command::Demo { .. } => "demo",
         Command::Audit(_) => "audit",
         Command::Blobs(_) => "blobs",

@@ -389,3 +389,28 @@ fn bad_config_names_the_key_and_the_file() {
     );
     assert!(String::from_utf8_lossy(&doctor.stdout).contains("FAIL"));
 }
+
+#[test]
+fn completions_man_page_and_version() {
+    let cli = Cli::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let text = cli.ok(&["completions", shell]);
+        assert!(
+            text.contains("outreach") && text.contains("report"),
+            "{shell} completions name the commands"
+        );
+    }
+    let man = cli.ok(&["man"]);
+    assert!(
+        man.contains(".TH leadscout 1") && man.contains("demo"),
+        "{}",
+        &man[..man.len().min(400)]
+    );
+    let version = cli.ok(&["--version"]);
+    assert!(
+        version.starts_with(&format!("leadscout {}", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    let bad = cli.run(&["completions", "tcsh"]);
+    assert!(!bad.status.success());
+}
