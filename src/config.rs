@@ -405,27 +405,33 @@ impl Default for LlmConfig {
 }
 
 impl SendingConfig {
-    pub fn limits(&self) -> Result<crate::domain::sending::Limits, String> {
+    /// The limits as rules; an error names the key at fault and why.
+    pub fn limits(&self) -> Result<crate::domain::sending::Limits, (&'static str, String)> {
         use crate::domain::sending::{Limits, parse_weekday};
         let window = self
             .window
             .parse()
-            .map_err(|e: crate::domain::sending::WindowError| e.to_string())?;
+            .map_err(|e: crate::domain::sending::WindowError| ("sending.window", e.to_string()))?;
         let timezone = jiff::tz::TimeZone::get(&self.timezone).map_err(|_| {
-            format!(
-                "`{}` is not a time zone name like \"Europe/Berlin\"",
-                self.timezone
+            (
+                "sending.timezone",
+                format!(
+                    "`{}` is not a time zone name like \"Europe/Berlin\"",
+                    self.timezone
+                ),
             )
         })?;
         let mut weekdays = Vec::new();
         for day in &self.weekdays {
-            weekdays.push(
-                parse_weekday(day)
-                    .ok_or_else(|| format!("`{day}` is not a weekday (mon, tue, ...)"))?,
-            );
+            weekdays.push(parse_weekday(day).ok_or_else(|| {
+                (
+                    "sending.weekdays",
+                    format!("`{day}` is not a weekday (mon, tue, ...)"),
+                )
+            })?);
         }
         if weekdays.is_empty() {
-            return Err("name at least one weekday".into());
+            return Err(("sending.weekdays", "name at least one weekday".into()));
         }
         Ok(Limits {
             window,
@@ -677,14 +683,7 @@ impl Config {
         if smtp.timeout.is_zero() {
             return Err(bad("smtp.timeout", "must be more than 0s".into()));
         }
-        if let Err(message) = self.sending.limits() {
-            let key = if message.contains("window") {
-                "sending.window"
-            } else if message.contains("time zone") {
-                "sending.timezone"
-            } else {
-                "sending.weekdays"
-            };
+        if let Err((key, message)) = self.sending.limits() {
             return Err(bad(key, message));
         }
         for (key, value) in [

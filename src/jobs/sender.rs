@@ -120,9 +120,9 @@ impl Outbox<'_> {
         if let Some(v) = setting("sending.min_spacing_secs")? {
             config.min_spacing_secs = v.parse().unwrap_or(config.min_spacing_secs);
         }
-        config.limits().map_err(|e| {
+        config.limits().map_err(|(key, why)| {
             SendFailure::Setup(format!(
-                "the sending limits for {} are not valid: {e}",
+                "the sending limits for {} are not valid: {key}: {why}",
                 campaign.slug
             ))
         })
