@@ -183,8 +183,9 @@ fn triage_in_the_tui_changes_the_store() {
     tmux.wait_for("draft saved");
 
     tmux.keys(&["?"]);
-    let screen = tmux.wait_for("Keys — Esc closes");
-    assert!(screen.contains("approve draft(s)"), "{screen}");
+    // The overlay's last lines are drawn after its title: wait for them.
+    let screen = tmux.wait_for("approve draft(s)");
+    assert!(screen.contains("Keys — Esc closes"), "{screen}");
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
     let started = Instant::now();
