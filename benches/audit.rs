@@ -165,11 +165,11 @@ async fn realistic(ports: &[u16]) -> (f64, Duration, Duration) {
     }
     std::fs::write(&csv, text).expect("csv");
     service
-        .import(leadscout::service::import::ImportRequest {
-            path: csv,
-            campaign: "bench".into(),
-            dry_run: false,
-        })
+        .import(leadscout::service::import::ImportRequest::new(
+            csv,
+            "bench".into(),
+            false,
+        ))
         .await
         .expect("import");
     let run = service

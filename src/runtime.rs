@@ -101,6 +101,7 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
     let config_file = describe_file(config_file.as_ref());
     let make_opener = |data_dir: PathBuf, config: Config| LocalOpener {
         data_dir,
+        socket: cli.socket.clone(),
         stages: stages.clone(),
         stage_names: stage_names.clone(),
         bus: Arc::new(EventBus::new()),
@@ -214,6 +215,8 @@ fn init_logging(filter: &str, format: LogFormat, writer: Writer) {
 /// Opens the store in this process.
 pub struct LocalOpener {
     data_dir: PathBuf,
+    /// `--socket`: attach to this server instead of looking in the data dir.
+    socket: Option<PathBuf>,
     /// Stages given by the caller; `None` builds the pipeline's when
     /// workers start (building HTTP clients is not free, and most commands
     /// never run jobs).
@@ -230,9 +233,16 @@ pub struct LocalOpener {
 impl LocalOpener {
     /// An opener over `data_dir` with the pipeline's stages, for programs
     /// that embed leadscout (the tests and benchmarks do).
+    /// Attaches to the server on `socket` instead of opening the store.
+    pub fn with_socket(mut self, socket: PathBuf) -> Self {
+        self.socket = Some(socket);
+        self
+    }
+
     pub fn new(data_dir: PathBuf, config: Config) -> Self {
         Self {
             data_dir,
+            socket: None,
             stages: None,
             stage_names: crate::jobs::stages::PIPELINE
                 .iter()
@@ -294,5 +304,9 @@ impl Opener for LocalOpener {
 
     fn config_problem(&self) -> Option<&str> {
         self.config_problem.as_deref()
+    }
+
+    fn explicit_socket(&self) -> Option<&Path> {
+        self.socket.as_deref()
     }
 }

@@ -21,6 +21,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "LEADSCOUT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Attach to the `serve` listening on this control socket, e.g. one
+    /// forwarded over SSH [default: DATA_DIR/control.sock when a server
+    /// answers there].
+    #[arg(long, global = true, env = "LEADSCOUT_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,

@@ -5,12 +5,12 @@ use color_eyre::eyre::Result;
 use super::args::AuditCommand;
 use super::output::{Out, when};
 use crate::domain::audit::Category;
-use crate::service::Service;
+use crate::service::{Api, Client};
 
-pub async fn run(command: AuditCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn run(command: AuditCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         AuditCommand::Show { lead } => {
-            let a = service.audit_show(&lead).await?;
+            let a = service.audit_show(lead.clone()).await?;
             if out.json {
                 return out.json(&a);
             }
@@ -101,7 +101,7 @@ pub async fn run(command: AuditCommand, service: &Service, out: &Out) -> Result<
             )?;
         }
         AuditCommand::Diff { lead } => {
-            let d = service.audit_diff(&lead).await?;
+            let d = service.audit_diff(lead.clone()).await?;
             if out.json {
                 return out.json(&d);
             }

@@ -5,13 +5,15 @@ use color_eyre::eyre::Result;
 use super::args::BlacklistCommand;
 use super::output::{Out, when};
 use crate::domain::BlacklistReason;
-use crate::service::Service;
+use crate::service::{Api, Client};
 
-pub async fn run(command: BlacklistCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn run(command: BlacklistCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         BlacklistCommand::Add { value, reason } => {
             let reason: BlacklistReason = reason.parse()?;
-            let result = service.blacklist_add(&value, reason, "cli").await?;
+            let result = service
+                .blacklist_add(value.clone(), reason, "cli".to_string())
+                .await?;
             if out.json {
                 return out.json(&result);
             }
@@ -57,7 +59,7 @@ pub async fn run(command: BlacklistCommand, service: &Service, out: &Out) -> Res
             )?;
         }
         BlacklistCommand::Remove { value } => {
-            let removed = service.blacklist_remove(&value).await?;
+            let removed = service.blacklist_remove(value.clone()).await?;
             if out.json {
                 return out.json(&removed);
             }
@@ -68,7 +70,9 @@ pub async fn run(command: BlacklistCommand, service: &Service, out: &Out) -> Res
         }
         BlacklistCommand::Import { file, reason } => {
             let reason: BlacklistReason = reason.parse()?;
-            let report = service.blacklist_import(&file, reason).await?;
+            let report = service
+                .blacklist_import(std::path::absolute(&file)?, reason)
+                .await?;
             if out.json {
                 return out.json(&report);
             }

@@ -5,12 +5,12 @@ use color_eyre::eyre::Result;
 use super::args::CampaignCommand;
 use super::output::{Out, when};
 use crate::domain::CampaignStatus;
-use crate::service::{CampaignSummary, Service};
+use crate::service::{Api, CampaignSummary, Client};
 
-pub async fn run(command: CampaignCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn run(command: CampaignCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         CampaignCommand::Create { name, slug } => {
-            let c = service.create_campaign(&name, slug.as_deref()).await?;
+            let c = service.create_campaign(name.clone(), slug.clone()).await?;
             if out.json {
                 return out.json(&c);
             }
@@ -46,7 +46,7 @@ pub async fn run(command: CampaignCommand, service: &Service, out: &Out) -> Resu
             )?;
         }
         CampaignCommand::Show { slug } => {
-            let c = service.campaign(&slug).await?;
+            let c = service.campaign(slug.clone()).await?;
             if out.json {
                 return out.json(&c);
             }
@@ -65,13 +65,10 @@ pub async fn run(command: CampaignCommand, service: &Service, out: &Out) -> Resu
     Ok(())
 }
 
-async fn set_status(
-    service: &Service,
-    out: &Out,
-    slug: &str,
-    status: CampaignStatus,
-) -> Result<()> {
-    let c = service.set_campaign_status(slug, status).await?;
+async fn set_status(service: &Client, out: &Out, slug: &str, status: CampaignStatus) -> Result<()> {
+    let c = service
+        .set_campaign_status(slug.to_string(), status)
+        .await?;
     if out.json {
         return out.json(&c);
     }

@@ -11,15 +11,15 @@ use super::output::Out;
 use crate::service::admin::{Check, CheckStatus};
 use crate::service::export::ExportFormat;
 use crate::service::import::ImportRequest;
-use crate::service::{Opener, Service, admin};
+use crate::service::{Api, Client, Opener, admin};
 
-pub async fn import(args: ImportArgs, service: &Service, out: &Out) -> Result<()> {
+pub async fn import(args: ImportArgs, service: &Client, out: &Out) -> Result<()> {
     let report = service
-        .import(ImportRequest {
-            path: args.file.clone(),
-            campaign: args.campaign.clone(),
-            dry_run: args.dry_run,
-        })
+        .import_file(ImportRequest::new(
+            args.file.clone(),
+            args.campaign.clone(),
+            args.dry_run,
+        ))
         .await?;
     if out.json {
         return out.json(&report);
@@ -59,7 +59,7 @@ pub async fn import(args: ImportArgs, service: &Service, out: &Out) -> Result<()
     Ok(())
 }
 
-pub async fn export(args: ExportArgs, service: &Service) -> Result<()> {
+pub async fn export(args: ExportArgs, service: &Client) -> Result<()> {
     let format = match args.format {
         ExportFormatArg::Csv => ExportFormat::Csv,
         ExportFormatArg::Jsonl => ExportFormat::Jsonl,
@@ -68,7 +68,9 @@ pub async fn export(args: ExportArgs, service: &Service) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            service.export(&args.campaign, format, &mut w).await?;
+            service
+                .export(args.campaign.clone(), format, &mut w)
+                .await?;
             w.flush().wrap_err("cannot write to stdout")?;
         }
         Some(path) => {
@@ -81,7 +83,9 @@ pub async fn export(args: ExportArgs, service: &Service) -> Result<()> {
             let tmp = tempfile::NamedTempFile::new_in(dir)
                 .wrap_err_with(|| format!("cannot write in {}", dir.display()))?;
             let mut w = std::io::BufWriter::new(tmp);
-            let count = service.export(&args.campaign, format, &mut w).await?;
+            let count = service
+                .export(args.campaign.clone(), format, &mut w)
+                .await?;
             let tmp = w
                 .into_inner()
                 .map_err(|e| e.into_error())
@@ -94,7 +98,7 @@ pub async fn export(args: ExportArgs, service: &Service) -> Result<()> {
     Ok(())
 }
 
-pub async fn blobs_gc(service: &Service, out: &Out) -> Result<()> {
+pub async fn blobs_gc(service: &Client, out: &Out) -> Result<()> {
     let report = service.blobs_gc().await?;
     if out.json {
         return out.json(&report);
@@ -108,8 +112,8 @@ pub async fn blobs_gc(service: &Service, out: &Out) -> Result<()> {
     Ok(())
 }
 
-pub async fn backup(dir: &Path, service: &Service, out: &Out) -> Result<()> {
-    let manifest = service.backup(dir).await?;
+pub async fn backup(dir: &Path, service: &Client, out: &Out) -> Result<()> {
+    let manifest = service.backup(std::path::absolute(dir)?).await?;
     if out.json {
         return out.json(&manifest);
     }
@@ -127,7 +131,13 @@ pub async fn backup(dir: &Path, service: &Service, out: &Out) -> Result<()> {
     Ok(())
 }
 
-pub fn restore(dir: &Path, opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
+pub async fn restore(dir: &Path, opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
+    if let Some(remote) = crate::service::attach(opener).await? {
+        color_eyre::eyre::bail!(
+            "a restore replaces the whole store, so the server (pid {}) must not be running; stop it first (e.g. systemctl stop leadscout) and run the restore again",
+            remote.info().pid
+        );
+    }
     let manifest = admin::restore(dir, opener.data_dir())?;
     if out.json {
         out.json(&manifest)?;
@@ -151,19 +161,40 @@ pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
     }
     let dir = opener.data_dir();
     checks.push(data_dir_check(dir));
-    match opener.open("doctor") {
-        Ok(service) => {
-            checks.push(Check::new(
-                "lock",
-                CheckStatus::Ok,
-                "free; no other leadscout is using the data dir",
-            ));
-            checks.extend(service.doctor_checks().await?);
+    let attached = match crate::service::attach(opener).await {
+        Ok(Some(remote)) => Some(Client::Remote(remote)),
+        Ok(None) => None,
+        Err(e) => {
+            checks.push(Check::new("server", CheckStatus::Fail, e.to_string()));
+            None
         }
-        Err(e) if e.is_locked() => {
-            checks.push(Check::new("lock", CheckStatus::Warn, e.to_string()))
+    };
+    if let Some(client) = attached {
+        checks.push(Check::new(
+            "server",
+            CheckStatus::Ok,
+            format!(
+                "attached to serve (pid {}, leadscout {})",
+                client.info().pid,
+                client.info().version
+            ),
+        ));
+        checks.extend(client.doctor_checks().await?);
+    } else {
+        match opener.open("doctor") {
+            Ok(service) => {
+                checks.push(Check::new(
+                    "lock",
+                    CheckStatus::Ok,
+                    "free; no other leadscout is using the data dir",
+                ));
+                checks.extend(service.doctor_checks().await?);
+            }
+            Err(e) if e.is_locked() => {
+                checks.push(Check::new("lock", CheckStatus::Warn, e.to_string()))
+            }
+            Err(e) => checks.push(Check::new("store", CheckStatus::Fail, e.to_string())),
         }
-        Err(e) => checks.push(Check::new("store", CheckStatus::Fail, e.to_string())),
     }
     let failed = checks.iter().any(|c| c.status == CheckStatus::Fail);
     if out.json {

@@ -55,11 +55,7 @@ pub async fn run(
         let file = service.data_dir().join("demo-leads.csv");
         std::fs::write(&file, csv)?;
         service
-            .import(ImportRequest {
-                path: file,
-                campaign: CAMPAIGN.into(),
-                dry_run: false,
-            })
+            .import(ImportRequest::new(file, CAMPAIGN.into(), false))
             .await?;
         service
             .settings_set(
@@ -83,10 +79,11 @@ pub async fn run(
         ));
         let id = run.id.to_string();
         let total = run.leads * run.stages.len() as u64;
-        let finished = wait_for(&service, &out, total, |svc| {
+        let client = crate::service::Client::from(service.clone());
+        let finished = wait_for(&client, &out, total, |svc| {
             let id = id.clone();
             async move {
-                svc.run_view(&id).await.map(|v| {
+                crate::service::Api::run_view(&svc, id).await.map(|v| {
                     (
                         v.counts.values().map(StageCounts::finished).sum(),
                         v.finished,
@@ -105,7 +102,7 @@ pub async fn run(
         out.say("The demo campaign is already here; opening it as it is.");
     }
     if !headless {
-        return crate::tui::run_on(service).await;
+        return crate::tui::run_on(service.into()).await;
     }
     let mut rows = Vec::new();
     let leads = service

@@ -13,7 +13,7 @@ use super::output::{Out, clip, when};
 use crate::domain::event::Event;
 use crate::domain::{JobStatus, LeadStatus, Stage};
 use crate::service::jobs::{JobQuery, RunRequest, RunView};
-use crate::service::{Opener, Service};
+use crate::service::{Api, Client, Opener};
 use crate::store::runs::StageCounts;
 
 /// Per-stage outcome counts, the `--json` shape of a summary.
@@ -53,18 +53,25 @@ pub async fn run(args: RunArgs, opener: &dyn Opener, out: &Out) -> Result<ExitCo
         status,
     };
     if !args.wait {
-        let service = opener.open("run")?;
-        let view = service.start_run(&request).await?;
+        let service = crate::service::connect(opener, "run").await?;
+        let view = service.start_run(request).await?;
         if out.json {
             out.json(&view)?;
         } else {
             say_started(&view, out);
-            out.say("Nothing runs it yet: `leadscout work --until-idle` runs it here, `leadscout serve` runs it in the background.");
+            match &service {
+                Client::Remote(remote) => out.say(format!(
+                    "The server (pid {}) runs it now; `leadscout runs show {}` shows how far it got.",
+                    remote.info().pid,
+                    view.id
+                )),
+                Client::Local(_) => out.say("Nothing runs it yet: `leadscout work --until-idle` runs it here, `leadscout serve` runs it in the background."),
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let service = opener.open_with_workers("run")?;
-    let view = service.start_run(&request).await?;
+    let service = crate::service::connect_with_workers(opener, "run").await?;
+    let view = service.start_run(request).await?;
     service.start_workers();
     if !out.json {
         say_started(&view, out);
@@ -74,7 +81,7 @@ pub async fn run(args: RunArgs, opener: &dyn Opener, out: &Out) -> Result<ExitCo
     let finished = wait_for(&service, out, total, |svc| {
         let id = id.clone();
         async move {
-            svc.run_view(&id).await.map(|v| {
+            svc.run_view(id).await.map(|v| {
                 (
                     v.counts.values().map(StageCounts::finished).sum(),
                     v.finished,
@@ -84,7 +91,7 @@ pub async fn run(args: RunArgs, opener: &dyn Opener, out: &Out) -> Result<ExitCo
     })
     .await?;
     service.shutdown().await;
-    let view = service.run_view(&id).await?;
+    let view = service.run_view(id.clone()).await?;
     if !finished {
         out.say(format!("Stopped before the run finished. Resume it with: leadscout work --until-idle  (run {id})"));
         return Ok(ExitCode::from(130));
@@ -123,7 +130,15 @@ fn say_started(view: &RunView, out: &Out) {
 }
 
 pub async fn work(until_idle: bool, opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
-    let service = opener.open_with_workers("work")?;
+    let service = crate::service::connect_with_workers(opener, "work").await?;
+    if let Client::Remote(remote) = &service
+        && !until_idle
+    {
+        color_eyre::eyre::bail!(
+            "the server (pid {}) already works on this data dir's jobs; `leadscout work --until-idle` waits for them, `leadscout runs` shows them",
+            remote.info().pid
+        );
+    }
     let before = service.job_totals().await?;
     service.start_workers();
     if !until_idle {
@@ -136,7 +151,7 @@ pub async fn work(until_idle: bool, opener: &dyn Opener, out: &Out) -> Result<Ex
             let before = before.clone();
             async move {
                 let done = finished_since(&before, &svc.job_totals().await?);
-                Ok((done, svc.is_idle().await))
+                Ok((done, svc.is_idle().await?))
             }
         })
         .await?;
@@ -195,13 +210,13 @@ fn finished_since(
 /// Shows progress until `poll` says done (true) or a signal arrives
 /// (false). `poll` returns (jobs finished so far, done?).
 pub(super) async fn wait_for<F, Fut>(
-    service: &Service,
+    service: &Client,
     out: &Out,
     total: u64,
     poll: F,
 ) -> Result<bool>
 where
-    F: Fn(Service) -> Fut,
+    F: Fn(Client) -> Fut,
     Fut: std::future::Future<Output = crate::service::Result<(u64, bool)>>,
 {
     let mut events = service.subscribe();
@@ -343,7 +358,7 @@ pub async fn shutdown_signal() {
     }
 }
 
-pub async fn runs(command: RunsCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn runs(command: RunsCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         RunsCommand::List => {
             let runs = service.list_runs().await?;
@@ -382,7 +397,7 @@ pub async fn runs(command: RunsCommand, service: &Service, out: &Out) -> Result<
             )?;
         }
         RunsCommand::Show { id } => {
-            let r = service.run_view(&id).await?;
+            let r = service.run_view(id.clone()).await?;
             if out.json {
                 return out.json(&r);
             }
@@ -415,7 +430,7 @@ pub async fn runs(command: RunsCommand, service: &Service, out: &Out) -> Result<
     Ok(())
 }
 
-pub async fn jobs(command: JobsCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn jobs(command: JobsCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         JobsCommand::List {
             run,
@@ -426,7 +441,7 @@ pub async fn jobs(command: JobsCommand, service: &Service, out: &Out) -> Result<
         } => {
             let status = status.as_deref().map(str::parse::<JobStatus>).transpose()?;
             let jobs = service
-                .list_jobs(&JobQuery {
+                .list_jobs(JobQuery {
                     run,
                     lead,
                     status,
@@ -465,7 +480,7 @@ pub async fn jobs(command: JobsCommand, service: &Service, out: &Out) -> Result<
             )?;
         }
         JobsCommand::Show { id } => {
-            let (job, attempts) = service.job_attempts(&id).await?;
+            let (job, attempts) = service.job_attempts(id.clone()).await?;
             if out.json {
                 return out.json(&serde_json::json!({ "job": job, "attempts": attempts }));
             }
@@ -501,10 +516,10 @@ pub async fn jobs(command: JobsCommand, service: &Service, out: &Out) -> Result<
             stage,
         } => {
             let retried = match id {
-                Some(id) if !failed => vec![service.retry_job(&id).await?],
+                Some(id) if !failed => vec![service.retry_job(id.clone()).await?],
                 _ => {
                     service
-                        .retry_failed(&JobQuery {
+                        .retry_failed(JobQuery {
                             run,
                             stage,
                             ..Default::default()
@@ -521,7 +536,7 @@ pub async fn jobs(command: JobsCommand, service: &Service, out: &Out) -> Result<
             ));
         }
         JobsCommand::Cancel { id, run } => {
-            let cancelled = service.cancel(id.as_deref(), run.as_deref()).await?;
+            let cancelled = service.cancel(id.clone(), run.clone()).await?;
             if out.json {
                 return out.json(&cancelled);
             }
@@ -541,11 +556,20 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
             return Err(e.into());
         }
     };
+    let control = match crate::web::ControlServer::start(service.clone()).await {
+        Ok(control) => control,
+        Err(e) => {
+            web.stop().await;
+            service.shutdown().await;
+            return Err(e.into());
+        }
+    };
     service.start_workers();
     tracing::info!(
         data_dir = %service.data_dir().display(),
         version = crate::VERSION,
         listening = %web.addr(),
+        control = %control.path().display(),
         links = %service.config().server.base_url(),
         "leadscout serve started"
     );
@@ -566,6 +590,7 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
         }
     }
     tracing::info!("stopping: running jobs get the grace period, the rest go back to the queue");
+    control.stop().await;
     web.stop().await;
     service.shutdown().await;
     tracing::info!("stopped");

@@ -8,9 +8,9 @@ use super::args::LeadsCommand;
 use super::output::{Out, clip, opt, when};
 use crate::domain::LeadStatus;
 use crate::service::leads::{LeadQuery, NewLead};
-use crate::service::{LeadDetail, Service};
+use crate::service::{Api, Client, LeadDetail};
 
-pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn run(command: LeadsCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         LeadsCommand::List {
             campaign,
@@ -26,7 +26,7 @@ pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<
             if out.json {
                 return print_json_array(service, &query).await;
             }
-            let leads = service.list_leads(&query).await?;
+            let leads = service.list_leads(query).await?;
             if leads.is_empty() {
                 match status {
                     Some(s) => out.say(format!("No {s} leads in `{campaign}`.")),
@@ -54,7 +54,7 @@ pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<
             )?;
         }
         LeadsCommand::Show { lead } => {
-            let detail = service.lead(&lead).await?;
+            let detail = service.lead(lead.clone()).await?;
             if out.json {
                 return out.json(&detail);
             }
@@ -70,7 +70,7 @@ pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<
             category,
         } => {
             let detail = service
-                .add_lead(&NewLead {
+                .add_lead(NewLead {
                     campaign,
                     website,
                     name,
@@ -94,16 +94,16 @@ pub async fn run(command: LeadsCommand, service: &Service, out: &Out) -> Result<
 
 /// Streams a JSON array, one lead per line: 100,000 leads are never held
 /// in memory or built into one string.
-async fn print_json_array(service: &Service, query: &LeadQuery) -> Result<()> {
+async fn print_json_array(service: &Client, query: &LeadQuery) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     w.write_all(b"[").wrap_err("cannot write to stdout")?;
     let mut first = true;
     let count = service
-        .for_each_lead(query, |lead| {
+        .for_each_lead_json(query.clone(), |lead| {
             w.write_all(if first { b"\n  " } else { b",\n  " })?;
             first = false;
-            serde_json::to_writer(&mut w, &lead).map_err(std::io::Error::from)
+            w.write_all(lead)
         })
         .await?;
     w.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })

@@ -34,9 +34,9 @@ pub async fn run(
 ) -> Result<std::process::ExitCode> {
     let out = Out::new(json);
     let name = command_name(&command);
-    let open = || opener.open(name);
+    let connect = || crate::service::connect(opener, name);
     match command {
-        Command::Restore { dir } => return data::restore(&dir, opener, &out),
+        Command::Restore { dir } => return data::restore(&dir, opener, &out).await,
         Command::Doctor => return data::doctor(opener, &out).await,
         Command::Run(args) => return jobs::run(args, opener, &out).await,
         Command::Work { until_idle } => return jobs::work(until_idle, opener, &out).await,
@@ -57,19 +57,19 @@ pub async fn run(
         Command::Demo { headless, serve } => {
             return demo::run(opener, &[], headless, serve, json).await;
         }
-        Command::Campaign(c) => campaign::run(c, &open()?, &out).await?,
-        Command::Import(args) => data::import(args, &open()?, &out).await?,
-        Command::Leads(c) => leads::run(c, &open()?, &out).await?,
-        Command::Blacklist(c) => blacklist::run(c, &open()?, &out).await?,
-        Command::Settings(c) => settings::run(c, &open()?, &out).await?,
-        Command::Export(args) => data::export(args, &open()?).await?,
-        Command::Backup { dir } => data::backup(&dir, &open()?, &out).await?,
-        Command::Runs(c) => jobs::runs(c, &open()?, &out).await?,
-        Command::Jobs(c) => jobs::jobs(c, &open()?, &out).await?,
-        Command::Audit(c) => audit::run(c, &open()?, &out).await?,
-        Command::Blobs(args::BlobsCommand::Gc) => data::blobs_gc(&open()?, &out).await?,
-        Command::Report(c) => report::run(c, &open()?, &out).await?,
-        Command::Outreach(c) => return outreach::run(c, &open()?, &out).await,
+        Command::Campaign(c) => campaign::run(c, &connect().await?, &out).await?,
+        Command::Import(args) => data::import(args, &connect().await?, &out).await?,
+        Command::Leads(c) => leads::run(c, &connect().await?, &out).await?,
+        Command::Blacklist(c) => blacklist::run(c, &connect().await?, &out).await?,
+        Command::Settings(c) => settings::run(c, &connect().await?, &out).await?,
+        Command::Export(args) => data::export(args, &connect().await?).await?,
+        Command::Backup { dir } => data::backup(&dir, &connect().await?, &out).await?,
+        Command::Runs(c) => jobs::runs(c, &connect().await?, &out).await?,
+        Command::Jobs(c) => jobs::jobs(c, &connect().await?, &out).await?,
+        Command::Audit(c) => audit::run(c, &connect().await?, &out).await?,
+        Command::Blobs(args::BlobsCommand::Gc) => data::blobs_gc(&connect().await?, &out).await?,
+        Command::Report(c) => report::run(c, &connect().await?, &out).await?,
+        Command::Outreach(c) => return outreach::run(c, &connect().await?, &out).await,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -8,17 +8,17 @@ use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use super::args::OutreachCommand;
 use super::output::{Out, clip, when};
 use crate::domain::outreach::OutreachStatus;
-use crate::service::Service;
 use crate::service::outreach::{Mark, SendEvent, SendRequest};
+use crate::service::{Api, Client};
 
-pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Result<ExitCode> {
+pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Result<ExitCode> {
     match command {
         OutreachCommand::List { campaign, status } => {
             let status = status
                 .map(|s| s.parse::<OutreachStatus>())
                 .transpose()
                 .map_err(|e| eyre!(e))?;
-            let list = service.list_outreach(&campaign, status).await?;
+            let list = service.list_outreach(campaign.clone(), status).await?;
             if out.json {
                 out.json(&list)?;
             } else if list.is_empty() {
@@ -43,7 +43,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
             }
         }
         OutreachCommand::Show { lead } => {
-            let v = service.show_outreach(&lead).await?;
+            let v = service.show_outreach(lead.clone()).await?;
             if out.json {
                 out.json(&v)?;
             } else {
@@ -66,7 +66,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
             }
         }
         OutreachCommand::Edit { lead, from_file } => {
-            let current = service.show_outreach(&lead).await?;
+            let current = service.show_outreach(lead.clone()).await?;
             let text = match from_file {
                 Some(path) => std::fs::read_to_string(&path)
                     .wrap_err_with(|| format!("cannot read {}", path.display()))?,
@@ -76,7 +76,9 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
                 ))?,
             };
             let (subject, body) = split_subject(&text)?;
-            let v = service.edit_outreach(&lead, &subject, &body).await?;
+            let v = service
+                .edit_outreach(lead.clone(), subject.clone(), body.clone())
+                .await?;
             if out.json {
                 out.json(&v)?;
             } else {
@@ -97,14 +99,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
                 bail!("name leads to approve, or use --all-drafted --campaign SLUG");
             }
             let summary = service
-                .approve_outreach(
-                    &leads,
-                    if all_drafted {
-                        campaign.as_deref()
-                    } else {
-                        None
-                    },
-                )
+                .approve_outreach(leads, if all_drafted { campaign.clone() } else { None })
                 .await?;
             if out.json {
                 out.json(&summary)?;
@@ -119,7 +114,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
             }
         }
         OutreachCommand::Reject { leads } => {
-            let n = service.reject_outreach(&leads).await?;
+            let n = service.reject_outreach(leads).await?;
             if out.json {
                 out.json(&serde_json::json!({ "rejected": n }))?;
             } else {
@@ -138,7 +133,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
             };
             let json = out.json;
             let summary = service
-                .send_outreach(&request, |e: &SendEvent| {
+                .send_outreach(request, |e: &SendEvent| {
                     if !json {
                         let detail = e
                             .detail
@@ -182,7 +177,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
                 (_, _, true) => Mark::Won,
                 _ => bail!("say --replied, --bounced or --won"),
             };
-            let lead = service.mark_outreach(&lead, mark).await?;
+            let lead = service.mark_outreach(lead.clone(), mark).await?;
             if out.json {
                 out.json(&serde_json::json!({ "lead": lead.id, "status": lead.status }))?;
             } else {
@@ -204,11 +199,11 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
                 Some(path) => {
                     let mut file = std::fs::File::create(path)
                         .wrap_err_with(|| format!("cannot create {}", path.display()))?;
-                    service.export_outreach(&campaign, &mut file).await?
+                    service.export_outreach(campaign.clone(), &mut file).await?
                 }
                 None => {
                     service
-                        .export_outreach(&campaign, &mut std::io::stdout().lock())
+                        .export_outreach(campaign.clone(), &mut std::io::stdout().lock())
                         .await?
                 }
             };
@@ -220,7 +215,7 @@ pub async fn run(command: OutreachCommand, service: &Service, out: &Out) -> Resu
             }
         }
         OutreachCommand::Template { campaign } => {
-            let (text, origin) = service.email_template(campaign.as_deref()).await?;
+            let (text, origin) = service.email_template(campaign.clone()).await?;
             eprintln!("# {origin}");
             print!("{text}");
         }

@@ -4,12 +4,12 @@ use color_eyre::eyre::Result;
 
 use super::args::ReportCommand;
 use super::output::Out;
-use crate::service::Service;
+use crate::service::{Api, Client};
 
-pub async fn run(command: ReportCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn run(command: ReportCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         ReportCommand::Url { lead } => {
-            let (link, url) = service.report_link(&lead).await?;
+            let (link, url) = service.report_link(lead.clone()).await?;
             if out.json {
                 return out.json(&serde_json::json!({
                     "lead": link.lead,
@@ -19,12 +19,12 @@ pub async fn run(command: ReportCommand, service: &Service, out: &Out) -> Result
                 }));
             }
             println!("{url}");
-            if service.config().server.public_base_url.is_empty() {
+            if !service.info().public_links {
                 out.note("server.public_base_url is not set, so this link only works on this machine; set it to the address people reach the page server at.");
             }
         }
         ReportCommand::Revoke { lead } => {
-            let revoked = service.revoke_report(&lead).await?;
+            let revoked = service.revoke_report(lead.clone()).await?;
             if out.json {
                 return out.json(&serde_json::json!({ "revoked": revoked }));
             }
@@ -35,7 +35,17 @@ pub async fn run(command: ReportCommand, service: &Service, out: &Out) -> Result
             });
         }
         ReportCommand::Export { campaign, out: dir } => {
-            let summary = crate::web::export_campaign(service, &campaign, &dir).await?;
+            let summary = match service {
+                Client::Local(local) => crate::web::export_campaign(local, &campaign, &dir).await?,
+                // The server writes the files, so the path must name the
+                // same place for it.
+                Client::Remote(remote) => {
+                    let dir = std::path::absolute(&dir)?;
+                    remote
+                        .call::<_, crate::web::ExportSummary>("report_export", &(campaign, dir))
+                        .await?
+                }
+            };
             if out.json {
                 return out.json(&summary);
             }

@@ -4,13 +4,13 @@ use color_eyre::eyre::Result;
 
 use super::args::SettingsCommand;
 use super::output::{Out, opt};
-use crate::service::Service;
 use crate::service::settings::SettingView;
+use crate::service::{Api, Client};
 
-pub async fn run(command: SettingsCommand, service: &Service, out: &Out) -> Result<()> {
+pub async fn run(command: SettingsCommand, service: &Client, out: &Out) -> Result<()> {
     match command {
         SettingsCommand::List { campaign } => {
-            let settings = service.settings_list(campaign.as_deref()).await?;
+            let settings = service.settings_list(campaign.clone()).await?;
             if out.json {
                 return out.json(&settings);
             }
@@ -27,7 +27,7 @@ pub async fn run(command: SettingsCommand, service: &Service, out: &Out) -> Resu
             )?;
         }
         SettingsCommand::Get { key, campaign } => {
-            let s = service.settings_get(&key, campaign.as_deref()).await?;
+            let s = service.settings_get(key.clone(), campaign.clone()).await?;
             if out.json {
                 return out.json(&s);
             }
@@ -39,7 +39,7 @@ pub async fn run(command: SettingsCommand, service: &Service, out: &Out) -> Resu
             campaign,
         } => {
             let s = service
-                .settings_set(&key, &value, campaign.as_deref())
+                .settings_set(key.clone(), value.clone(), campaign.clone())
                 .await?;
             if out.json {
                 return out.json(&s);
@@ -47,7 +47,9 @@ pub async fn run(command: SettingsCommand, service: &Service, out: &Out) -> Resu
             out.say(format!("{} = {} ({})", s.key, opt(&s.value), s.source));
         }
         SettingsCommand::Unset { key, campaign } => {
-            let s = service.settings_unset(&key, campaign.as_deref()).await?;
+            let s = service
+                .settings_unset(key.clone(), campaign.clone())
+                .await?;
             if out.json {
                 return out.json(&s);
             }

@@ -23,15 +23,15 @@ const RETRY_LATER: Duration = Duration::from_secs(15 * 60);
 const LONGEST_PAUSE: Duration = Duration::from_secs(15 * 60);
 
 /// What happened to one email during a send.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SendEvent {
     pub lead: String,
     pub to: String,
-    pub outcome: &'static str,
+    pub outcome: String,
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct SendSummary {
     /// Recipients the server called unknown (for the blacklist).
     pub bounced: Vec<String>,
@@ -46,6 +46,7 @@ pub struct SendSummary {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SendRequest {
     pub campaign: String,
     pub dry_run: bool,
@@ -223,7 +224,7 @@ impl Outbox<'_> {
         let event = |o: &Outreach, outcome: &'static str, detail: Option<String>| SendEvent {
             lead: o.lead.to_string(),
             to: o.to.to_string(),
-            outcome,
+            outcome: outcome.to_string(),
             detail,
         };
         let mut index = 0;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{LeadDetail, Result, Service, ServiceError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExportFormat {
     Csv,
     Jsonl,

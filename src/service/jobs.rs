@@ -13,7 +13,7 @@ use crate::domain::{
 use crate::store::runs::StageCounts;
 
 /// What `run` asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunRequest {
     pub campaign: String,
     /// Stage names, in any order; they run in pipeline order. All when empty.
@@ -73,7 +73,7 @@ impl From<Job> for JobView {
 }
 
 /// Which jobs `jobs list` and `jobs retry --failed` look at.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JobQuery {
     pub run: Option<String>,
     pub lead: Option<String>,

@@ -4,7 +4,7 @@ use super::{LeadDetail, LeadView, Result, Service, ServiceError};
 use crate::domain::{CampaignId, Email, Lead, LeadId, LeadSource, LeadStatus, Website};
 
 /// Which leads `leads list` shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LeadQuery {
     pub campaign: String,
     pub status: Option<LeadStatus>,
@@ -12,7 +12,7 @@ pub struct LeadQuery {
 }
 
 /// A lead typed in by the operator.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewLead {
     pub campaign: String,
     pub website: String,

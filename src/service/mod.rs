@@ -5,17 +5,21 @@
 //! or `web`. Results are plain serialisable views.
 
 pub mod admin;
+mod api;
 pub mod audits;
 pub mod blacklist;
 pub mod campaigns;
+mod client;
 pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod leads;
 pub mod outreach;
+pub mod remote;
 pub mod report;
 pub mod settings;
 pub mod views;
+pub mod wire;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +29,9 @@ use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Stage, Timestamp
 use crate::jobs::{EngineHandle, EventBus};
 use crate::store::{Store, StoreError};
 
+pub use api::{Api, dispatch};
+pub use client::Client;
+pub use remote::{Link, Remote};
 pub use views::*;
 
 /// Everything a use case may fail with. Messages are one line, name the
@@ -39,6 +46,12 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The server this client was attached to cannot be reached.
+    #[error("{0}")]
+    Disconnected(String),
+    /// Any other failure reported by the server, as it worded it.
+    #[error("{0}")]
+    Remote(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -70,12 +83,53 @@ pub trait Opener {
     fn open(&self, command: &str) -> Result<Service>;
     /// Opens the data dir and starts the job workers in this process.
     fn open_with_workers(&self, command: &str) -> Result<Service>;
+    /// The control socket named with `--socket`, if any.
+    fn explicit_socket(&self) -> Option<&Path>;
     fn data_dir(&self) -> &Path;
     /// Where the config came from, for `doctor`.
     fn config_file(&self) -> String;
     /// Why the config could not be loaded, when it could not (only
     /// `doctor` runs with a broken config; it reports this).
     fn config_problem(&self) -> Option<&str>;
+}
+
+/// Attaches to the `serve` that holds the data dir, or to the socket given
+/// with `--socket`; without a server, opens the store in this process. A
+/// socket file left by a server that is gone is not an error: the store
+/// is opened as before.
+pub async fn connect(opener: &dyn Opener, command: &str) -> Result<Client> {
+    match attach(opener).await? {
+        Some(remote) => Ok(Client::Remote(remote)),
+        None => Ok(Client::Local(opener.open(command)?)),
+    }
+}
+
+/// Like [`connect`], for commands that run jobs: attached, the server's
+/// workers run them; otherwise workers start in this process (they wait
+/// for `Client::start_workers`).
+pub async fn connect_with_workers(opener: &dyn Opener, command: &str) -> Result<Client> {
+    match attach(opener).await? {
+        Some(remote) => Ok(Client::Remote(remote)),
+        None => Ok(Client::Local(opener.open_with_workers(command)?)),
+    }
+}
+
+/// The running server for this data dir (or `--socket`), if there is one.
+pub async fn attach(opener: &dyn Opener) -> Result<Option<Remote>> {
+    if let Some(socket) = opener.explicit_socket() {
+        return Remote::connect(socket).await.map(Some);
+    }
+    let socket = opener.data_dir().join(wire::SOCKET_NAME);
+    if socket.exists() {
+        match Remote::connect(&socket).await {
+            Ok(remote) => return Ok(Some(remote)),
+            Err(ServiceError::Disconnected(reason)) => {
+                tracing::debug!(%reason, "no server behind the socket; opening the store");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// The use cases over one open store.

@@ -1,7 +1,7 @@
 //! Outreach use cases: list, show, edit, approve, reject, mark, export,
 //! and sending within the limits, at most once per lead.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Result, Service, ServiceError};
 use crate::domain::blacklist::BlacklistValue;
@@ -10,7 +10,7 @@ use crate::domain::{BlacklistReason, Email, Lead, LeadStatus, Timestamp};
 use crate::jobs::sender::{Outbox, SendFailure};
 pub use crate::jobs::sender::{SendEvent, SendRequest, SendSummary};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutreachView {
     pub lead: String,
     pub business_name: String,
@@ -19,7 +19,7 @@ pub struct OutreachView {
     pub outreach: Outreach,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mark {
     Replied,
     Bounced,
@@ -372,7 +372,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ApproveSummary {
     pub approved: u64,
     pub suppressed: u64,

@@ -107,3 +107,26 @@ pub struct RejectedRow {
     pub row: u64,
     pub reason: String,
 }
+
+/// File contents sent with a call: a file on the operator's machine going
+/// to a server that may run elsewhere. Base64 on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upload(pub Vec<u8>);
+
+impl Serialize for Upload {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Upload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use base64::Engine;
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(Upload)
+            .map_err(serde::de::Error::custom)
+    }
+}

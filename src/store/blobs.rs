@@ -19,7 +19,7 @@ pub struct BlobStore {
 }
 
 /// What a garbage collection did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct GcReport {
     pub deleted: usize,
     pub kept: usize,

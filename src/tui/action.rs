@@ -85,6 +85,12 @@ pub enum Action {
     Stats(QueueStats),
     /// Events were missed: reload everything.
     Lagged,
+    /// The connection to the server changed (attached TUIs only).
+    Link(crate::service::Link),
+    /// The editor's text was stored; the editor closes.
+    DraftSaved(String),
+    /// Saving failed; the editor stays open with the text in it.
+    DraftNotSaved(String),
     Notice(String),
     Failed(String),
 }

@@ -135,6 +135,8 @@ pub struct App {
     pub runlog_stale: bool,
     /// `e` was pressed before the lead's detail arrived.
     pub pending_edit: Option<LeadId>,
+    /// Embedded, attached to a server, or waiting for it to come back.
+    pub link: crate::service::Link,
 }
 
 impl App {
@@ -169,6 +171,7 @@ impl App {
             page: 20,
             runlog_stale: false,
             pending_edit: None,
+            link: crate::service::Link::Embedded,
         }
     }
 
@@ -392,6 +395,30 @@ impl App {
                     effects.push(Effect::LoadLeads(c.clone()));
                 }
                 effects
+            }
+            Action::Link(link) => {
+                let reconnected =
+                    matches!(link, crate::service::Link::Attached { .. }) && link != self.link;
+                self.link = link;
+                if reconnected {
+                    // Whatever changed while we were away: read it again.
+                    self.update(Action::Lagged)
+                } else {
+                    Vec::new()
+                }
+            }
+            Action::DraftSaved(text) => {
+                if matches!(self.mode, Mode::Editor(..)) {
+                    self.mode = Mode::Normal;
+                }
+                self.note(text);
+                self.after_change()
+            }
+            Action::DraftNotSaved(text) => {
+                self.error(format!(
+                    "not saved: {text} — the text stays here; Ctrl-S tries again"
+                ));
+                Vec::new()
             }
             Action::Notice(text) => {
                 self.note(text);
@@ -718,8 +745,11 @@ impl App {
                                 let subject =
                                     first.trim_start_matches("Subject:").trim().to_string();
                                 let body = body.trim_start_matches('\n').to_string();
+                                // The editor closes once the save is
+                                // confirmed, so a failed save loses nothing.
+                                self.note("saving…");
                                 (
-                                    Mode::Normal,
+                                    Mode::Editor(lead, area, false),
                                     vec![Effect::SaveDraft {
                                         lead,
                                         subject,

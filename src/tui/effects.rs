@@ -6,14 +6,14 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::{Action, Detail, Effect};
 use crate::domain::BlacklistReason;
-use crate::service::Service;
 use crate::service::jobs::{JobQuery, RunRequest};
 use crate::service::leads::{LeadQuery, NewLead};
+use crate::service::{Api, Client};
 
 /// Rows sent ahead of a full load: more than any screen shows.
 const FIRST_SCREENFUL: usize = 200;
 
-pub fn spawn(service: &Service, effect: Effect, tx: &UnboundedSender<Action>) {
+pub fn spawn(service: &Client, effect: Effect, tx: &UnboundedSender<Action>) {
     if effect == Effect::Quit {
         return;
     }
@@ -22,7 +22,7 @@ pub fn spawn(service: &Service, effect: Effect, tx: &UnboundedSender<Action>) {
     tokio::spawn(async move {
         if let Effect::LoadLeads(campaign) = &effect
             && let Ok(rows) = service
-                .list_leads(&LeadQuery {
+                .list_leads(LeadQuery {
                     campaign: campaign.clone(),
                     status: None,
                     limit: Some(FIRST_SCREENFUL),
@@ -41,7 +41,7 @@ pub fn spawn(service: &Service, effect: Effect, tx: &UnboundedSender<Action>) {
     });
 }
 
-async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
+async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
     let e = |err: crate::service::ServiceError| err.to_string();
     Ok(match effect {
         Effect::Quit => Action::Tick,
@@ -50,7 +50,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
         }
         Effect::LoadLeads(campaign) => {
             let rows = service
-                .list_leads(&LeadQuery {
+                .list_leads(LeadQuery {
                     campaign: campaign.clone(),
                     status: None,
                     limit: None,
@@ -64,7 +64,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
             }
         }
         Effect::ReloadLead(id) => {
-            Action::LeadReloaded(service.lead(&id.to_string()).await.map_err(e)?.lead)
+            Action::LeadReloaded(service.lead(id.to_string()).await.map_err(e)?.lead)
         }
         Effect::LoadDetail(id) => {
             Action::DetailLoaded(Box::new(load_detail(service, &id.to_string()).await?))
@@ -72,7 +72,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
         Effect::LoadRunLog => Action::RunLogLoaded(service.recent_jobs(50).await.map_err(e)?),
         Effect::Approve(ids) => {
             let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
-            let s = service.approve_outreach(&refs, None).await.map_err(e)?;
+            let s = service.approve_outreach(refs, None).await.map_err(e)?;
             let skipped = s
                 .skipped
                 .first()
@@ -85,14 +85,14 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
         }
         Effect::Reject(ids) => {
             let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
-            let n = service.reject_outreach(&refs).await.map_err(e)?;
+            let n = service.reject_outreach(refs).await.map_err(e)?;
             Action::Notice(format!("rejected {n}"))
         }
         Effect::Blacklist(values) => {
             let mut added = 0;
             for value in &values {
                 if service
-                    .blacklist_add(value, BlacklistReason::Manual, "tui")
+                    .blacklist_add(value.clone(), BlacklistReason::Manual, "tui".into())
                     .await
                     .map_err(e)?
                     .added
@@ -108,7 +108,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
             leads,
         } => {
             let run = service
-                .start_run(&RunRequest {
+                .start_run(RunRequest {
                     campaign,
                     stages,
                     leads: leads.iter().map(ToString::to_string).collect(),
@@ -127,7 +127,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
             let mut retried = 0;
             if leads.is_empty() {
                 retried = service
-                    .retry_failed(&JobQuery::default())
+                    .retry_failed(JobQuery::default())
                     .await
                     .map_err(e)?
                     .len();
@@ -137,7 +137,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
                     lead: Some(lead.to_string()),
                     ..Default::default()
                 };
-                retried += service.retry_failed(&query).await.map_err(e)?.len();
+                retried += service.retry_failed(query).await.map_err(e)?.len();
             }
             Action::Notice(format!("{retried} failed job(s) queued again"))
         }
@@ -145,29 +145,26 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
             lead,
             subject,
             body,
-        } => {
-            let v = service
-                .edit_outreach(&lead.to_string(), &subject, &body)
-                .await
-                .map_err(e)?;
-            Action::Notice(format!(
+        } => match service.edit_outreach(lead.to_string(), subject, body).await {
+            Ok(v) => Action::DraftSaved(format!(
                 "draft saved (version {}, {})",
                 v.outreach.history.len() + 1,
                 v.outreach.status
-            ))
-        }
+            )),
+            Err(err) => Action::DraftNotSaved(err.to_string()),
+        },
         Effect::ReportUrl(lead) => {
-            let (_, url) = service.report_link(&lead.to_string()).await.map_err(e)?;
+            let (_, url) = service.report_link(lead.to_string()).await.map_err(e)?;
             copy_to_clipboard(&url);
             Action::Notice(format!("report: {url} (copied where the terminal allows)"))
         }
         Effect::Import { campaign, path } => {
             let report = service
-                .import(crate::service::import::ImportRequest {
-                    path: path.into(),
+                .import_file(crate::service::import::ImportRequest::new(
+                    path.into(),
                     campaign,
-                    dry_run: false,
-                })
+                    false,
+                ))
                 .await
                 .map_err(e)?;
             Action::Notice(format!(
@@ -180,7 +177,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
         }
         Effect::AddLead { campaign, website } => {
             let lead = service
-                .add_lead(&NewLead {
+                .add_lead(NewLead {
                     campaign,
                     website,
                     ..Default::default()
@@ -190,7 +187,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
             Action::Notice(format!("added {}", lead.lead.business_name))
         }
         Effect::CreateCampaign(name) => {
-            let c = service.create_campaign(&name, None).await.map_err(e)?;
+            let c = service.create_campaign(name, None).await.map_err(e)?;
             Action::Notice(format!("campaign {} created", c.slug))
         }
         Effect::Send { campaign } => {
@@ -199,7 +196,7 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
                 dry_run: false,
                 wait: false,
             };
-            let s = service.send_outreach(&request, |_| {}).await.map_err(e)?;
+            let s = service.send_outreach(request, |_| {}).await.map_err(e)?;
             Action::Notice(format!(
                 "sent {}, deferred {}, suppressed {}, failed {}{}",
                 s.sent,
@@ -212,16 +209,16 @@ async fn run(service: &Service, effect: Effect) -> Result<Action, String> {
     })
 }
 
-async fn load_detail(service: &Service, id: &str) -> Result<Detail, String> {
-    let lead = service.lead(id).await.map_err(|e| e.to_string())?;
-    let audit = service.audit_show(id).await.ok();
+async fn load_detail(service: &Client, id: &str) -> Result<Detail, String> {
+    let lead = service.lead(id.into()).await.map_err(|e| e.to_string())?;
+    let audit = service.audit_show(id.into()).await.ok();
     let diff = match &audit {
-        Some(a) if a.audits > 1 => service.audit_diff(id).await.ok(),
+        Some(a) if a.audits > 1 => service.audit_diff(id.into()).await.ok(),
         _ => None,
     };
-    let outreach = service.show_outreach(id).await.ok();
+    let outreach = service.show_outreach(id.into()).await.ok();
     let jobs = service
-        .list_jobs(&JobQuery {
+        .list_jobs(JobQuery {
             lead: Some(id.to_string()),
             ..Default::default()
         })

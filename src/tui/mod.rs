@@ -37,7 +37,7 @@ use app::{App, Mode};
 use theme::Theme;
 
 use crate::domain::event::Event;
-use crate::service::Opener;
+use crate::service::{Client, Opener};
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -55,32 +55,37 @@ pub async fn run(opener: &dyn Opener) -> Result<ExitCode> {
             "the TUI needs a terminal; for scripts use the subcommands (leadscout --help), for servers `leadscout serve`"
         );
     }
-    let service = opener.open_with_workers("tui")?;
-    run_on(service).await
+    let client = crate::service::connect_with_workers(opener, "tui").await?;
+    run_on(client).await
 }
 
-/// Opens the TUI over a service whose workers this process runs.
-pub async fn run_on(service: crate::service::Service) -> Result<ExitCode> {
+/// Opens the TUI over a client: embedded (this process runs the workers
+/// and the page server while the TUI is open) or attached to `serve`
+/// (which keeps running them after the TUI quits).
+pub async fn run_on(service: Client) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!(
             "the TUI needs a terminal; for scripts use the subcommands (leadscout --help), for servers `leadscout serve`"
         );
     }
-    let web = match crate::web::WebServer::start(service.clone()).await {
-        Ok(web) => Some(web),
-        Err(e) => {
-            tracing::warn!(error = %e, "the page server is not running");
-            None
-        }
+    let web = match service.as_local() {
+        Some(local) => match crate::web::WebServer::start(local.clone()).await {
+            Ok(web) => Some(web),
+            Err(e) => {
+                tracing::warn!(error = %e, "the page server is not running");
+                None
+            }
+        },
+        None => None,
     };
     service.start_workers();
-    let web_url = web.as_ref().map(|web| {
-        if service.config().server.public_base_url.is_empty() {
-            format!("http://{}", web.addr())
-        } else {
-            service.config().server.base_url()
-        }
-    });
+    let info = service.info();
+    let web_url = match (&web, service.is_remote()) {
+        (_, true) => Some(info.pages_url.clone()),
+        (Some(web), false) if !info.public_links => Some(format!("http://{}", web.addr())),
+        (Some(_), false) => Some(info.pages_url.clone()),
+        (None, false) => None,
+    };
 
     // The terminal is restored before any panic report is printed.
     let hook = std::panic::take_hook();
@@ -100,7 +105,7 @@ pub async fn run_on(service: crate::service::Service) -> Result<ExitCode> {
     outcome.map(|()| ExitCode::SUCCESS)
 }
 
-async fn event_loop(service: &crate::service::Service, web_url: Option<String>) -> Result<()> {
+async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
     let mut terminal =
         Terminal::new(CrosstermBackend::new(std::io::stdout())).wrap_err("cannot start drawing")?;
     let theme = Theme::from_env();
@@ -114,6 +119,8 @@ async fn event_loop(service: &crate::service::Service, web_url: Option<String>) 
     let mut keys = EventStream::new();
     let mut events = service.subscribe();
     let mut stats = service.queue_stats();
+    let mut link = service.link();
+    app.link = link.borrow_and_update().clone();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -146,6 +153,7 @@ async fn event_loop(service: &crate::service::Service, web_url: Option<String>) 
                 Ok(()) => Action::Stats(*stats.borrow_and_update()),
                 Err(_) => continue,
             },
+            Ok(()) = link.changed() => Action::Link(link.borrow_and_update().clone()),
             Some(action) = rx.recv() => action,
             _ = tick.tick() => {
                 app.now = clock.now();

@@ -15,6 +15,7 @@ use crate::domain::{
     CampaignId, CampaignStatus, Email, JobId, JobStatus, LeadId, LeadSource, LeadStatus, RunId,
     Timestamp,
 };
+use crate::service::Link;
 use crate::service::audits::{AuditDiffView, AuditView, FindingView};
 use crate::service::jobs::JobView;
 use crate::service::outreach::OutreachView;
@@ -549,6 +550,25 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
             body: "Hi Bäckerei Sonnenschein team,\n\nI looked at your website this week.\n\nBest regards,\nJane Doe".into(),
         }]
     );
+    // A save that fails (the server is away) keeps the text in the editor.
+    app.update(Action::DraftNotSaved(
+        "cannot reach the leadscout server".into(),
+    ));
+    match &app.mode {
+        Mode::Editor(_, area, _) => assert!(area.lines()[0].ends_with('!')),
+        _ => panic!("the editor closed on a failed save"),
+    }
+    assert!(
+        app.notice
+            .as_ref()
+            .is_some_and(|(text, error)| *error && text.contains("not saved"))
+    );
+    let after = app.update(Action::DraftSaved("draft saved (version 2, draft)".into()));
+    assert!(
+        matches!(app.mode, Mode::Normal),
+        "a confirmed save closes the editor"
+    );
+    assert!(after.contains(&Effect::LoadLeads("berlin".into())));
     cmd(&mut app, Command::Edit);
     key(&mut app, KeyCode::Esc);
     assert!(
@@ -612,6 +632,37 @@ fn live_events_update_rows_and_the_run_log_on_the_next_tick() {
         effects.contains(&Effect::LoadLeads("berlin".into())),
         "a missed event reloads everything"
     );
+}
+
+#[test]
+fn the_status_bar_follows_the_server_and_a_reconnect_reloads() {
+    let mut app = app();
+    let effects = app.update(Action::Link(Link::Attached {
+        pid: 42,
+        generation: 1,
+    }));
+    assert!(
+        effects.contains(&Effect::LoadCampaigns),
+        "attaching reads everything"
+    );
+    assert!(
+        app.update(Action::Link(Link::Disconnected {
+            reason: "gone".into()
+        }))
+        .is_empty()
+    );
+    let bar = format!("{:?}", render(&mut app, 80, 24));
+    assert!(bar.contains("disconnected, retrying"), "{bar}");
+    let effects = app.update(Action::Link(Link::Attached {
+        pid: 43,
+        generation: 2,
+    }));
+    assert!(
+        effects.contains(&Effect::LoadLeads("berlin".into())),
+        "back: reload"
+    );
+    let bar = format!("{:?}", render(&mut app, 80, 24));
+    assert!(bar.contains("attached to serve (pid 43)"), "{bar}");
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> TestBackend {

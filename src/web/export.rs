@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::render::{PageLinks, REPORT_CSS, Templates};
 use crate::service::{Service, ServiceError};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct ExportSummary {
     pub dir: PathBuf,
     pub pages: usize,

@@ -2,6 +2,7 @@
 //! screenshots, one-click unsubscribe, health and metrics; and the same
 //! pages written out as a static site. Talks to the service only.
 
+mod control;
 pub mod demo;
 mod export;
 mod headers;
@@ -17,6 +18,7 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use control::{ControlError, ControlServer};
 pub use export::{ExportSummary, export_campaign};
 
 use crate::service::Service;

@@ -15,29 +15,63 @@ use crate::domain::import::ColumnMap;
 use crate::domain::{Campaign, Domain, Lead, LeadId, LeadSource, LeadStatus};
 use crate::store::leads::Inserted;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ImportRequest {
     pub path: PathBuf,
     pub campaign: String,
     pub dry_run: bool,
+    /// The file's bytes, read by the client when the store is in another
+    /// process (possibly on another machine); `None` reads `path` here.
+    #[serde(default)]
+    pub contents: Option<super::Upload>,
+}
+
+impl ImportRequest {
+    pub fn new(path: PathBuf, campaign: String, dry_run: bool) -> Self {
+        Self {
+            path,
+            campaign,
+            dry_run,
+            contents: None,
+        }
+    }
+
+    /// Reads the file into the request, with the same checks and messages
+    /// as an import that reads it in place.
+    pub fn upload(mut self, max_mb: u64) -> Result<Self> {
+        if self.contents.is_none() {
+            self.contents = Some(super::Upload(read_file(&self.path, max_mb)?));
+        }
+        Ok(self)
+    }
 }
 
 impl Service {
     pub async fn import(&self, request: ImportRequest) -> Result<ImportReport> {
         let this = self.clone();
-        let report = tokio::task::spawn_blocking(move || this.import_blocking(&request))
+        let report = tokio::task::spawn_blocking(move || this.import_blocking(request))
             .await
             .map_err(|e| ServiceError::Invalid(format!("import stopped: {e}")))??;
         self.store().flush().await?;
         Ok(report)
     }
 
-    fn import_blocking(&self, request: &ImportRequest) -> Result<ImportReport> {
+    fn import_blocking(&self, request: ImportRequest) -> Result<ImportReport> {
         let campaign = self.writable_campaign(&request.campaign)?;
         let path = &request.path;
         let shown = path.display().to_string();
         let fail = |reason: String| ServiceError::Invalid(format!("{shown}: {reason}"));
-        let bytes = read_file(path, self.config().import.max_file_mb)?;
+        let max_mb = self.config().import.max_file_mb;
+        let bytes = match request.contents {
+            Some(super::Upload(bytes)) if bytes.len() as u64 > max_mb * 1024 * 1024 => {
+                return Err(ServiceError::Invalid(format!(
+                    "{shown} is {} MiB, over the {max_mb} MiB limit (config import.max_file_mb)",
+                    bytes.len() / (1024 * 1024)
+                )));
+            }
+            Some(super::Upload(bytes)) => bytes,
+            None => read_file(path, max_mb)?,
+        };
         let decoded = read::decode(&bytes).map_err(fail)?;
         drop(bytes);
         let file_name = path

@@ -1,0 +1,171 @@
+//! The use cases as one trait, [`Api`], implemented in this process by
+//! [`Service`] (store + jobs) and across the control socket by [`Remote`]
+//! (a running `serve`). The list below names each call once; the macro
+//! writes the trait, both implementations, the [`Client`] that picks one,
+//! and [`dispatch`], which the socket server uses to answer a call. So the
+//! two sides cannot drift apart.
+//!
+//! Arguments are owned and every argument and result is serde: a call is
+//! a JSON array of its arguments, the answer the JSON of its result.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+
+use super::admin::Check;
+use super::audits::{AuditDiffView, AuditView};
+use super::blacklist::{BlacklistAdded, BlacklistImport};
+use super::import::ImportRequest;
+use super::jobs::{JobQuery, JobView, RunRequest, RunView};
+use super::leads::{LeadQuery, NewLead};
+use super::outreach::{ApproveSummary, Mark, OutreachView};
+use super::remote::Remote;
+use super::settings::SettingView;
+use super::{
+    CampaignSummary, Client, ImportReport, LeadDetail, LeadView, Result, Service, ServiceError,
+};
+use crate::domain::outreach::OutreachStatus;
+use crate::domain::report::ReportLink;
+use crate::domain::{Attempt, BlacklistEntry, BlacklistReason, CampaignStatus, Lead, Stage};
+use crate::store::backup::Manifest;
+use crate::store::blobs::GcReport;
+use crate::store::runs::StageCounts;
+
+macro_rules! api {
+    ($(
+        $(#[$meta:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$svc:ident| $local:expr;
+    )*) => {
+        /// Every use case the CLI and the TUI call, wherever the store is.
+        pub trait Api {
+            $(
+                $(#[$meta])*
+                fn $name(&self, $($arg: $ty),*) -> impl Future<Output = Result<$ret>> + Send;
+            )*
+        }
+
+        impl Api for Service {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let $svc = self;
+                    $local.await
+                }
+            )*
+        }
+
+        impl Api for Remote {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    self.call(stringify!($name), &($($arg,)*)).await
+                }
+            )*
+        }
+
+        impl Api for Client {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    match self {
+                        Client::Local(service) => Api::$name(service, $($arg),*).await,
+                        Client::Remote(remote) => Api::$name(remote, $($arg),*).await,
+                    }
+                }
+            )*
+        }
+
+        /// Answers one call that arrived on the control socket: `body` is
+        /// the JSON array of arguments, the answer the JSON of the result.
+        pub async fn dispatch(service: &Service, method: &str, body: &[u8]) -> Result<Vec<u8>> {
+            match method {
+                $(
+                    stringify!($name) => {
+                        let ($($arg,)*): ($($ty,)*) = decode_args(method, body)?;
+                        encode(&Api::$name(service, $($arg),*).await?)
+                    }
+                )*
+                _ => Err(ServiceError::NotFound(format!(
+                    "the server has no call `{method}`; client and server must be the same version"
+                ))),
+            }
+        }
+    };
+}
+
+api! {
+    fn list_campaigns() -> Vec<CampaignSummary> = |s| s.list_campaigns();
+    fn campaign(slug: String) -> CampaignSummary = |s| s.campaign(&slug);
+    fn create_campaign(name: String, slug: Option<String>) -> CampaignSummary =
+        |s| s.create_campaign(&name, slug.as_deref());
+    fn set_campaign_status(slug: String, status: CampaignStatus) -> CampaignSummary =
+        |s| s.set_campaign_status(&slug, status);
+
+    fn list_leads(query: LeadQuery) -> Vec<LeadView> = |s| s.list_leads(&query);
+    fn lead(reference: String) -> LeadDetail = |s| s.lead(&reference);
+    fn add_lead(new: NewLead) -> LeadDetail = |s| s.add_lead(&new);
+    /// Imports a file; a remote import needs the file's bytes in the
+    /// request (`Client::import_file` puts them there).
+    fn import(request: ImportRequest) -> ImportReport = |s| s.import(request);
+
+    fn blacklist_add(value: String, reason: BlacklistReason, source: String) -> BlacklistAdded =
+        |s| s.blacklist_add(&value, reason, &source);
+    fn blacklist_list() -> Vec<BlacklistEntry> = |s| s.blacklist_list();
+    fn blacklist_remove(value: String) -> BlacklistEntry = |s| s.blacklist_remove(&value);
+    /// `path` names a file where the store is.
+    fn blacklist_import(path: PathBuf, reason: BlacklistReason) -> BlacklistImport =
+        |s| s.blacklist_import(&path, reason);
+
+    fn settings_list(campaign: Option<String>) -> Vec<SettingView> =
+        |s| s.settings_list(campaign.as_deref());
+    fn settings_get(key: String, campaign: Option<String>) -> SettingView =
+        |s| s.settings_get(&key, campaign.as_deref());
+    fn settings_set(key: String, value: String, campaign: Option<String>) -> SettingView =
+        |s| s.settings_set(&key, &value, campaign.as_deref());
+    fn settings_unset(key: String, campaign: Option<String>) -> SettingView =
+        |s| s.settings_unset(&key, campaign.as_deref());
+
+    /// `dir` names a directory where the store is.
+    fn backup(dir: PathBuf) -> Manifest = |s| s.backup(&dir);
+    fn blobs_gc() -> GcReport = |s| s.blobs_gc();
+    fn doctor_checks() -> Vec<Check> = |s| s.doctor_checks();
+
+    fn audit_show(reference: String) -> AuditView = |s| s.audit_show(&reference);
+    fn audit_diff(reference: String) -> AuditDiffView = |s| s.audit_diff(&reference);
+
+    fn start_run(request: RunRequest) -> RunView = |s| s.start_run(&request);
+    fn run_view(reference: String) -> RunView = |s| s.run_view(&reference);
+    fn list_runs() -> Vec<RunView> = |s| s.list_runs();
+    fn list_jobs(query: JobQuery) -> Vec<JobView> = |s| s.list_jobs(&query);
+    fn recent_jobs(limit: usize) -> Vec<JobView> = |s| s.recent_jobs(limit);
+    fn job_attempts(reference: String) -> (JobView, Vec<Attempt>) = |s| s.job_attempts(&reference);
+    fn retry_job(reference: String) -> JobView = |s| s.retry_job(&reference);
+    fn retry_failed(query: JobQuery) -> Vec<JobView> = |s| s.retry_failed(&query);
+    fn cancel(job: Option<String>, run: Option<String>) -> Vec<JobView> =
+        |s| s.cancel(job.as_deref(), run.as_deref());
+    /// Whether the workers of the process holding the store are idle.
+    fn is_idle() -> bool = |s| async { Ok(s.is_idle().await) };
+    fn job_totals() -> BTreeMap<Stage, StageCounts> = |s| s.job_totals();
+
+    fn list_outreach(campaign: String, status: Option<OutreachStatus>) -> Vec<OutreachView> =
+        |s| s.list_outreach(&campaign, status);
+    fn show_outreach(reference: String) -> OutreachView = |s| s.show_outreach(&reference);
+    fn edit_outreach(reference: String, subject: String, body: String) -> OutreachView =
+        |s| s.edit_outreach(&reference, &subject, &body);
+    fn approve_outreach(references: Vec<String>, all_drafted_in: Option<String>) -> ApproveSummary =
+        |s| s.approve_outreach(&references, all_drafted_in.as_deref());
+    fn reject_outreach(references: Vec<String>) -> u64 = |s| s.reject_outreach(&references);
+    fn mark_outreach(reference: String, mark: Mark) -> Lead = |s| s.mark_outreach(&reference, mark);
+    fn email_template(campaign: Option<String>) -> (String, String) =
+        |s| s.email_template(campaign.as_deref());
+
+    fn report_link(reference: String) -> (ReportLink, String) = |s| s.report_link(&reference);
+    fn revoke_report(reference: String) -> bool = |s| s.revoke_report(&reference);
+}
+
+fn decode_args<T: serde::de::DeserializeOwned>(method: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| ServiceError::Invalid(format!("bad arguments for `{method}`: {e}")))
+}
+
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| ServiceError::Invalid(format!("cannot encode an answer: {e}")))
+}

@@ -1,0 +1,234 @@
+//! The control socket of `serve`: `control.sock` in the data dir (mode
+//! 0600), HTTP with JSON bodies, for the CLI and the TUI of the same OS
+//! user. The peer's uid is checked with SO_PEERCRED on every connection, so
+//! a socket made readable by mistake still refuses other users.
+//!
+//! The calls themselves are the service's (`service::dispatch` and the
+//! streams in `service::wire`); this file is the axum glue and the guard.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::IncomingStream;
+use tokio::net::UnixListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::service::wire::{self, ServerInfo, WireError};
+use crate::service::{Service, ServiceError};
+
+/// The OS user at the other end of a connection.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    uid: Option<u32>,
+}
+
+impl Connected<IncomingStream<'_, UnixListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
+        Self {
+            uid: stream.io().peer_cred().ok().map(|c| c.uid()),
+        }
+    }
+}
+
+struct Control {
+    service: Service,
+    stop: watch::Receiver<bool>,
+}
+
+type Shared = State<Arc<Control>>;
+
+fn reply_error(error: &ServiceError) -> Response {
+    wire_reply(WireError::of(error))
+}
+
+fn wire_reply(error: WireError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(error)).into_response()
+}
+
+fn json_bytes(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+/// Refuses every connection from another OS user.
+async fn same_user_only(
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let own = own_uid();
+    match peer.uid {
+        Some(uid) if uid == own => next.run(request).await,
+        Some(uid) => wire_reply(WireError::forbidden(format!(
+            "this leadscout server belongs to uid {own}; uid {uid} may not attach to it"
+        ))),
+        None => wire_reply(WireError::forbidden(
+            "the server cannot tell who is connecting, so it refuses".to_string(),
+        )),
+    }
+}
+
+/// The effective uid of this process, the value SO_PEERCRED reports for
+/// a client of the same user.
+fn own_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+async fn hello(State(control): Shared) -> Response {
+    axum::Json(ServerInfo::of(&control.service)).into_response()
+}
+
+async fn call(State(control): Shared, UrlPath(method): UrlPath<String>, body: Bytes) -> Response {
+    if method == "report_export" {
+        return report_export(&control.service, &body).await;
+    }
+    match crate::service::dispatch(&control.service, &method, &body).await {
+        Ok(bytes) => json_bytes(bytes),
+        Err(e) => reply_error(&e),
+    }
+}
+
+/// `report export` writes files, so it runs where the store is; the path
+/// names a directory on the server's machine.
+async fn report_export(service: &Service, body: &[u8]) -> Response {
+    let (campaign, dir): (String, PathBuf) = match serde_json::from_slice(body) {
+        Ok(args) => args,
+        Err(e) => {
+            return reply_error(&ServiceError::Invalid(format!(
+                "bad arguments for `report_export`: {e}"
+            )));
+        }
+    };
+    match super::export_campaign(service, &campaign, &dir).await {
+        Ok(summary) => axum::Json(summary).into_response(),
+        Err(e) => reply_error(&e),
+    }
+}
+
+fn frames(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Response {
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+async fn stream(State(control): Shared, UrlPath(method): UrlPath<String>, body: Bytes) -> Response {
+    match wire::stream_call(control.service.clone(), &method, &body) {
+        Ok(rx) => frames(rx),
+        Err(e) => reply_error(&e),
+    }
+}
+
+async fn events(State(control): Shared) -> Response {
+    frames(wire::event_feed(&control.service, control.stop.clone()))
+}
+
+async fn blob(State(control): Shared, UrlPath(name): UrlPath<String>) -> Response {
+    match control.service.screenshot(&name).await {
+        Ok(Some(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        Ok(None) => reply_error(&ServiceError::NotFound(format!("no screenshot {name}"))),
+        Err(e) => reply_error(&e),
+    }
+}
+
+fn router(control: Arc<Control>) -> Router {
+    Router::new()
+        .route("/v1/hello", get(hello))
+        .route("/v1/call/{method}", post(call))
+        .route("/v1/stream/{method}", post(stream))
+        .route("/v1/events", get(events))
+        .route("/v1/blob/{name}", get(blob))
+        .layer(from_fn(same_user_only))
+        .with_state(control)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on the control socket {path}: {source}")]
+pub struct ControlError {
+    path: String,
+    source: std::io::Error,
+}
+
+/// The control socket, listening.
+pub struct ControlServer {
+    path: PathBuf,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ControlServer {
+    /// Listens on `control.sock` in the service's data dir. The caller
+    /// holds the store's lock, so a socket file already there was left by
+    /// a server that died; it is replaced.
+    pub async fn start(service: Service) -> Result<Self, ControlError> {
+        let path = service.data_dir().join(wire::SOCKET_NAME);
+        Self::start_at(service, &path).await
+    }
+
+    pub async fn start_at(service: Service, path: &Path) -> Result<Self, ControlError> {
+        let fail = |source| ControlError {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+            _ => {}
+        }
+        let listener = UnixListener::bind(path).map_err(fail)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        let (stop, stopped) = watch::channel(false);
+        let control = Arc::new(Control {
+            service,
+            stop: stopped.clone(),
+        });
+        let app = router(control).into_make_service_with_connect_info::<Peer>();
+        let mut until = stopped;
+        let task = tokio::spawn(async move {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = until.wait_for(|stop| *stop).await;
+            });
+            if let Err(e) = serving.await {
+                tracing::error!(error = %e, "control socket stopped");
+            }
+        });
+        Ok(Self {
+            path: path.to_path_buf(),
+            stop,
+            task,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops listening, ends the event feeds, lets calls in flight finish
+    /// (at most 5 s) and removes the socket file.
+    pub async fn stop(mut self) {
+        self.stop.send_replace(true);
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
