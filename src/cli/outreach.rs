@@ -31,7 +31,7 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                     &["lead", "business", "to", "status", "subject", "note"],
                     list.iter().map(|v| {
                         vec![
-                            v.lead.clone(),
+                            v.outreach.lead.to_string(),
                             clip(&v.business_name, 28),
                             v.outreach.to.to_string(),
                             v.outreach.status.to_string(),
@@ -86,7 +86,7 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                     "Saved (version {}, status {}). Approve it with: leadscout outreach approve {}",
                     v.outreach.history.len() + 1,
                     v.outreach.status,
-                    v.lead
+                    v.outreach.lead
                 ));
             }
         }

@@ -22,7 +22,7 @@ use super::outreach::{ApproveSummary, Mark, OutreachView};
 use super::remote::Remote;
 use super::settings::SettingView;
 use super::{
-    CampaignSummary, Client, ImportReport, LeadDetail, LeadView, Result, Service, ServiceError,
+    CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
 };
 use crate::domain::outreach::OutreachStatus;
 use crate::domain::report::ReportLink;
@@ -103,7 +103,8 @@ api! {
     fn add_lead(new: NewLead) -> LeadDetail = |s| s.add_lead(&new);
     /// Imports a file; a remote import needs the file's bytes in the
     /// request (`Client::import_file` puts them there).
-    fn import(request: ImportRequest) -> ImportReport = |s| s.import(request);
+    fn import(request: ImportRequest) -> ImportOutcome =
+        |s| async { s.import(request).await.map(ImportOutcome::from) };
 
     fn blacklist_add(value: String, reason: BlacklistReason, source: String) -> BlacklistAdded =
         |s| s.blacklist_add(&value, reason, &source);

@@ -86,7 +86,9 @@ impl Client {
             Self::Remote(remote) => {
                 // The server checks the size again against its own limit.
                 let limit = crate::config::Config::default().import.max_file_mb;
-                Api::import(remote, request.upload(limit)?).await
+                Api::import(remote, request.upload(limit)?)
+                    .await
+                    .map(ImportReport::from)
             }
         }
     }

@@ -12,7 +12,7 @@ pub use crate::jobs::sender::{SendEvent, SendRequest, SendSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutreachView {
-    pub lead: String,
+    // The lead's id comes from `outreach.lead` (one `lead` key in JSON).
     pub business_name: String,
     pub website: String,
     #[serde(flatten)]
@@ -30,7 +30,6 @@ impl Service {
     fn outreach_view(&self, o: Outreach) -> Result<OutreachView> {
         let lead = self.store().lead(o.lead)?;
         Ok(OutreachView {
-            lead: o.lead.to_string(),
             business_name: lead
                 .as_ref()
                 .map(|l| l.business_name.clone())

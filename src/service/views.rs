@@ -102,6 +102,32 @@ pub struct ImportReport {
     pub notes: Vec<String>,
 }
 
+/// An import's report with its notes, as it crosses the control socket
+/// (the report's own JSON leaves the notes out).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportOutcome {
+    pub report: ImportReport,
+    pub notes: Vec<String>,
+}
+
+impl From<ImportReport> for ImportOutcome {
+    fn from(report: ImportReport) -> Self {
+        Self {
+            notes: report.notes.clone(),
+            report,
+        }
+    }
+}
+
+impl From<ImportOutcome> for ImportReport {
+    fn from(outcome: ImportOutcome) -> Self {
+        Self {
+            notes: outcome.notes,
+            ..outcome.report
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub row: u64,

@@ -155,7 +155,6 @@ fn detail() -> Detail {
             },
         }),
         outreach: Some(OutreachView {
-            lead: l.id.to_string(),
             business_name: l.business_name.clone(),
             website: l.website.clone(),
             outreach,

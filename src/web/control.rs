@@ -149,12 +149,17 @@ async fn blob(State(control): Shared, UrlPath(name): UrlPath<String>) -> Respons
 }
 
 fn router(control: Arc<Control>) -> Router {
+    let max_mb = control.service.config().import.max_file_mb as usize;
+    let body_limit = (max_mb * 4 / 3 + 1).saturating_mul(1024 * 1024);
     Router::new()
         .route("/v1/hello", get(hello))
         .route("/v1/call/{method}", post(call))
         .route("/v1/stream/{method}", post(stream))
         .route("/v1/events", get(events))
         .route("/v1/blob/{name}", get(blob))
+        // Imports carry the file (base64) in the call; the service checks
+        // the file size limit itself, with a message that names it.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(from_fn(same_user_only))
         .with_state(control)
 }

@@ -3,9 +3,7 @@
 
 use crate::helpers::Cli;
 
-#[test]
-fn campaigns_are_created_listed_shown_and_archived() {
-    let cli = Cli::new();
+fn campaigns_are_created_listed_shown_and_archived(cli: Cli) {
     assert!(cli.ok(&["campaign", "list"]).contains("No campaigns yet"));
     let created = cli.json(&["campaign", "create", "Dentists Berlin"]);
     assert_eq!(created["slug"], "dentists-berlin");
@@ -36,9 +34,7 @@ fn campaigns_are_created_listed_shown_and_archived() {
     assert!(err.contains("not a valid campaign slug"), "{err}");
 }
 
-#[test]
-fn leads_are_added_listed_and_shown_with_the_json_fields() {
-    let cli = Cli::new();
+fn leads_are_added_listed_and_shown_with_the_json_fields(cli: Cli) {
     cli.campaign("c");
     let added = cli.json(&[
         "leads",
@@ -133,9 +129,7 @@ fn leads_are_added_listed_and_shown_with_the_json_fields() {
     );
 }
 
-#[test]
-fn blacklisting_marks_matching_leads_and_removal_restores_them() {
-    let cli = Cli::new();
+fn blacklisting_marks_matching_leads_and_removal_restores_them(cli: Cli) {
     cli.campaign("c");
     cli.ok(&[
         "leads",
@@ -206,9 +200,7 @@ fn blacklisting_marks_matching_leads_and_removal_restores_them() {
     assert_eq!(report["rejected"][0]["row"], 4);
 }
 
-#[test]
-fn settings_refuse_secrets_and_unknown_keys() {
-    let cli = Cli::new();
+fn settings_refuse_secrets_and_unknown_keys(cli: Cli) {
     cli.campaign("c");
     let err = cli.fails(&["settings", "set", "smtp.password", "x"]);
     assert!(
@@ -250,9 +242,7 @@ fn settings_refuse_secrets_and_unknown_keys() {
     );
 }
 
-#[test]
-fn export_writes_csv_and_jsonl_with_attributes() {
-    let cli = Cli::new();
+fn export_writes_csv_and_jsonl_with_attributes(cli: Cli) {
     cli.campaign("c");
     let csv = cli.write(
         "in.csv",
@@ -414,3 +404,11 @@ fn completions_man_page_and_version() {
     let bad = cli.run(&["completions", "tcsh"]);
     assert!(!bad.status.success());
 }
+
+both_modes!(
+    campaigns_are_created_listed_shown_and_archived,
+    leads_are_added_listed_and_shown_with_the_json_fields,
+    blacklisting_marks_matching_leads_and_removal_restores_them,
+    settings_refuse_secrets_and_unknown_keys,
+    export_writes_csv_and_jsonl_with_attributes,
+);

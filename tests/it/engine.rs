@@ -11,7 +11,9 @@ fn setup(leads: usize) -> Cli {
     let cli = Cli::new()
         .env("LEADSCOUT_JOBS__BACKOFF", "20ms")
         .env("LEADSCOUT_JOBS__BACKOFF_MAX", "100ms")
-        .env("LEADSCOUT_JOBS__GRACE", "2s");
+        .env("LEADSCOUT_JOBS__GRACE", "2s")
+        // `serve` starts the page server; tests in parallel need their own port.
+        .env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0");
     cli.campaign("c");
     let mut csv = String::from("website\n");
     for i in 0..leads {
@@ -251,22 +253,31 @@ fn serve_runs_queued_jobs_holds_the_lock_and_stops_gracefully_on_sigterm() {
             succeeded += 1;
         }
     }
-    let other = cli.testbed(&["campaign", "list"]).output().unwrap();
-    let err = String::from_utf8_lossy(&other.stderr);
-    assert!(
-        !other.status.success() && err.contains("`leadscout serve`"),
-        "{err}"
-    );
-
-    // A job that never ends is still running when SIGTERM arrives: it gets
-    // the grace period (2s), then goes back to the queue.
-    let hang = cli
-        .testbed(&["run", "-c", "c", "--stages", "t_hang"])
+    // The store is held by serve: another command attaches to it instead.
+    let other = cli
+        .testbed(&["campaign", "list", "--json"])
         .output()
         .unwrap();
     assert!(
-        !hang.status.success(),
-        "the store is held by serve: {}",
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    assert!(
+        leadscout::store::Store::open(&cli.data, "test").is_err(),
+        "serve holds the lock"
+    );
+
+    // A job that never ends (queued through the server) is still running
+    // when SIGTERM arrives: it gets the grace period, then goes back to
+    // the queue.
+    let hang = cli
+        .testbed(&["run", "-c", "c", "--stages", "t_hang", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        hang.status.success(),
+        "queued through serve: {}",
         String::from_utf8_lossy(&hang.stderr)
     );
     sigterm(&serve);
@@ -274,6 +285,12 @@ fn serve_runs_queued_jobs_holds_the_lock_and_stops_gracefully_on_sigterm() {
     assert!(status.success(), "serve exits 0 after SIGTERM: {status}");
     let (jobs, _) = testbed_json(&cli, &["jobs", "list", "--status", "succeeded"]);
     assert_eq!(jobs.as_array().unwrap().len(), 6);
+    let (queued, _) = testbed_json(&cli, &["jobs", "list", "--status", "queued"]);
+    assert_eq!(
+        queued.as_array().unwrap().len(),
+        6,
+        "the never-ending jobs went back to the queue: {queued}"
+    );
 }
 
 #[test]

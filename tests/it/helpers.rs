@@ -13,6 +13,14 @@ pub struct Cli {
     pub root: tempfile::TempDir,
     pub data: PathBuf,
     env: Vec<(String, String)>,
+    /// A `leadscout serve` child the commands attach to, when attached.
+    server: std::sync::Mutex<Option<std::process::Child>>,
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
 }
 
 impl Cli {
@@ -23,7 +31,78 @@ impl Cli {
             root,
             data,
             env: Vec::new(),
+            server: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Starts `leadscout serve` on this data dir (with the environment
+    /// given so far); every command from now on attaches to it, since the
+    /// server holds the store.
+    pub fn attached(self) -> Self {
+        self.start_server();
+        self
+    }
+
+    /// Starts (or restarts) the `serve` child and waits for its socket.
+    pub fn start_server(&self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path("serve.log"))
+            .expect("serve log");
+        let child = self
+            .command(&["serve"])
+            .env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0")
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start leadscout serve");
+        *self.server.lock().unwrap() = Some(child);
+        self.wait_for_server();
+    }
+
+    /// The pid of the `serve` child, when there is one.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.server.lock().unwrap().as_ref().map(|c| c.id())
+    }
+
+    /// Waits until the control socket answers.
+    pub fn wait_for_server(&self) {
+        let socket = self.data.join("control.sock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            if let Some(child) = self.server.lock().unwrap().as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!(
+                    "serve exited with {status}:\n{}",
+                    std::fs::read_to_string(self.path("serve.log")).unwrap_or_default()
+                );
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not open {} within 60 s",
+                socket.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server child (SIGTERM, then waits), so the store can be
+    /// opened directly again. No-op when embedded.
+    pub fn stop_server(&self) {
+        let Some(mut child) = self.server.lock().map(|mut s| s.take()).unwrap_or(None) else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// Adds an environment variable to every command run from now on.

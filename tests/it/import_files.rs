@@ -23,15 +23,8 @@ fn lead_count(cli: &Cli) -> usize {
         .len()
 }
 
-fn setup() -> Cli {
-    let cli = Cli::new();
+fn the_json_summary_has_exactly_the_documented_shape(cli: Cli) {
     cli.campaign("c");
-    cli
-}
-
-#[test]
-fn the_json_summary_has_exactly_the_documented_shape() {
-    let cli = setup();
     let report = import(
         &cli,
         "leads.csv",
@@ -62,9 +55,8 @@ fn the_json_summary_has_exactly_the_documented_shape() {
     assert_eq!(lead_count(&cli), 2);
 }
 
-#[test]
-fn delimiters_bom_quotes_and_aliases() {
-    let cli = setup();
+fn delimiters_bom_quotes_and_aliases(cli: Cli) {
+    cli.campaign("c");
     let semicolon = "\u{feff}Name;Website;Town;Industry;Notes\n\"Smith; Sons\";smith.example;Köln;plumber;\"line one\nline two\"\n";
     assert_eq!(import(&cli, "semi.csv", semicolon)["imported"], 1);
     let lead = cli.json(&["leads", "show", "smith.example"]);
@@ -91,9 +83,8 @@ fn delimiters_bom_quotes_and_aliases() {
     );
 }
 
-#[test]
-fn other_encodings_are_read_and_named() {
-    let cli = setup();
+fn other_encodings_are_read_and_named(cli: Cli) {
+    cli.campaign("c");
     let latin1 = b"name,website\nB\xe4ckerei M\xfcller,mueller.example\n".to_vec();
     let path = cli.write("latin1.csv", &latin1);
     let human = cli.ok(&["import", path.to_str().unwrap(), "-c", "c"]);
@@ -121,9 +112,8 @@ fn other_encodings_are_read_and_named() {
     );
 }
 
-#[test]
-fn unreadable_files_are_clear_errors_and_write_nothing() {
-    let cli = setup();
+fn unreadable_files_are_clear_errors_and_write_nothing(cli: Cli) {
+    cli.campaign("c");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.csv", Vec::new(), "the file is empty"),
         ("blank.csv", b"\n \n".to_vec(), "the file is empty"),
@@ -189,9 +179,8 @@ fn unreadable_files_are_clear_errors_and_write_nothing() {
     assert_eq!(lead_count(&cli), 0);
 }
 
-#[test]
-fn malformed_rows_are_rejected_one_by_one() {
-    let cli = setup();
+fn malformed_rows_are_rejected_one_by_one(cli: Cli) {
+    cli.campaign("c");
     let huge = "x".repeat(10 * 1024 * 1024);
     let text = format!(
         "name,website,notes\nGood,good.example,\nShort,short.example\nLong,long.example,a,b\nHuge,huge.example,{huge}\nAfter,after.example,\nOpen,\"open.example,\nNever,never.example,\n"
@@ -223,9 +212,8 @@ fn malformed_rows_are_rejected_one_by_one() {
     assert_eq!(names, ["Good", "After"]);
 }
 
-#[test]
-fn json_and_json_lines_imports() {
-    let cli = setup();
+fn json_and_json_lines_imports(cli: Cli) {
+    cli.campaign("c");
     let array = r#"[{"business": "A", "website": "a.example", "rating": 4.5, "open": true}, {"website": "nope"}, "text"]"#;
     let report = import(&cli, "leads.json", array);
     assert_eq!(report["imported"], 1);
@@ -245,9 +233,8 @@ fn json_and_json_lines_imports() {
     assert_eq!(report["rejected"][0]["row"], 2);
 }
 
-#[test]
-fn blacklisted_rows_are_counted_not_stored_and_dry_run_writes_nothing() {
-    let cli = setup();
+fn blacklisted_rows_are_counted_not_stored_and_dry_run_writes_nothing(cli: Cli) {
+    cli.campaign("c");
     cli.ok(&["blacklist", "add", "b.example"]);
     cli.ok(&["blacklist", "add", "owner@gmail.example"]);
     let csv = "website,email\na.example,\nb.example,\nc.example,owner@gmail.example\nd.example,\n";
@@ -263,11 +250,22 @@ fn blacklisted_rows_are_counted_not_stored_and_dry_run_writes_nothing() {
     assert_eq!(lead_count(&cli), 2);
 }
 
-#[test]
-fn a_large_import_matches_its_row_count_and_keeps_indexes_consistent() {
-    let cli = setup();
+fn a_large_import_matches_its_row_count_and_keeps_indexes_consistent(cli: Cli) {
+    cli.campaign("c");
     let report = import(&cli, "big.csv", generated_csv(5_000));
     assert_eq!(report["imported"], 5_000);
+    cli.stop_server();
     let store = leadscout::store::Store::open(&cli.data, "test").unwrap();
     assert_eq!(store.check_lead_indexes().unwrap(), Vec::<String>::new());
 }
+
+both_modes!(
+    the_json_summary_has_exactly_the_documented_shape,
+    delimiters_bom_quotes_and_aliases,
+    other_encodings_are_read_and_named,
+    unreadable_files_are_clear_errors_and_write_nothing,
+    malformed_rows_are_rejected_one_by_one,
+    json_and_json_lines_imports,
+    blacklisted_rows_are_counted_not_stored_and_dry_run_writes_nothing,
+    a_large_import_matches_its_row_count_and_keeps_indexes_consistent,
+);

@@ -1,5 +1,20 @@
 //! Integration tests: the real binary and the real store, in temp dirs.
 
+/// Runs each named test body twice: `embedded::NAME` with the store opened
+/// by each command, and `attached::NAME` with every command attached to a
+/// `leadscout serve` child. Same body, same expected output.
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[test] fn $name() { super::$name(crate::helpers::Cli::new()) })*
+        }
+        mod attached {
+            $(#[test] fn $name() { super::$name(crate::helpers::Cli::new().attached()) })*
+        }
+    };
+}
+
+mod attach;
 mod backup;
 mod browser;
 mod cli_basics;

@@ -3,6 +3,11 @@
 //! edit and save a draft, open the help, quit; then check the screen text
 //! and the store.
 //!
+//! A second test runs the TUI attached to a `serve` child: it sees a job
+//! the server ran, shows "disconnected, retrying" while the server is
+//! down, keeps an unsaved edit, reconnects on its own, and quitting leaves
+//! the server running.
+//!
 //! Needs `tmux`. Without it the test says so and passes, except under CI
 //! (`CI` set), where it fails: `.ci/run` installs it.
 
@@ -80,15 +85,21 @@ impl Tmux {
 
     /// Waits until the screen shows `text`; panics with the screen if not.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |screen| screen.contains(text))
+    }
+
+    /// Waits until `ready` holds for the screen (`what` names it when it
+    /// never does).
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if ready(&screen) {
                 return screen;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "waited for `{text}`, the screen is:\n{screen}"
+                started.elapsed() < Duration::from_secs(30),
+                "waited for {what}, the screen is:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -218,4 +229,80 @@ fn triage_in_the_tui_changes_the_store() {
     assert_eq!(alpha["history"][0]["author"], "template");
     let bravo = cli.json(&["outreach", "show", &s.leads["b@bravo.example"]]);
     assert_eq!(bravo["status"], "approved", "{bravo}");
+}
+
+#[test]
+fn an_attached_tui_follows_the_server_and_survives_a_restart() {
+    if !tmux_available() {
+        return;
+    }
+    let s = crate::outreach::setup(1, &[("Alpha Bakery", "a@alpha.example")], &[]);
+    let alpha = s.leads["a@alpha.example"].clone();
+    let cli = s.cli.attached();
+    let first_pid = cli.server_pid().unwrap();
+
+    let tmux = Tmux::start(&cli, 160, 48);
+    tmux.wait_for(&format!("attached to serve (pid {first_pid})"));
+    tmux.wait_for("Alpha Bakery");
+
+    // A job the server runs shows up in the TUI's run log.
+    let started = cli.json(&["run", "-c", "c", "--stages", "screenshot"]);
+    assert_eq!(started["leads"], 1, "{started}");
+    tmux.wait_until("the server's screenshot job to finish", |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("screenshot") && (l.contains("succeeded") || l.contains("skipped")))
+    });
+
+    // Open the draft and type, then lose the server before saving.
+    tmux.keys(&["g", "3", "e"]);
+    tmux.wait_for("edit draft");
+    tmux.keys(&["C-End", "Enter", "P.S. Written while the server was away."]);
+    tmux.wait_for("Written while the server was away.");
+    cli.stop_server();
+    tmux.wait_for("disconnected, retrying");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("not saved");
+    assert!(
+        screen.contains("Written while the server was away."),
+        "the text stays in the editor:\n{screen}"
+    );
+
+    // The server comes back; the TUI reattaches by itself and saves.
+    cli.start_server();
+    let second_pid = cli.server_pid().unwrap();
+    assert_ne!(first_pid, second_pid);
+    tmux.wait_for(&format!("attached to serve (pid {second_pid})"));
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("draft saved");
+
+    tmux.keys(&["q"]);
+    let started = Instant::now();
+    while tmux.running() {
+        if tmux.screen().contains("Quit anyway?") {
+            tmux.keys(&["y"]);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the TUI did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Quitting left the server running: this command attaches to it (it
+    // could not open the store while the server holds it).
+    let shown = cli.json(&["outreach", "show", &alpha]);
+    assert!(
+        shown["body"]
+            .as_str()
+            .unwrap()
+            .contains("P.S. Written while the server was away."),
+        "{shown}"
+    );
+    assert_eq!(cli.server_pid(), Some(second_pid));
+    let doctor = cli.ok(&["doctor"]);
+    assert!(
+        doctor.contains(&format!("attached to serve (pid {second_pid}")),
+        "{doctor}"
+    );
 }
