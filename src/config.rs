@@ -28,6 +28,7 @@ pub struct Config {
     pub sending: SendingConfig,
     pub drafts: DraftsConfig,
     pub llm: LlmConfig,
+    pub discovery: DiscoveryConfig,
     pub fetch: FetchConfig,
     pub webdriver: WebDriverConfig,
     pub server: ServerConfig,
@@ -379,6 +380,34 @@ impl Default for DraftsConfig {
     }
 }
 
+/// Finding businesses in OpenStreetMap through an Overpass API server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    /// The Overpass API interpreter endpoint.
+    pub overpass_url: String,
+    /// How long Overpass may work on one query (sent as its `timeout`).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Tries per query when the server is busy (HTTP 429, 503, 504).
+    pub max_attempts: u32,
+    /// The first wait after a busy answer (doubles each try) unless the
+    /// server names one with Retry-After.
+    #[serde(with = "humantime_serde")]
+    pub backoff: Duration,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        Self {
+            overpass_url: "https://overpass-api.de/api/interpreter".into(),
+            timeout: Duration::from_secs(90),
+            max_attempts: 4,
+            backoff: Duration::from_secs(10),
+        }
+    }
+}
+
 /// An OpenAI-compatible chat-completions provider that may rewrite drafts.
 /// Off while `base_url` is empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -709,6 +738,17 @@ impl Config {
                     "name the model when llm.base_url is set".into(),
                 ));
             }
+        }
+        if !url::Url::parse(&self.discovery.overpass_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(bad(
+                "discovery.overpass_url",
+                format!("`{}` is not an http(s) URL", self.discovery.overpass_url),
+            ));
+        }
+        if self.discovery.max_attempts == 0 {
+            return Err(bad("discovery.max_attempts", "must be at least 1".into()));
         }
         if self.drafts.top_findings == 0 || self.drafts.top_findings > 20 {
             return Err(bad(

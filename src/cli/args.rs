@@ -47,6 +47,8 @@ pub enum Command {
     Campaign(CampaignCommand),
     /// Import leads from a CSV, JSON or JSON Lines file.
     Import(ImportArgs),
+    /// Find businesses with websites in OpenStreetMap and add them as leads.
+    Discover(DiscoverArgs),
     /// List, show and add leads.
     #[command(subcommand)]
     Leads(LeadsCommand),
@@ -349,6 +351,26 @@ pub struct ImportArgs {
     #[arg(long, short)]
     pub campaign: String,
     /// Check the file and count what would happen, without storing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The campaign to add the leads to.
+    #[arg(long, short)]
+    pub campaign: String,
+    /// A category (dentist, bakery, plumber, …) or an OpenStreetMap tag
+    /// such as craft=roofer.
+    #[arg(long)]
+    pub category: String,
+    /// A town or district as OpenStreetMap names it, e.g. "Berlin".
+    #[arg(long)]
+    pub area: String,
+    /// At most this many places.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Ask the map and count what would happen, without storing anything.
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::{Result, WrapErr};
 
-use super::args::{ExportArgs, ExportFormatArg, ImportArgs};
+use super::args::{DiscoverArgs, ExportArgs, ExportFormatArg, ImportArgs};
 use super::output::Out;
 use crate::service::admin::{Check, CheckStatus};
+use crate::service::discover::DiscoverRequest;
 use crate::service::export::ExportFormat;
 use crate::service::import::ImportRequest;
 use crate::service::{Api, Client, Opener, admin};
@@ -56,6 +57,48 @@ pub async fn import(args: ImportArgs, service: &Client, out: &Out) -> Result<()>
             args.campaign
         ));
     }
+    Ok(())
+}
+
+pub async fn discover(args: DiscoverArgs, service: &Client, out: &Out) -> Result<()> {
+    let report = service
+        .discover(DiscoverRequest {
+            campaign: args.campaign.clone(),
+            category: args.category.clone(),
+            area: args.area.clone(),
+            limit: args.limit,
+            dry_run: args.dry_run,
+        })
+        .await?;
+    if out.json {
+        return out.json(&report);
+    }
+    let verb = if args.dry_run { "Would add" } else { "Added" };
+    out.say(format!(
+        "{verb} {} of {} place(s) found for {} in {} to `{}`: {} duplicate(s), {} blacklisted, {} unusable.",
+        report.imported,
+        report.found,
+        args.category,
+        args.area,
+        args.campaign,
+        report.duplicates,
+        report.blacklisted,
+        report.rejected.len()
+    ));
+    for r in report.rejected.iter().take(10) {
+        out.say(format!("  {}: {}", r.reference, r.reason));
+    }
+    if let Some(remark) = &report.incomplete {
+        out.say(format!(
+            "Incomplete: the server stopped early ({remark}); there may be more. Try a smaller area or raise discovery.timeout."
+        ));
+    }
+    if report.found == 0 {
+        out.say(
+            "Nothing found: check the area's name on openstreetmap.org, or try a broader category.",
+        );
+    }
+    out.say(format!("Data {}", report.attribution));
     Ok(())
 }
 

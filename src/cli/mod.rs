@@ -59,6 +59,7 @@ pub async fn run(
         }
         Command::Campaign(c) => campaign::run(c, &connect().await?, &out).await?,
         Command::Import(args) => data::import(args, &connect().await?, &out).await?,
+        Command::Discover(args) => data::discover(args, &connect().await?, &out).await?,
         Command::Leads(c) => leads::run(c, &connect().await?, &out).await?,
         Command::Blacklist(c) => blacklist::run(c, &connect().await?, &out).await?,
         Command::Settings(c) => settings::run(c, &connect().await?, &out).await?,
@@ -89,6 +90,7 @@ pub fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Campaign(_) => "campaign",
         Command::Import(_) => "import",
+        Command::Discover(_) => "discover",
         Command::Leads(_) => "leads",
         Command::Blacklist(_) => "blacklist",
         Command::Settings(_) => "settings",

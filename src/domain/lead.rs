@@ -64,7 +64,10 @@ impl fmt::Display for LeadSource {
         match self {
             Self::Import { file, row } => write!(f, "import {file} row {row}"),
             Self::Manual => f.write_str("manual"),
-            Self::Discovery { reference, .. } => write!(f, "discovery {reference}"),
+            Self::Discovery {
+                reference,
+                attribution,
+            } => write!(f, "discovery {reference}, {attribution}"),
         }
     }
 }

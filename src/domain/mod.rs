@@ -8,6 +8,7 @@ pub mod audit;
 pub mod blacklist;
 pub mod campaign;
 pub mod clock;
+pub mod discovery;
 pub mod email;
 pub mod event;
 pub mod hash;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use super::admin::Check;
 use super::audits::{AuditDiffView, AuditView};
 use super::blacklist::{BlacklistAdded, BlacklistImport};
+use super::discover::{DiscoverReport, DiscoverRequest};
 use super::import::ImportRequest;
 use super::jobs::{JobQuery, JobView, RunRequest, RunView};
 use super::leads::{LeadQuery, NewLead};
@@ -105,6 +106,9 @@ api! {
     /// request (`Client::import_file` puts them there).
     fn import(request: ImportRequest) -> ImportOutcome =
         |s| async { s.import(request).await.map(ImportOutcome::from) };
+
+    /// Asks OpenStreetMap (from where the store is) for businesses.
+    fn discover(request: DiscoverRequest) -> DiscoverReport = |s| s.discover(request);
 
     fn blacklist_add(value: String, reason: BlacklistReason, source: String) -> BlacklistAdded =
         |s| s.blacklist_add(&value, reason, &source);

@@ -36,6 +36,17 @@ impl Service {
         format: ExportFormat,
         out: &mut dyn Write,
     ) -> Result<u64> {
+        self.export_blocking(campaign, format, out)
+    }
+
+    /// The export without a runtime: for a blocking thread whose writer
+    /// may wait (the control socket's stream).
+    pub(crate) fn export_blocking(
+        &self,
+        campaign: &str,
+        format: ExportFormat,
+        out: &mut dyn Write,
+    ) -> Result<u64> {
         let campaign = self.campaign_by_slug(campaign)?;
         let store = self.store();
         let write_err = |e: std::io::Error| ServiceError::io("cannot write the export", e);

@@ -39,6 +39,16 @@ impl Service {
     pub async fn for_each_lead(
         &self,
         query: &LeadQuery,
+        sink: impl FnMut(LeadView) -> std::io::Result<()>,
+    ) -> Result<u64> {
+        self.for_each_lead_blocking(query, sink)
+    }
+
+    /// The same without a runtime, for a blocking thread whose sink may
+    /// wait (the control socket's stream).
+    pub(crate) fn for_each_lead_blocking(
+        &self,
+        query: &LeadQuery,
         mut sink: impl FnMut(LeadView) -> std::io::Result<()>,
     ) -> Result<u64> {
         let campaign = self.campaign_by_slug(&query.campaign)?;

@@ -10,6 +10,7 @@ pub mod audits;
 pub mod blacklist;
 pub mod campaigns;
 mod client;
+pub mod discover;
 pub mod export;
 pub mod import;
 pub mod jobs;

@@ -256,6 +256,15 @@ impl Service {
         campaign: &str,
         out: &mut dyn std::io::Write,
     ) -> Result<u64> {
+        self.export_outreach_blocking(campaign, out)
+    }
+
+    /// The export without a runtime, for a blocking thread.
+    pub(crate) fn export_outreach_blocking(
+        &self,
+        campaign: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64> {
         let campaign = self.campaign_by_slug(campaign)?;
         let mut writer = csv::Writer::from_writer(out);
         let io = |e: csv::Error| ServiceError::Invalid(format!("cannot write the CSV: {e}"));

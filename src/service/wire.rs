@@ -156,12 +156,11 @@ pub fn stream_call(service: Service, method: &str, body: &[u8]) -> Result<mpsc::
         "leads" => {
             let (query,): (LeadQuery,) = serde_json::from_slice(body).map_err(bad)?;
             run_writing(tx, move |w| {
-                let handle = tokio::runtime::Handle::current();
-                handle.block_on(service.for_each_lead(&query, |lead| {
+                service.for_each_lead_blocking(&query, |lead| {
                     w.write_all(&[ITEM])?;
                     serde_json::to_writer(&mut *w, &lead)?;
                     w.write_all(b"\n")
-                }))
+                })
             });
         }
         "export" => {
@@ -172,8 +171,7 @@ pub fn stream_call(service: Service, method: &str, body: &[u8]) -> Result<mpsc::
                     out: w,
                     buf: Vec::new(),
                 };
-                let handle = tokio::runtime::Handle::current();
-                let n = handle.block_on(service.export(&campaign, format, &mut chunks))?;
+                let n = service.export_blocking(&campaign, format, &mut chunks)?;
                 chunks
                     .finish()
                     .map_err(|e| ServiceError::io("cannot send the export", e))?;
@@ -187,8 +185,7 @@ pub fn stream_call(service: Service, method: &str, body: &[u8]) -> Result<mpsc::
                     out: w,
                     buf: Vec::new(),
                 };
-                let handle = tokio::runtime::Handle::current();
-                let n = handle.block_on(service.export_outreach(&campaign, &mut chunks))?;
+                let n = service.export_outreach_blocking(&campaign, &mut chunks)?;
                 chunks
                     .finish()
                     .map_err(|e| ServiceError::io("cannot send the export", e))?;

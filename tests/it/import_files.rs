@@ -254,6 +254,14 @@ fn a_large_import_matches_its_row_count_and_keeps_indexes_consistent(cli: Cli) {
     cli.campaign("c");
     let report = import(&cli, "big.csv", generated_csv(5_000));
     assert_eq!(report["imported"], 5_000);
+    // Listing and exporting this many stream in many pieces when attached.
+    assert_eq!(lead_count(&cli), 5_000);
+    let csv = cli.ok(&["export", "--campaign", "c", "--format", "csv"]);
+    assert_eq!(csv.lines().count(), 5_001, "a header and one line per lead");
+    assert!(
+        csv.lines().all(|l| l.split(',').count() >= 13),
+        "no line split"
+    );
     cli.stop_server();
     let store = leadscout::store::Store::open(&cli.data, "test").unwrap();
     assert_eq!(store.check_lead_indexes().unwrap(), Vec::<String>::new());

@@ -20,6 +20,7 @@ mod browser;
 mod cli_basics;
 mod crash_import;
 mod demo;
+mod discover;
 mod engine;
 mod engine_crash;
 mod fetch_audit;
