@@ -29,6 +29,7 @@ pub struct Config {
     pub drafts: DraftsConfig,
     pub llm: LlmConfig,
     pub discovery: DiscoveryConfig,
+    pub reaudit: ReauditConfig,
     pub fetch: FetchConfig,
     pub webdriver: WebDriverConfig,
     pub server: ServerConfig,
@@ -376,6 +377,28 @@ impl Default for DraftsConfig {
         Self {
             template: String::new(),
             top_findings: 3,
+        }
+    }
+}
+
+/// Scheduled re-audits of contacted leads, run by `serve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReauditConfig {
+    /// How often contacted leads are audited again, for every campaign
+    /// without its own `reaudit_every` setting; empty: never.
+    #[serde(with = "humantime_serde")]
+    pub every: Option<Duration>,
+    /// How often `serve` looks for leads that are due.
+    #[serde(with = "humantime_serde")]
+    pub check_every: Duration,
+}
+
+impl Default for ReauditConfig {
+    fn default() -> Self {
+        Self {
+            every: None,
+            check_every: Duration::from_secs(10 * 60),
         }
     }
 }

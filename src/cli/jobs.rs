@@ -576,8 +576,18 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
     let mut events = service.subscribe();
     let signal = shutdown_signal();
     tokio::pin!(signal);
+    let mut reaudit = tokio::time::interval(service.config().reaudit.check_every);
+    reaudit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = reaudit.tick() => match service.start_due_reaudits().await {
+                Ok(runs) => {
+                    for run in runs {
+                        tracing::info!(run = %run.id, campaign = %run.campaign, leads = run.leads, "scheduled re-audit started");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduled re-audits could not start"),
+            },
             event = events.recv() => match event {
                 Ok(Event::JobChanged { job, lead, stage, status, .. }) => {
                     tracing::info!(%job, %lead, %stage, %status, "job changed");

@@ -29,6 +29,8 @@ pub enum SettingKind {
     Window,
     /// `mon,tue,wed`
     Weekdays,
+    /// `30d`, `12h`, `2w`
+    Duration,
 }
 
 /// A setting leadscout understands.
@@ -101,6 +103,11 @@ pub const KNOWN: &[SettingSpec] = &[
         kind: SettingKind::Url,
         help: "where the call to action links (a booking page, say)",
     },
+    SettingSpec {
+        key: "reaudit_every",
+        kind: SettingKind::Duration,
+        help: "re-audit contacted leads this often under serve (e.g. 30d); `off` stops it",
+    },
 ];
 
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
@@ -161,6 +168,16 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
             .parse::<super::sending::SendWindow>()
             .map(|w| w.to_string())
             .map_err(|e| invalid(e.to_string())),
+        SettingKind::Duration if value == "off" => Ok(value.to_string()),
+        SettingKind::Duration => humantime::parse_duration(value)
+            .map_err(|e| invalid(format!("`{value}` is not a duration like 30d or 12h ({e})")))
+            .and_then(|d| {
+                if d < std::time::Duration::from_secs(1) {
+                    Err(invalid("use at least 1s".into()))
+                } else {
+                    Ok(humantime::format_duration(d).to_string())
+                }
+            }),
         SettingKind::Weekdays => {
             let days: Vec<&str> = value
                 .split(',')

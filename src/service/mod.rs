@@ -16,6 +16,7 @@ pub mod import;
 pub mod jobs;
 pub mod leads;
 pub mod outreach;
+pub mod reaudit;
 pub mod remote;
 pub mod report;
 pub mod settings;

@@ -28,6 +28,7 @@ mod helpers;
 mod hostile;
 mod import_files;
 mod outreach;
+mod reaudit;
 mod report;
 mod secrets;
 mod smtp;

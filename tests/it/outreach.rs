@@ -21,7 +21,7 @@ const POSTAL: &str = "Hauptstr. 1, 10115 Berlin";
 
 pub struct Setup {
     pub cli: Cli,
-    _sites: Vec<SwitchSite>,
+    pub sites: Vec<SwitchSite>,
     /// email → lead id
     pub leads: BTreeMap<String, String>,
 }
@@ -87,11 +87,7 @@ pub fn setup(smtp_port: u16, people: &[(&str, &str)], extra_env: &[(&str, &str)]
             lead["id"].as_str().unwrap().to_string(),
         );
     }
-    Setup {
-        cli,
-        _sites: sites,
-        leads,
-    }
+    Setup { cli, sites, leads }
 }
 
 fn outreach(cli: &Cli, lead: &str) -> Value {

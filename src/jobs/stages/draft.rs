@@ -101,14 +101,14 @@ impl StageHandler for DraftStage {
                     ));
                 }
             }
-            let audit = store
-                .audits_of(lead.id, 1)
+            let mut audits = store
+                .audits_of(lead.id, 2)
                 .map_err(store_error)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    StageError::permanent("the lead has no audit yet; run the audit stage first")
-                })?;
+                .into_iter();
+            let audit = audits.next().ok_or_else(|| {
+                StageError::permanent("the lead has no audit yet; run the audit stage first")
+            })?;
+            let previous = audits.next();
             let sender = draft::resolve_sender(
                 |key| {
                     store
@@ -146,6 +146,7 @@ impl StageHandler for DraftStage {
             let context = draft::context(
                 &lead,
                 &audit,
+                previous.as_ref(),
                 ctx.config.drafts.top_findings,
                 &report_url,
                 &unsubscribe_url,

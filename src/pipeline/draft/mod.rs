@@ -56,6 +56,7 @@ pub fn missing_identity(sender: &SenderContext) -> Vec<&'static str> {
 pub fn context(
     lead: &Lead,
     audit: &Audit,
+    previous: Option<&Audit>,
     top: usize,
     report_url: &str,
     unsubscribe_url: &str,
@@ -98,6 +99,25 @@ pub fn context(
         unsubscribe_url: unsubscribe_url.into(),
         sender,
         extra: lead.attributes.clone(),
+        changes: previous.map(|before| changes(before, audit)),
+    }
+}
+
+fn changes(before: &Audit, after: &Audit) -> template::ChangesContext {
+    let diff = crate::domain::audit::AuditDiff::between(before, after);
+    let title = |audit: &Audit, id: &str| {
+        audit
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| id.to_string(), |c| c.title.clone())
+    };
+    template::ChangesContext {
+        new: diff.new.iter().map(|id| title(after, id)).collect(),
+        fixed: diff.fixed.iter().map(|id| title(before, id)).collect(),
+        score_before: before.scores.overall,
+        score_after: after.scores.overall,
+        score_delta: i16::from(after.scores.overall) - i16::from(before.scores.overall),
     }
 }
 
@@ -154,4 +174,26 @@ pub async fn compose(
     }
     draft.body = template::with_footer(&draft.body, &ctx.sender, &ctx.unsubscribe_url);
     draft
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_reaudit_gives_the_template_what_changed() {
+        let before = super::gate::tests::audit();
+        let mut after = before.clone();
+        after.scores.overall = 70;
+        for check in &mut after.checks {
+            match check.id.as_str() {
+                "security.https" => check.passed = true,
+                "mobile.viewport" => check.passed = false,
+                _ => {}
+            }
+        }
+        let changes = super::changes(&before, &after);
+        assert_eq!(changes.fixed, ["security.https"]);
+        assert_eq!(changes.new, ["mobile.viewport"]);
+        assert_eq!((changes.score_before, changes.score_after), (62, 70));
+        assert_eq!(changes.score_delta, 8);
+    }
 }

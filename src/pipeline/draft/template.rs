@@ -37,6 +37,22 @@ pub struct DraftContext {
     pub sender: SenderContext,
     /// Columns from the import that leadscout has no field for.
     pub extra: BTreeMap<String, String>,
+    /// Since the previous audit, when there is one (a re-audit): for a
+    /// follow-up, `{% if changes %}…{% endif %}`; none on a first audit.
+    pub changes: Option<ChangesContext>,
+}
+
+/// What changed between the previous audit and this one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangesContext {
+    /// Titles of problems that are new.
+    pub new: Vec<String>,
+    /// Titles of problems that are gone.
+    pub fixed: Vec<String>,
+    pub score_before: u8,
+    pub score_after: u8,
+    /// `score_after - score_before`.
+    pub score_delta: i16,
 }
 
 #[derive(Debug, Clone, Serialize)]
