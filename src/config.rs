@@ -95,6 +95,13 @@ pub struct ServerConfig {
     /// Report links stop working this long after they were made; "0s" never.
     #[serde(with = "humantime_serde")]
     pub report_expiry: Duration,
+    /// A report view this soon after the email was sent counts as a mail
+    /// scanner's (they open every link on delivery), not a person's.
+    #[serde(with = "humantime_serde")]
+    pub scanner_window: Duration,
+    /// Let other OS users attach to `serve`'s control socket, read-only
+    /// (the socket is then mode 0666). Off: only the server's user.
+    pub others_read_only: bool,
 }
 
 impl Default for ServerConfig {
@@ -104,6 +111,8 @@ impl Default for ServerConfig {
             public_base_url: String::new(),
             metrics_public: false,
             report_expiry: Duration::from_secs(180 * 24 * 3600),
+            scanner_window: Duration::from_secs(60),
+            others_read_only: false,
         }
     }
 }

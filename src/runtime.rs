@@ -102,6 +102,7 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
     let make_opener = |data_dir: PathBuf, config: Config| LocalOpener {
         data_dir,
         socket: cli.socket.clone(),
+        read_only: cli.read_only,
         stages: stages.clone(),
         stage_names: stage_names.clone(),
         bus: Arc::new(EventBus::new()),
@@ -217,6 +218,8 @@ pub struct LocalOpener {
     data_dir: PathBuf,
     /// `--socket`: attach to this server instead of looking in the data dir.
     socket: Option<PathBuf>,
+    /// `--read-only`.
+    read_only: bool,
     /// Stages given by the caller; `None` builds the pipeline's when
     /// workers start (building HTTP clients is not free, and most commands
     /// never run jobs).
@@ -243,6 +246,7 @@ impl LocalOpener {
         Self {
             data_dir,
             socket: None,
+            read_only: false,
             stages: None,
             stage_names: crate::jobs::stages::PIPELINE
                 .iter()
@@ -308,5 +312,9 @@ impl Opener for LocalOpener {
 
     fn explicit_socket(&self) -> Option<&Path> {
         self.socket.as_deref()
+    }
+
+    fn read_only(&self) -> bool {
+        self.read_only
     }
 }

@@ -27,6 +27,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "LEADSCOUT_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
+    /// Browse only: list, show, filter and read everything; every change is
+    /// refused.
+    #[arg(long, global = true, env = "LEADSCOUT_READ_ONLY")]
+    pub read_only: bool,
+
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -49,6 +54,16 @@ pub enum Command {
     Import(ImportArgs),
     /// Find businesses with websites in OpenStreetMap and add them as leads.
     Discover(DiscoverArgs),
+    /// The action log: who approved, rejected, edited, sent, blacklisted,
+    /// changed settings or imported, when, and what it changed.
+    Log {
+        /// Only this campaign's actions.
+        #[arg(long, short)]
+        campaign: Option<String>,
+        /// The newest this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// List, show and add leads.
     #[command(subcommand)]
     Leads(LeadsCommand),

@@ -102,6 +102,41 @@ pub async fn discover(args: DiscoverArgs, service: &Client, out: &Out) -> Result
     Ok(())
 }
 
+pub async fn action_log(
+    campaign: Option<String>,
+    limit: usize,
+    service: &Client,
+    out: &Out,
+) -> Result<()> {
+    let records = service.action_log(campaign.clone(), limit).await?;
+    if out.json {
+        return out.json(&records);
+    }
+    if records.is_empty() {
+        out.say(match campaign {
+            Some(c) => format!("No actions recorded for `{c}` yet."),
+            None => "No actions recorded yet: approvals, edits, sends, blacklist and settings changes and imports show here.".to_string(),
+        });
+        return Ok(());
+    }
+    out.table(
+        &[
+            "when", "user", "via", "action", "campaign", "target", "change",
+        ],
+        records.iter().map(|r| {
+            vec![
+                super::output::when(&r.at),
+                r.user.clone(),
+                r.via.clone(),
+                r.action.clone(),
+                r.campaign.clone().unwrap_or_default(),
+                super::output::clip(&r.target, 30),
+                r.change.clone(),
+            ]
+        }),
+    )
+}
+
 pub async fn export(args: ExportArgs, service: &Client) -> Result<()> {
     let format = match args.format {
         ExportFormatArg::Csv => ExportFormat::Csv,

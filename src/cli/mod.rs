@@ -60,6 +60,9 @@ pub async fn run(
         Command::Campaign(c) => campaign::run(c, &connect().await?, &out).await?,
         Command::Import(args) => data::import(args, &connect().await?, &out).await?,
         Command::Discover(args) => data::discover(args, &connect().await?, &out).await?,
+        Command::Log { campaign, limit } => {
+            data::action_log(campaign, limit, &connect().await?, &out).await?
+        }
         Command::Leads(c) => leads::run(c, &connect().await?, &out).await?,
         Command::Blacklist(c) => blacklist::run(c, &connect().await?, &out).await?,
         Command::Settings(c) => settings::run(c, &connect().await?, &out).await?,
@@ -91,6 +94,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Campaign(_) => "campaign",
         Command::Import(_) => "import",
         Command::Discover(_) => "discover",
+        Command::Log { .. } => "log",
         Command::Leads(_) => "leads",
         Command::Blacklist(_) => "blacklist",
         Command::Settings(_) => "settings",

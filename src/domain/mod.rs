@@ -4,6 +4,7 @@
 //! Must not import any other module of the crate, nor do I/O: no tokio, sled,
 //! ratatui, axum or apalis here. Everything else may depend on this.
 
+pub mod action_log;
 pub mod audit;
 pub mod blacklist;
 pub mod campaign;
@@ -21,6 +22,7 @@ pub mod report;
 pub mod secret;
 pub mod sending;
 pub mod settings;
+pub mod visits;
 pub mod web;
 
 pub use blacklist::{BlacklistEntry, BlacklistKind, BlacklistReason, BlacklistValue};

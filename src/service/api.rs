@@ -25,6 +25,7 @@ use super::settings::SettingView;
 use super::{
     CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
 };
+use crate::domain::action_log::ActionRecord;
 use crate::domain::outreach::OutreachStatus;
 use crate::domain::report::ReportLink;
 use crate::domain::{Attempt, BlacklistEntry, BlacklistReason, CampaignStatus, Lead, Stage};
@@ -35,9 +36,10 @@ use crate::store::runs::StageCounts;
 macro_rules! api {
     ($(
         $(#[$meta:meta])*
-        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$svc:ident| $local:expr;
+        $mode:ident fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$svc:ident| $local:expr;
     )*) => {
-        /// Every use case the CLI and the TUI call, wherever the store is.
+        /// Every use case the CLI and the TUI call, wherever the store is. Calls
+/// marked `write` change data and are refused for a read-only actor.
         pub trait Api {
             $(
                 $(#[$meta])*
@@ -48,6 +50,9 @@ macro_rules! api {
         impl Api for Service {
             $(
                 async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    if stringify!($mode) == "write" {
+                        self.refuse_if_read_only(stringify!($name))?;
+                    }
                     let $svc = self;
                     $local.await
                 }
@@ -92,77 +97,80 @@ macro_rules! api {
 }
 
 api! {
-    fn list_campaigns() -> Vec<CampaignSummary> = |s| s.list_campaigns();
-    fn campaign(slug: String) -> CampaignSummary = |s| s.campaign(&slug);
-    fn create_campaign(name: String, slug: Option<String>) -> CampaignSummary =
+    /// The newest `limit` action log records (of one campaign).
+    read fn action_log(campaign: Option<String>, limit: usize) -> Vec<ActionRecord> =
+        |s| s.action_log(campaign.as_deref(), limit);
+    read fn list_campaigns() -> Vec<CampaignSummary> = |s| s.list_campaigns();
+    read fn campaign(slug: String) -> CampaignSummary = |s| s.campaign(&slug);
+    write fn create_campaign(name: String, slug: Option<String>) -> CampaignSummary =
         |s| s.create_campaign(&name, slug.as_deref());
-    fn set_campaign_status(slug: String, status: CampaignStatus) -> CampaignSummary =
+    write fn set_campaign_status(slug: String, status: CampaignStatus) -> CampaignSummary =
         |s| s.set_campaign_status(&slug, status);
 
-    fn list_leads(query: LeadQuery) -> Vec<LeadView> = |s| s.list_leads(&query);
-    fn lead(reference: String) -> LeadDetail = |s| s.lead(&reference);
-    fn add_lead(new: NewLead) -> LeadDetail = |s| s.add_lead(&new);
+    read fn list_leads(query: LeadQuery) -> Vec<LeadView> = |s| s.list_leads(&query);
+    read fn lead(reference: String) -> LeadDetail = |s| s.lead(&reference);
+    write fn add_lead(new: NewLead) -> LeadDetail = |s| s.add_lead(&new);
     /// Imports a file; a remote import needs the file's bytes in the
     /// request (`Client::import_file` puts them there).
-    fn import(request: ImportRequest) -> ImportOutcome =
+    write fn import(request: ImportRequest) -> ImportOutcome =
         |s| async { s.import(request).await.map(ImportOutcome::from) };
 
     /// Asks OpenStreetMap (from where the store is) for businesses.
-    fn discover(request: DiscoverRequest) -> DiscoverReport = |s| s.discover(request);
+    write fn discover(request: DiscoverRequest) -> DiscoverReport = |s| s.discover(request);
 
-    fn blacklist_add(value: String, reason: BlacklistReason, source: String) -> BlacklistAdded =
+    write fn blacklist_add(value: String, reason: BlacklistReason, source: String) -> BlacklistAdded =
         |s| s.blacklist_add(&value, reason, &source);
-    fn blacklist_list() -> Vec<BlacklistEntry> = |s| s.blacklist_list();
-    fn blacklist_remove(value: String) -> BlacklistEntry = |s| s.blacklist_remove(&value);
+    read fn blacklist_list() -> Vec<BlacklistEntry> = |s| s.blacklist_list();
+    write fn blacklist_remove(value: String) -> BlacklistEntry = |s| s.blacklist_remove(&value);
     /// `path` names a file where the store is.
-    fn blacklist_import(path: PathBuf, reason: BlacklistReason) -> BlacklistImport =
+    write fn blacklist_import(path: PathBuf, reason: BlacklistReason) -> BlacklistImport =
         |s| s.blacklist_import(&path, reason);
 
-    fn settings_list(campaign: Option<String>) -> Vec<SettingView> =
+    read fn settings_list(campaign: Option<String>) -> Vec<SettingView> =
         |s| s.settings_list(campaign.as_deref());
-    fn settings_get(key: String, campaign: Option<String>) -> SettingView =
+    read fn settings_get(key: String, campaign: Option<String>) -> SettingView =
         |s| s.settings_get(&key, campaign.as_deref());
-    fn settings_set(key: String, value: String, campaign: Option<String>) -> SettingView =
+    write fn settings_set(key: String, value: String, campaign: Option<String>) -> SettingView =
         |s| s.settings_set(&key, &value, campaign.as_deref());
-    fn settings_unset(key: String, campaign: Option<String>) -> SettingView =
+    write fn settings_unset(key: String, campaign: Option<String>) -> SettingView =
         |s| s.settings_unset(&key, campaign.as_deref());
 
     /// `dir` names a directory where the store is.
-    fn backup(dir: PathBuf) -> Manifest = |s| s.backup(&dir);
-    fn blobs_gc() -> GcReport = |s| s.blobs_gc();
-    fn doctor_checks() -> Vec<Check> = |s| s.doctor_checks();
+    write fn backup(dir: PathBuf) -> Manifest = |s| s.backup(&dir);
+    write fn blobs_gc() -> GcReport = |s| s.blobs_gc();
+    read fn doctor_checks() -> Vec<Check> = |s| s.doctor_checks();
 
-    fn audit_show(reference: String) -> AuditView = |s| s.audit_show(&reference);
-    fn audit_diff(reference: String) -> AuditDiffView = |s| s.audit_diff(&reference);
+    read fn audit_show(reference: String) -> AuditView = |s| s.audit_show(&reference);
+    read fn audit_diff(reference: String) -> AuditDiffView = |s| s.audit_diff(&reference);
 
-    fn start_run(request: RunRequest) -> RunView = |s| s.start_run(&request);
-    fn run_view(reference: String) -> RunView = |s| s.run_view(&reference);
-    fn list_runs() -> Vec<RunView> = |s| s.list_runs();
-    fn list_jobs(query: JobQuery) -> Vec<JobView> = |s| s.list_jobs(&query);
-    fn recent_jobs(limit: usize) -> Vec<JobView> = |s| s.recent_jobs(limit);
-    fn job_attempts(reference: String) -> (JobView, Vec<Attempt>) = |s| s.job_attempts(&reference);
-    fn retry_job(reference: String) -> JobView = |s| s.retry_job(&reference);
-    fn retry_failed(query: JobQuery) -> Vec<JobView> = |s| s.retry_failed(&query);
-    fn cancel(job: Option<String>, run: Option<String>) -> Vec<JobView> =
+    write fn start_run(request: RunRequest) -> RunView = |s| s.start_run(&request);
+    read fn run_view(reference: String) -> RunView = |s| s.run_view(&reference);
+    read fn list_runs() -> Vec<RunView> = |s| s.list_runs();
+    read fn list_jobs(query: JobQuery) -> Vec<JobView> = |s| s.list_jobs(&query);
+    read fn recent_jobs(limit: usize) -> Vec<JobView> = |s| s.recent_jobs(limit);
+    read fn job_attempts(reference: String) -> (JobView, Vec<Attempt>) = |s| s.job_attempts(&reference);
+    write fn retry_job(reference: String) -> JobView = |s| s.retry_job(&reference);
+    write fn retry_failed(query: JobQuery) -> Vec<JobView> = |s| s.retry_failed(&query);
+    write fn cancel(job: Option<String>, run: Option<String>) -> Vec<JobView> =
         |s| s.cancel(job.as_deref(), run.as_deref());
     /// Whether the workers of the process holding the store are idle.
-    fn is_idle() -> bool = |s| async { Ok(s.is_idle().await) };
-    fn job_totals() -> BTreeMap<Stage, StageCounts> = |s| s.job_totals();
+    read fn is_idle() -> bool = |s| async { Ok(s.is_idle().await) };
+    read fn job_totals() -> BTreeMap<Stage, StageCounts> = |s| s.job_totals();
 
-    fn list_outreach(campaign: String, status: Option<OutreachStatus>) -> Vec<OutreachView> =
+    read fn list_outreach(campaign: String, status: Option<OutreachStatus>) -> Vec<OutreachView> =
         |s| s.list_outreach(&campaign, status);
-    fn show_outreach(reference: String) -> OutreachView = |s| s.show_outreach(&reference);
-    fn edit_outreach(reference: String, subject: String, body: String) -> OutreachView =
+    read fn show_outreach(reference: String) -> OutreachView = |s| s.show_outreach(&reference);
+    write fn edit_outreach(reference: String, subject: String, body: String) -> OutreachView =
         |s| s.edit_outreach(&reference, &subject, &body);
-    fn approve_outreach(references: Vec<String>, all_drafted_in: Option<String>) -> ApproveSummary =
+    write fn approve_outreach(references: Vec<String>, all_drafted_in: Option<String>) -> ApproveSummary =
         |s| s.approve_outreach(&references, all_drafted_in.as_deref());
-    fn reject_outreach(references: Vec<String>) -> u64 = |s| s.reject_outreach(&references);
-    fn mark_outreach(reference: String, mark: Mark) -> Lead = |s| s.mark_outreach(&reference, mark);
-    fn email_template(campaign: Option<String>) -> (String, String) =
+    write fn reject_outreach(references: Vec<String>) -> u64 = |s| s.reject_outreach(&references);
+    write fn mark_outreach(reference: String, mark: Mark) -> Lead = |s| s.mark_outreach(&reference, mark);
+    read fn email_template(campaign: Option<String>) -> (String, String) =
         |s| s.email_template(campaign.as_deref());
 
-    fn report_link(reference: String) -> (ReportLink, String) = |s| s.report_link(&reference);
-    fn revoke_report(reference: String) -> bool = |s| s.revoke_report(&reference);
+    write fn report_link(reference: String) -> (ReportLink, String) = |s| s.report_link(&reference);
+    write fn revoke_report(reference: String) -> bool = |s| s.revoke_report(&reference);
 }
 
 fn decode_args<T: serde::de::DeserializeOwned>(method: &str, body: &[u8]) -> Result<T> {

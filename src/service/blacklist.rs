@@ -39,6 +39,20 @@ impl Service {
         let value =
             BlacklistValue::parse(value).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let added = self.blacklist_add_blocking(&value, reason, source)?;
+        self.log_action(
+            "blacklist_add",
+            None,
+            value.to_string(),
+            if added.added {
+                format!(
+                    "{} {value} blacklisted ({reason}); {} lead(s) blacklisted",
+                    value.kind(),
+                    added.leads_blacklisted
+                )
+            } else {
+                format!("{} {value} was already blacklisted", value.kind())
+            },
+        )?;
         self.store().flush().await?;
         Ok(added)
     }
@@ -93,6 +107,12 @@ impl Service {
                 ))
             })?;
         self.sync_blacklisted_leads()?;
+        self.log_action(
+            "blacklist_remove",
+            None,
+            parsed.to_string(),
+            format!("{} {parsed} may be contacted again", parsed.kind()),
+        )?;
         self.store().flush().await?;
         Ok(removed)
     }

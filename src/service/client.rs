@@ -29,6 +29,14 @@ impl From<Service> for Client {
 }
 
 impl Client {
+    /// Browse only: every change is refused.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            Self::Local(service) => service.actor().read_only,
+            Self::Remote(remote) => remote.is_read_only(),
+        }
+    }
+
     pub fn is_remote(&self) -> bool {
         matches!(self, Self::Remote(_))
     }
@@ -82,7 +90,7 @@ impl Client {
     /// bytes sent along, so the file may be on this machine only.
     pub async fn import_file(&self, request: ImportRequest) -> Result<ImportReport> {
         match self {
-            Self::Local(service) => service.import(request).await,
+            Self::Local(service) => Api::import(service, request).await.map(ImportReport::from),
             Self::Remote(remote) => {
                 // The server checks the size again against its own limit.
                 let limit = crate::config::Config::default().import.max_file_mb;

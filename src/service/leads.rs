@@ -53,15 +53,18 @@ impl Service {
     ) -> Result<u64> {
         let campaign = self.campaign_by_slug(&query.campaign)?;
         let slug = campaign.slug.to_string();
+        // Only viewed leads have a summary: a small map, read once.
+        let views = self.store().all_view_stats()?;
         let mut count = 0;
         for id in self.store().campaign_lead_ids(campaign.id, query.status) {
             if query.limit.is_some_and(|limit| count >= limit as u64) {
                 break;
             }
-            let Some(lead) = self.store().lead(id?)? else {
+            let id = id?;
+            let Some(lead) = self.store().lead(id)? else {
                 continue;
             };
-            sink(LeadView::new(lead, &slug))
+            sink(LeadView::new(lead, &slug).with_views(views.get(&id)))
                 .map_err(|e| ServiceError::io("cannot write a lead", e))?;
             count += 1;
         }
@@ -79,6 +82,7 @@ impl Service {
             .store()
             .blocking_entry(&lead.domain, lead.email.as_ref())?
             .map(|e| format!("{} {} ({})", e.kind, e.value, e.reason));
+        let views = self.store().view_stats(lead.id)?;
         Ok(LeadDetail {
             email_source: lead.email_source.clone(),
             attributes: lead.attributes.clone(),
@@ -87,7 +91,7 @@ impl Service {
             notes: lead.notes.clone(),
             blacklisted,
             updated_at: lead.updated_at,
-            lead: LeadView::new(lead, &slug),
+            lead: LeadView::new(lead, &slug).with_views(views.as_ref()),
         })
     }
 

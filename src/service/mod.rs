@@ -4,6 +4,7 @@
 //! Uses `domain` and `store` (and `jobs` once runs exist); never `cli`, `tui`
 //! or `web`. Results are plain serialisable views.
 
+pub mod actions;
 pub mod admin;
 mod api;
 pub mod audits;
@@ -48,6 +49,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A change asked of a read-only client.
+    #[error("{0}")]
+    ReadOnly(String),
     /// The server this client was attached to cannot be reached.
     #[error("{0}")]
     Disconnected(String),
@@ -87,6 +91,8 @@ pub trait Opener {
     fn open_with_workers(&self, command: &str) -> Result<Service>;
     /// The control socket named with `--socket`, if any.
     fn explicit_socket(&self) -> Option<&Path>;
+    /// `--read-only`: browse, refuse every change.
+    fn read_only(&self) -> bool;
     fn data_dir(&self) -> &Path;
     /// Where the config came from, for `doctor`.
     fn config_file(&self) -> String;
@@ -101,8 +107,20 @@ pub trait Opener {
 /// is opened as before.
 pub async fn connect(opener: &dyn Opener, command: &str) -> Result<Client> {
     match attach(opener).await? {
-        Some(remote) => Ok(Client::Remote(remote)),
-        None => Ok(Client::Local(opener.open(command)?)),
+        Some(remote) => Ok(Client::Remote(
+            remote.acting(&via(command), opener.read_only()),
+        )),
+        None => Ok(Client::Local(opener.open(command)?.with_actor(
+            actions::local_actor(&via(command), opener.read_only()),
+        ))),
+    }
+}
+
+/// How a command shows in the action log.
+fn via(command: &str) -> String {
+    match command {
+        "tui" => "tui".to_string(),
+        other => format!("cli {other}"),
     }
 }
 
@@ -111,8 +129,14 @@ pub async fn connect(opener: &dyn Opener, command: &str) -> Result<Client> {
 /// for `Client::start_workers`).
 pub async fn connect_with_workers(opener: &dyn Opener, command: &str) -> Result<Client> {
     match attach(opener).await? {
-        Some(remote) => Ok(Client::Remote(remote)),
-        None => Ok(Client::Local(opener.open_with_workers(command)?)),
+        Some(remote) => Ok(Client::Remote(
+            remote.acting(&via(command), opener.read_only()),
+        )),
+        None => Ok(Client::Local(
+            opener
+                .open_with_workers(command)?
+                .with_actor(actions::local_actor(&via(command), opener.read_only())),
+        )),
     }
 }
 
@@ -146,6 +170,8 @@ pub struct Service {
     bus: Arc<EventBus>,
     /// The job engine, when this process runs workers.
     engine: Option<Arc<EngineHandle>>,
+    /// Who acts through this service (for the action log and read-only).
+    actor: Arc<crate::domain::action_log::Actor>,
 }
 
 /// What a service is built from.
@@ -169,6 +195,7 @@ impl Service {
             stages: Arc::new(parts.stages),
             bus: parts.bus,
             engine: parts.engine,
+            actor: Arc::new(actions::local_actor("leadscout", false)),
         }
     }
 

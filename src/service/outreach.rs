@@ -113,6 +113,18 @@ impl Service {
                 |_| None,
             )?
             .ok_or_else(|| ServiceError::NotFound("the email disappeared".into()))?;
+        let campaign = self.campaign_slug(lead.campaign)?;
+        self.log_action(
+            "edit_draft",
+            Some(&campaign),
+            lead.id.to_string(),
+            format!(
+                "new text (version {}, subject \"{}\"); now {}",
+                updated.history.len() + 1,
+                updated.subject,
+                updated.status
+            ),
+        )?;
         self.store().flush().await?;
         self.outreach_view(updated)
     }
@@ -139,6 +151,16 @@ impl Service {
         }
         let now = self.now();
         let mut summary = ApproveSummary::default();
+        let campaign = match (all_drafted_in, leads.first()) {
+            (Some(slug), _) => Some(slug.to_string()),
+            (None, Some(&id)) => self.campaign_slug_of_lead(id)?,
+            (None, None) => None,
+        };
+        let target = if references.is_empty() {
+            format!("all drafts of {}", all_drafted_in.unwrap_or(""))
+        } else {
+            references.join(",")
+        };
         for id in leads {
             let Some(lead) = self.store().lead(id)? else {
                 continue;
@@ -179,6 +201,17 @@ impl Service {
             )?;
             summary.approved += 1;
         }
+        self.log_action(
+            "approve",
+            campaign.as_deref(),
+            target,
+            format!(
+                "approved {}, suppressed {}, skipped {}",
+                summary.approved,
+                summary.suppressed,
+                summary.skipped.len()
+            ),
+        )?;
         self.store().flush().await?;
         Ok(summary)
     }
@@ -212,6 +245,16 @@ impl Service {
             })?;
             rejected += 1;
         }
+        let campaign = match references.first() {
+            Some(r) => self.campaign_slug_of_lead(self.resolve_lead(r)?.id)?,
+            None => None,
+        };
+        self.log_action(
+            "reject",
+            campaign.as_deref(),
+            references.join(","),
+            format!("rejected {rejected}"),
+        )?;
         self.store().flush().await?;
         Ok(rejected)
     }
@@ -317,8 +360,26 @@ impl Service {
         request: &SendRequest,
         progress: impl FnMut(&SendEvent),
     ) -> Result<SendSummary> {
+        if !request.dry_run {
+            self.refuse_if_read_only("outreach send")?;
+        }
         let campaign = self.campaign_by_slug(&request.campaign)?;
         let outcome = self.outbox().send(&campaign, request, progress).await;
+        if !request.dry_run {
+            let change = match &outcome {
+                Ok(s) => format!(
+                    "sent {}, deferred {}, suppressed {}, failed {}, needs review {}",
+                    s.sent, s.deferred, s.suppressed, s.failed, s.needs_review
+                ),
+                Err(SendFailure::Stopped(message, s)) => {
+                    format!("sent {}, then stopped: {message}", s.sent)
+                }
+                Err(SendFailure::Setup(message)) => format!("nothing sent: {message}"),
+                Err(SendFailure::Store(e)) => format!("stopped: {e}"),
+            };
+            self.log_action("send", Some(&request.campaign), "approved emails", change)?;
+            self.store().flush().await?;
+        }
         let summary = match outcome {
             Ok(summary) => summary,
             Err(SendFailure::Store(e)) => return Err(e.into()),
@@ -346,6 +407,14 @@ impl Service {
     }
 
     /// The email template a campaign uses and where it comes from.
+    /// The slug of a lead's campaign, for the action log.
+    fn campaign_slug_of_lead(&self, lead: crate::domain::LeadId) -> Result<Option<String>> {
+        match self.store().lead(lead)? {
+            Some(lead) => Ok(Some(self.campaign_slug(lead.campaign)?)),
+            None => Ok(None),
+        }
+    }
+
     pub async fn email_template(&self, campaign: Option<&str>) -> Result<(String, String)> {
         let campaign = match campaign {
             Some(slug) => Some(self.campaign_by_slug(slug)?),

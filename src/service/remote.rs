@@ -42,6 +42,10 @@ pub struct Remote {
 
 struct Inner {
     socket: PathBuf,
+    /// How this client shows in the server's action log, and whether it
+    /// only browses.
+    via: String,
+    read_only: bool,
     info: Mutex<ServerInfo>,
     feed: OnceLock<Feed>,
 }
@@ -63,10 +67,41 @@ impl Remote {
         Ok(Self {
             inner: Arc::new(Inner {
                 socket: socket.to_path_buf(),
+                via: "control socket".into(),
+                read_only: false,
                 info: Mutex::new(info),
                 feed: OnceLock::new(),
             }),
         })
+    }
+
+    /// The same connection acting as `via` (for the action log), read-only
+    /// or not. Call before the event feed starts.
+    pub fn acting(self, via: &str, read_only: bool) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            socket: shared.socket.clone(),
+            via: String::new(),
+            read_only: false,
+            info: Mutex::new(
+                shared
+                    .info
+                    .lock()
+                    .map(|i| i.clone())
+                    .unwrap_or_else(|e| e.into_inner().clone()),
+            ),
+            feed: OnceLock::new(),
+        });
+        Self {
+            inner: Arc::new(Inner {
+                via: via.to_string(),
+                read_only,
+                ..inner
+            }),
+        }
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
     }
 
     pub fn socket(&self) -> &Path {
@@ -92,7 +127,7 @@ impl Remote {
             .map_err(|e| ServiceError::Invalid(format!("cannot encode `{method}`: {e}")))?;
         let response = send(
             &self.inner.socket,
-            post(&format!("/v1/call/{method}"), body),
+            self.post(&format!("/v1/call/{method}"), body),
         )
         .await?;
         let status = response.status();
@@ -119,7 +154,7 @@ impl Remote {
             .map_err(|e| ServiceError::Invalid(format!("cannot encode `{method}`: {e}")))?;
         let response = send(
             &self.inner.socket,
-            post(&format!("/v1/stream/{method}"), body),
+            self.post(&format!("/v1/stream/{method}"), body),
         )
         .await?;
         let status = response.status();
@@ -167,6 +202,21 @@ impl Remote {
             StatusCode::NOT_FOUND => Ok(None),
             _ => Err(error_from(status, &bytes)),
         }
+    }
+
+    fn post(&self, path: &str, body: Vec<u8>) -> Request<Full<Bytes>> {
+        let mut request = post(path, body);
+        let headers = request.headers_mut();
+        if let Ok(via) = hyper::header::HeaderValue::from_str(&self.inner.via) {
+            headers.insert(wire::VIA_HEADER, via);
+        }
+        if self.inner.read_only {
+            headers.insert(
+                wire::READ_ONLY_HEADER,
+                hyper::header::HeaderValue::from_static("1"),
+            );
+        }
+        request
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

@@ -175,6 +175,29 @@ impl Service {
         Ok(self.store().lead(link.lead)?)
     }
 
+    /// Counts a view of a lead's report page. The user agent only sorts
+    /// the view into a kind; neither it nor any address is stored.
+    pub fn record_view(
+        &self,
+        lead: crate::domain::LeadId,
+        user_agent: &str,
+    ) -> Result<crate::domain::visits::ClientKind> {
+        let sent_at = self.store().outreach(lead)?.and_then(|o| o.sent_at);
+        let client = crate::domain::visits::classify(user_agent);
+        let counted = self.store().record_visit(
+            lead,
+            client,
+            self.now(),
+            sent_at,
+            self.config().server.scanner_window,
+        )?;
+        if counted.is_human() {
+            self.bus
+                .publish(crate::domain::event::Event::LeadChanged { lead });
+        }
+        Ok(counted)
+    }
+
     /// The report page for a token, or `None` (→ a plain 404).
     pub async fn report_page(&self, token: &str) -> Result<Option<ReportView>> {
         let Some(lead) = self.lead_for_token(token)? else {

@@ -50,10 +50,16 @@ impl Service {
             .transpose()?;
         self.store().put_setting(&Setting {
             key: key.trim().to_string(),
-            value: normalised,
+            value: normalised.clone(),
             campaign: campaign_id,
             updated_at: self.now(),
         })?;
+        self.log_action(
+            "settings_set",
+            campaign,
+            key.trim(),
+            format!("set to `{normalised}`"),
+        )?;
         self.store().flush().await?;
         self.effective_setting(campaign_id, key.trim())
     }
@@ -66,6 +72,7 @@ impl Service {
             .map(|slug| self.campaign_by_slug(slug).map(|c| c.id))
             .transpose()?;
         self.store().remove_setting(campaign_id, key)?;
+        self.log_action("settings_unset", campaign, key, "unset")?;
         self.store().flush().await?;
         self.effective_setting(campaign_id, key)
     }

@@ -53,9 +53,27 @@ pub struct LeadView {
     pub status: LeadStatus,
     pub score: Option<u8>,
     pub created_at: Timestamp,
+    /// Views of the lead's report page by people (not bots or scanners).
+    #[serde(default)]
+    pub views: u64,
+    #[serde(default)]
+    pub last_viewed_at: Option<Timestamp>,
+    /// A person looked at the report after the email went out.
+    #[serde(default)]
+    pub hot: bool,
 }
 
 impl LeadView {
+    /// With the report page's view figures, when it was viewed.
+    pub fn with_views(mut self, stats: Option<&crate::domain::visits::ViewStats>) -> Self {
+        if let Some(stats) = stats {
+            self.views = stats.views;
+            self.last_viewed_at = stats.last_viewed_at;
+            self.hot = stats.is_hot();
+        }
+        self
+    }
+
     pub fn new(lead: Lead, campaign_slug: &str) -> Self {
         Self {
             id: lead.id,
@@ -70,6 +88,9 @@ impl LeadView {
             status: lead.status,
             score: lead.score,
             created_at: lead.created_at,
+            views: 0,
+            last_viewed_at: None,
+            hot: false,
         }
     }
 }

@@ -26,6 +26,11 @@ pub const PROTOCOL: u32 = 1;
 /// The socket's file name in the data dir.
 pub const SOCKET_NAME: &str = "control.sock";
 
+/// Headers a client sends with each call: how it shows in the action log,
+/// and that it only browses.
+pub const VIA_HEADER: &str = "x-leadscout-via";
+pub const READ_ONLY_HEADER: &str = "x-leadscout-read-only";
+
 pub const ITEM: u8 = b'i';
 pub const DONE: u8 = b'o';
 pub const ERROR: u8 = b'e';
@@ -92,6 +97,7 @@ impl WireError {
             ServiceError::Invalid(_) => "invalid",
             ServiceError::Conflict(_) => "conflict",
             ServiceError::Disconnected(_) => "disconnected",
+            ServiceError::ReadOnly(_) => "read_only",
             _ => "failed",
         };
         Self {
@@ -113,7 +119,7 @@ impl WireError {
             "not_found" => 404,
             "invalid" => 400,
             "conflict" => 409,
-            "forbidden" => 403,
+            "forbidden" | "read_only" => 403,
             _ => 500,
         }
     }
@@ -123,6 +129,7 @@ impl WireError {
             "not_found" => ServiceError::NotFound(self.message),
             "invalid" => ServiceError::Invalid(self.message),
             "conflict" => ServiceError::Conflict(self.message),
+            "read_only" => ServiceError::ReadOnly(self.message),
             _ => ServiceError::Remote(self.message),
         }
     }

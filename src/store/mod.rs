@@ -4,6 +4,7 @@
 //!
 //! Uses `domain` only. Nothing here knows about jobs, the TUI or the web.
 
+pub mod actions;
 pub mod audits;
 pub mod backup;
 pub mod blacklist;
@@ -18,6 +19,7 @@ pub mod outreach;
 pub mod reports;
 pub mod runs;
 pub mod settings;
+pub mod visits;
 
 use std::path::{Path, PathBuf};
 
@@ -130,6 +132,9 @@ pub(crate) struct Trees {
     pub outreach: sled::Tree,
     pub outreach_index: sled::Tree,
     pub send_log: sled::Tree,
+    pub lead_views: sled::Tree,
+    pub visits: sled::Tree,
+    pub action_log: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -160,6 +165,9 @@ pub const TREE_NAMES: &[&str] = &[
     "outreach",
     "outreach_index",
     "send_log",
+    "lead_views",
+    "visits",
+    "action_log",
 ];
 
 impl Trees {
@@ -191,6 +199,9 @@ impl Trees {
             outreach: db.open_tree("outreach")?,
             outreach_index: db.open_tree("outreach_index")?,
             send_log: db.open_tree("send_log")?,
+            lead_views: db.open_tree("lead_views")?,
+            visits: db.open_tree("visits")?,
+            action_log: db.open_tree("action_log")?,
         })
     }
 }

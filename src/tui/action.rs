@@ -47,6 +47,24 @@ pub enum Command {
     Palette,
 }
 
+impl Command {
+    /// Whether the command changes data (refused, and not shown, when
+    /// read-only).
+    pub fn changes_data(self) -> bool {
+        matches!(
+            self,
+            Self::Approve
+                | Self::Reject
+                | Self::Blacklist
+                | Self::Rerun
+                | Self::RetryFailed
+                | Self::Edit
+                | Self::Import
+                | Self::AddLead
+        )
+    }
+}
+
 /// Everything the selected lead's detail pane shows.
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -74,7 +92,7 @@ pub enum Action {
         rows: Vec<LeadView>,
         complete: bool,
     },
-    LeadReloaded(LeadView),
+    LeadReloaded(Box<LeadView>),
     DetailLoaded(Box<Detail>),
     RunLogLoaded(Vec<JobView>),
     JobChanged {
@@ -85,6 +103,8 @@ pub enum Action {
     Stats(QueueStats),
     /// Events were missed: reload everything.
     Lagged,
+    /// A lead changed outside a job (a report view, say).
+    LeadChanged(LeadId),
     /// The connection to the server changed (attached TUIs only).
     Link(crate::service::Link),
     /// The editor's text was stored; the editor closes.
@@ -134,4 +154,23 @@ pub enum Effect {
         campaign: String,
     },
     Quit,
+}
+
+impl Effect {
+    /// Whether the effect changes data.
+    pub fn changes_data(&self) -> bool {
+        matches!(
+            self,
+            Self::Approve(_)
+                | Self::Reject(_)
+                | Self::Blacklist(_)
+                | Self::Rerun { .. }
+                | Self::RetryFailed { .. }
+                | Self::SaveDraft { .. }
+                | Self::Import { .. }
+                | Self::AddLead { .. }
+                | Self::CreateCampaign(_)
+                | Self::Send { .. }
+        )
+    }
 }

@@ -137,6 +137,8 @@ pub struct App {
     pub pending_edit: Option<LeadId>,
     /// Embedded, attached to a server, or waiting for it to come back.
     pub link: crate::service::Link,
+    /// Browse only: changes are refused and their keys hidden.
+    pub read_only: bool,
 }
 
 impl App {
@@ -172,6 +174,7 @@ impl App {
             runlog_stale: false,
             pending_edit: None,
             link: crate::service::Link::Embedded,
+            read_only: false,
         }
     }
 
@@ -292,7 +295,16 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.apply(action);
+        self.without_changes(effects)
+    }
+
+    fn apply(&mut self, action: Action) -> Vec<Effect> {
         match action {
+            Action::Command(command) if self.read_only && command.changes_data() => {
+                self.refuse_change();
+                Vec::new()
+            }
             Action::Command(command) => self.command(command),
             Action::Key(key) => self.key(key),
             Action::Tick => {
@@ -348,7 +360,7 @@ impl App {
             }
             Action::LeadReloaded(lead) => {
                 if let Some(&i) = self.index.get(&lead.id) {
-                    self.leads[i] = lead;
+                    self.leads[i] = *lead;
                     self.refresh_visible();
                 }
                 Vec::new()
@@ -396,6 +408,13 @@ impl App {
                 }
                 effects
             }
+            Action::LeadChanged(lead) => {
+                if self.index.contains_key(&lead) {
+                    vec![Effect::ReloadLead(lead)]
+                } else {
+                    Vec::new()
+                }
+            }
             Action::Link(link) => {
                 let reconnected =
                     matches!(link, crate::service::Link::Attached { .. }) && link != self.link;
@@ -438,6 +457,20 @@ impl App {
             effects.push(Effect::LoadLeads(c.clone()));
         }
         effects
+    }
+
+    fn refuse_change(&mut self) {
+        self.error("read-only: changes are refused here; browse, filter and read freely");
+    }
+
+    /// In read-only mode, drops effects that would change data (a palette
+    /// command, say) and says so.
+    fn without_changes(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        if !self.read_only || !effects.iter().any(Effect::changes_data) {
+            return effects;
+        }
+        self.refuse_change();
+        effects.into_iter().filter(|e| !e.changes_data()).collect()
     }
 
     fn command(&mut self, command: Command) -> Vec<Effect> {

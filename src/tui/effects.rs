@@ -63,9 +63,9 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
                 complete: true,
             }
         }
-        Effect::ReloadLead(id) => {
-            Action::LeadReloaded(service.lead(id.to_string()).await.map_err(e)?.lead)
-        }
+        Effect::ReloadLead(id) => Action::LeadReloaded(Box::new(
+            service.lead(id.to_string()).await.map_err(e)?.lead,
+        )),
         Effect::LoadDetail(id) => {
             Action::DetailLoaded(Box::new(load_detail(service, &id.to_string()).await?))
         }

@@ -1,6 +1,7 @@
 //! The leads filter: free words match the business, domain, email and city;
 //! field terms narrow further: `status:failed`, `score:<50`, `score:>=80`,
-//! `city:berlin`, `category:dentist`, `has:email`, `has:score`.
+//! `city:berlin`, `category:dentist`, `has:email`, `has:score`,
+//! `has:views`, and `hot` (a person viewed the report after the email).
 
 use crate::domain::LeadStatus;
 use crate::service::views::LeadView;
@@ -10,6 +11,7 @@ enum Term {
     Word(String),
     Status(String),
     Score(std::cmp::Ordering, bool, u8),
+    Hot,
     City(String),
     Category(String),
     Has(String),
@@ -53,10 +55,15 @@ impl Filter {
                 }
                 Some(("city", v)) => Term::City(v.into()),
                 Some(("category", v)) => Term::Category(v.into()),
-                Some(("has", v)) if matches!(v, "email" | "score" | "phone") => Term::Has(v.into()),
-                Some(("has", v)) => {
-                    return Err(format!("`has:{v}`: use has:email, has:phone or has:score"));
+                Some(("has", v)) if matches!(v, "email" | "score" | "phone" | "views") => {
+                    Term::Has(v.into())
                 }
+                Some(("has", v)) => {
+                    return Err(format!(
+                        "`has:{v}`: use has:email, has:phone, has:score or has:views"
+                    ));
+                }
+                None if lower == "hot" => Term::Hot,
                 _ => Term::Word(lower),
             };
             terms.push(term);
@@ -97,8 +104,10 @@ impl Filter {
             Term::Has(what) => match what.as_str() {
                 "email" => lead.email.is_some(),
                 "phone" => lead.phone.is_some(),
+                "views" => lead.views > 0,
                 _ => lead.score.is_some(),
             },
+            Term::Hot => lead.hot,
         })
     }
 }
@@ -128,7 +137,25 @@ mod tests {
             status,
             score,
             created_at: Timestamp::UNIX_EPOCH,
+            views: 0,
+            last_viewed_at: None,
+            hot: false,
         }
+    }
+
+    #[test]
+    fn views_and_hot_narrow() {
+        let f = |s: &str| Filter::parse(s).unwrap();
+        let mut seen = lead("Seen", LeadStatus::Sent, Some(40), None, None);
+        seen.views = 2;
+        seen.hot = true;
+        let unseen = lead("Unseen", LeadStatus::Sent, Some(40), None, None);
+        assert!(f("has:views").matches(&seen) && !f("has:views").matches(&unseen));
+        assert!(f("hot").matches(&seen) && !f("hot").matches(&unseen));
+        assert!(
+            !f("hotel").matches(&seen),
+            "hotel is a word, not the hot term"
+        );
     }
 
     #[test]

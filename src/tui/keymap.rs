@@ -101,11 +101,12 @@ pub fn command_for(event: &KeyEvent) -> Option<Command> {
 }
 
 /// Help lines: the keys of each command together, in table order.
-pub fn help_lines() -> Vec<(String, &'static str)> {
+/// Read-only leaves out the commands that change data.
+pub fn help_lines(read_only: bool) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     let mut seen: Vec<Command> = Vec::new();
     for b in BINDINGS {
-        if seen.contains(&b.command) {
+        if seen.contains(&b.command) || (read_only && b.command.changes_data()) {
             continue;
         }
         seen.push(b.command);
@@ -168,7 +169,7 @@ mod tests {
             command_for(&KeyEvent::new(Char('z'), KeyModifiers::NONE)),
             None
         );
-        let help = help_lines();
+        let help = help_lines(false);
         assert!(help.iter().any(|(keys, _)| keys == "j ↓"), "{help:?}");
     }
 }

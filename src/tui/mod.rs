@@ -112,6 +112,7 @@ async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
     let clock = crate::domain::SystemClock;
     use crate::domain::Clock;
     let mut app = App::new(clock.now(), web_url);
+    app.read_only = service.is_read_only();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Action>();
     for effect in app.start() {
         effects::spawn(service, effect, &tx);
@@ -145,6 +146,7 @@ async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
             },
             event = events.recv() => match event {
                 Ok(Event::JobChanged { lead, stage, status, .. }) => Action::JobChanged { lead, stage, status },
+                Ok(Event::LeadChanged { lead }) => Action::LeadChanged(lead),
                 Ok(_) => continue,
                 Err(RecvError::Lagged(_)) => Action::Lagged,
                 Err(RecvError::Closed) => break,

@@ -68,6 +68,9 @@ fn lead(n: usize) -> LeadView {
         status: statuses[n],
         score: [Some(62), None, Some(91), Some(45), None, Some(78)][n],
         created_at: ts(n as i64),
+        views: [3, 0, 0, 1, 0, 0][n],
+        last_viewed_at: None,
+        hot: n == 0,
     }
 }
 
@@ -624,13 +627,56 @@ fn live_events_update_rows_and_the_run_log_on_the_next_tick() {
     assert_eq!(app.update(Action::Tick), vec![]);
     let mut changed = lead(0);
     changed.status = LeadStatus::Approved;
-    app.update(Action::LeadReloaded(changed));
+    app.update(Action::LeadReloaded(Box::new(changed)));
     assert_eq!(app.selected().unwrap().status, LeadStatus::Approved);
     let effects = app.update(Action::Lagged);
     assert!(
         effects.contains(&Effect::LoadLeads("berlin".into())),
         "a missed event reloads everything"
     );
+}
+
+#[test]
+fn read_only_refuses_changes_and_hides_their_keys() {
+    let mut app = app();
+    app.read_only = true;
+    for command in [
+        Command::Approve,
+        Command::Reject,
+        Command::Blacklist,
+        Command::Rerun,
+        Command::RetryFailed,
+        Command::Edit,
+        Command::Import,
+        Command::AddLead,
+    ] {
+        assert!(cmd(&mut app, command).is_empty(), "{command:?} is refused");
+        assert!(
+            matches!(app.mode, Mode::Normal),
+            "{command:?} opens nothing"
+        );
+        assert!(
+            app.notice
+                .as_ref()
+                .is_some_and(|(text, error)| *error && text.starts_with("read-only")),
+            "{command:?} says why"
+        );
+    }
+    // The palette cannot get around it.
+    cmd(&mut app, Command::Palette);
+    typed(&mut app, "send");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    // Moving and filtering still work.
+    assert!(!cmd(&mut app, Command::Down).is_empty());
+    let help = super::keymap::help_lines(true);
+    assert!(
+        help.iter().all(|(_, what)| !what.contains("approve")),
+        "{help:?}"
+    );
+    assert!(help.iter().any(|(_, what)| what.contains("filter")));
+    let bar = format!("{:?}", render(&mut app, 160, 48));
+    assert!(bar.contains("READ-ONLY"), "{bar}");
+    assert!(!bar.contains("a approve"), "{bar}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{Next, from_fn};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::IncomingStream;
@@ -60,8 +60,10 @@ fn json_bytes(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
-/// Refuses every connection from another OS user.
+/// Refuses every connection from another OS user, unless the server lets
+/// them browse (`server.others_read_only`); their calls are then read-only.
 async fn same_user_only(
+    State(control): Shared,
     ConnectInfo(peer): ConnectInfo<Peer>,
     request: Request,
     next: Next,
@@ -69,6 +71,7 @@ async fn same_user_only(
     let own = own_uid();
     match peer.uid {
         Some(uid) if uid == own => next.run(request).await,
+        Some(_) if control.service.config().server.others_read_only => next.run(request).await,
         Some(uid) => wire_reply(WireError::forbidden(format!(
             "this leadscout server belongs to uid {own}; uid {uid} may not attach to it"
         ))),
@@ -81,19 +84,43 @@ async fn same_user_only(
 /// The effective uid of this process, the value SO_PEERCRED reports for
 /// a client of the same user.
 fn own_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    crate::service::actions::own_uid()
+}
+
+/// The service acting for the client of this call: its OS user, how it
+/// came (a header it sends), and read-only when it asks or is another user.
+fn acting(control: &Control, peer: Peer, headers: &axum::http::HeaderMap) -> Service {
+    let uid = peer.uid.unwrap_or(u32::MAX);
+    let via = headers
+        .get(wire::VIA_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("control socket");
+    let read_only = headers.contains_key(wire::READ_ONLY_HEADER) || uid != own_uid();
+    control
+        .service
+        .with_actor(crate::domain::action_log::Actor {
+            user: crate::service::actions::user_name(uid),
+            via: via.to_string(),
+            read_only,
+        })
 }
 
 async fn hello(State(control): Shared) -> Response {
     axum::Json(ServerInfo::of(&control.service)).into_response()
 }
 
-async fn call(State(control): Shared, UrlPath(method): UrlPath<String>, body: Bytes) -> Response {
+async fn call(
+    State(control): Shared,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: axum::http::HeaderMap,
+    UrlPath(method): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let service = acting(&control, peer, &headers);
     if method == "report_export" {
-        return report_export(&control.service, &body).await;
+        return report_export(&service, &body).await;
     }
-    match crate::service::dispatch(&control.service, &method, &body).await {
+    match crate::service::dispatch(&service, &method, &body).await {
         Ok(bytes) => json_bytes(bytes),
         Err(e) => reply_error(&e),
     }
@@ -129,8 +156,14 @@ fn frames(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Response {
         .into_response()
 }
 
-async fn stream(State(control): Shared, UrlPath(method): UrlPath<String>, body: Bytes) -> Response {
-    match wire::stream_call(control.service.clone(), &method, &body) {
+async fn stream(
+    State(control): Shared,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: axum::http::HeaderMap,
+    UrlPath(method): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    match wire::stream_call(acting(&control, peer, &headers), &method, &body) {
         Ok(rx) => frames(rx),
         Err(e) => reply_error(&e),
     }
@@ -160,7 +193,10 @@ fn router(control: Arc<Control>) -> Router {
         // Imports carry the file (base64) in the call; the service checks
         // the file size limit itself, with a message that names it.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(from_fn(same_user_only))
+        .layer(axum::middleware::from_fn_with_state(
+            control.clone(),
+            same_user_only,
+        ))
         .with_state(control)
 }
 
@@ -197,7 +233,12 @@ impl ControlServer {
             _ => {}
         }
         let listener = UnixListener::bind(path).map_err(fail)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        let mode = if service.config().server.others_read_only {
+            0o666
+        } else {
+            0o600
+        };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
         let (stop, stopped) = watch::channel(false);
         let control = Arc::new(Control {
             service,

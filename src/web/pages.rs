@@ -112,7 +112,11 @@ pub(super) async fn not_found() -> Response {
 const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
 /// `/r/{token}` (the page) and `/r/{token}.json` (the same as data).
-pub(super) async fn report(State(pages): State<AppState>, Path(name): Path<String>) -> Answer {
+pub(super) async fn report(
+    State(pages): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
     if let Some(token) = name.strip_suffix(".json") {
         return Ok(match pages.service.report_page(token).await? {
             Some(view) => ([NO_STORE], Json(view)).into_response(),
@@ -120,9 +124,17 @@ pub(super) async fn report(State(pages): State<AppState>, Path(name): Path<Strin
         });
     }
     let token = name.as_str();
-    if pages.service.lead_for_token(token)?.is_none() {
+    let Some(lead) = pages.service.lead_for_token(token)? else {
         pages.forget(token);
         return Ok(not_found().await);
+    };
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // A view that cannot be recorded must not cost the visitor the page.
+    if let Err(e) = pages.service.record_view(lead.id, agent) {
+        tracing::warn!(error = %e, "a report view was not recorded");
     }
     if let Some(html) = pages.cached(token) {
         return Ok(html_page(html));

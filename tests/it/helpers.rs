@@ -50,9 +50,11 @@ impl Cli {
             .append(true)
             .open(self.path("serve.log"))
             .expect("serve log");
-        let child = self
-            .command(&["serve"])
-            .env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0")
+        let mut serve = self.command(&["serve"]);
+        if !self.env.iter().any(|(k, _)| k == "LEADSCOUT_SERVER__BIND") {
+            serve.env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0");
+        }
+        let child = serve
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()

@@ -14,6 +14,7 @@ macro_rules! both_modes {
     };
 }
 
+mod action_log;
 mod attach;
 mod backup;
 mod browser;
@@ -34,3 +35,4 @@ mod secrets;
 mod smtp;
 mod testbed;
 mod tui;
+mod views;

@@ -49,9 +49,28 @@ impl ImportRequest {
 impl Service {
     pub async fn import(&self, request: ImportRequest) -> Result<ImportReport> {
         let this = self.clone();
+        let (campaign, file, dry_run) = (
+            request.campaign.clone(),
+            request.path.display().to_string(),
+            request.dry_run,
+        );
         let report = tokio::task::spawn_blocking(move || this.import_blocking(request))
             .await
             .map_err(|e| ServiceError::Invalid(format!("import stopped: {e}")))??;
+        if !dry_run {
+            self.log_action(
+                "import",
+                Some(&campaign),
+                file,
+                format!(
+                    "imported {}, {} duplicate(s), {} blacklisted, {} rejected",
+                    report.imported,
+                    report.duplicates,
+                    report.blacklisted,
+                    report.rejected.len()
+                ),
+            )?;
+        }
         self.store().flush().await?;
         Ok(report)
     }

@@ -75,6 +75,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                         .unwrap_or_else(|| "–".into()),
                 )
                 .style(theme.score(lead.score)),
+                // Report views by people; `!` marks a hot lead (viewed
+                // after its email went out).
+                match (lead.views, lead.hot) {
+                    (0, _) => Cell::from(""),
+                    (n, true) => Cell::from(format!("{n}!")).style(theme.marked()),
+                    (n, false) => Cell::from(n.to_string()),
+                },
                 Cell::from(lead.business_name.clone()),
                 Cell::from(lead.domain.clone()),
             ];
@@ -94,10 +101,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(1),
         Constraint::Length(11),
         Constraint::Length(3),
+        Constraint::Length(4),
         Constraint::Fill(3),
         Constraint::Fill(2),
     ];
-    let mut header = vec!["", "status", "sc", "business", "domain"];
+    let mut header = vec!["", "status", "sc", "seen", "business", "domain"];
     if wide {
         widths.push(Constraint::Fill(2));
         widths.push(Constraint::Length(22));

@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     match &app.mode {
         Mode::Normal => {}
         Mode::Help => {
-            let entries = keymap::help_lines();
+            let entries = keymap::help_lines(app.read_only);
             // Two columns when one does not fit the screen's height.
             let rows_available = area.height.saturating_sub(2) as usize;
             let columns = if entries.len() > rows_available { 2 } else { 1 };

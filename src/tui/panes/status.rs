@@ -40,6 +40,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let hint = match (&app.notice, app.focus) {
         (Some((text, _)), _) => text.clone(),
+        (None, _) if app.read_only => {
+            "READ-ONLY · / filter · Enter open · Tab next pane · ? help · q quit".into()
+        }
         (None, Pane::Campaigns) => "Enter open · Tab next pane · ? help".into(),
         (None, Pane::RunLog) => "Enter whole error · R retry failed · ? help".into(),
         (None, _) => {

@@ -1,0 +1,104 @@
+//! Who is acting: the OS user and the way in (a command, the TUI, a
+//! client of the control socket), read-only or not; and the append-only
+//! action log every change that affects what is sent, or to whom, writes.
+
+use std::sync::Arc;
+
+use super::{Result, Service, ServiceError};
+use crate::domain::action_log::{ActionRecord, Actor};
+
+/// The name of an OS user, from /etc/passwd; `uid N` when it has none.
+pub fn user_name(uid: u32) -> String {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                let id = fields.nth(1)?;
+                (id.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            })
+        })
+        .unwrap_or_else(|| format!("uid {uid}"))
+}
+
+/// The effective uid of this process.
+pub fn own_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// This process's user acting through `via`.
+pub fn local_actor(via: &str, read_only: bool) -> Actor {
+    Actor {
+        user: user_name(own_uid()),
+        via: via.to_string(),
+        read_only,
+    }
+}
+
+impl Service {
+    /// The same service acting for someone else (each command, the TUI,
+    /// each call on the control socket).
+    pub fn with_actor(&self, actor: Actor) -> Service {
+        let mut service = self.clone();
+        service.actor = Arc::new(actor);
+        service
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Refuses a change in read-only mode, naming it.
+    pub(crate) fn refuse_if_read_only(&self, what: &str) -> Result<()> {
+        if self.actor.read_only {
+            return Err(ServiceError::ReadOnly(format!(
+                "read-only: `{what}` changes data and is refused; browsing, filtering and reading work (drop --read-only to make changes)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Appends to the action log; flushed with the change it records.
+    pub(crate) fn log_action(
+        &self,
+        action: &str,
+        campaign: Option<&str>,
+        target: impl Into<String>,
+        change: impl Into<String>,
+    ) -> Result<()> {
+        let record = ActionRecord {
+            at: self.now(),
+            user: self.actor.user.clone(),
+            via: self.actor.via.clone(),
+            action: action.to_string(),
+            campaign: campaign.map(str::to_string),
+            target: target.into(),
+            change: change.into(),
+        };
+        self.store().append_action(self.new_ulid(), &record)?;
+        Ok(())
+    }
+
+    /// The action log, oldest first: the newest `limit` records, of one
+    /// campaign when given.
+    pub async fn action_log(
+        &self,
+        campaign: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ActionRecord>> {
+        if let Some(slug) = campaign {
+            self.campaign_by_slug(slug)?;
+        }
+        let all = self.store().actions(usize::MAX)?;
+        let mut out: Vec<ActionRecord> = all
+            .into_iter()
+            .rev()
+            .filter(|r| campaign.is_none_or(|c| r.campaign.as_deref() == Some(c)))
+            .take(limit)
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+}
