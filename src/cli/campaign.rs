@@ -47,10 +47,14 @@ pub async fn run(command: CampaignCommand, service: &Client, out: &Out) -> Resul
         }
         CampaignCommand::Show { slug } => {
             let c = service.campaign(slug.clone()).await?;
+            let dashboard = service.campaign_dashboard(slug.clone()).await?;
             if out.json {
-                return out.json(&c);
+                let mut value = serde_json::to_value(&c)?;
+                value["dashboard"] = serde_json::to_value(&dashboard)?;
+                return out.json(&value);
             }
             show(&c, out)?;
+            show_dashboard(&dashboard, out);
         }
         CampaignCommand::Archive { slug } => {
             set_status(service, out, &slug, CampaignStatus::Archived).await?
@@ -95,4 +99,28 @@ fn counts_line(c: &CampaignSummary) -> String {
         .map(|(status, n)| format!("{status} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn show_dashboard(d: &crate::service::dashboard::Dashboard, out: &Out) {
+    let funnel: Vec<String> = d
+        .funnel
+        .iter()
+        .map(|s| {
+            if s.step == "leads" {
+                format!("{} {}", s.count, s.step)
+            } else {
+                format!("{} {} ({:.0}%)", s.count, s.step, s.rate)
+            }
+        })
+        .collect();
+    out.say(format!("Funnel: {}", funnel.join(" → ")));
+    if !d.problems.is_empty() {
+        out.say(format!(
+            "Most common problems (in {} audits):",
+            d.problems_sampled
+        ));
+        for p in d.problems.iter().take(5) {
+            out.say(format!("  {:>6}  {}", p.leads, p.title));
+        }
+    }
 }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use super::admin::Check;
 use super::audits::{AuditDiffView, AuditView};
 use super::blacklist::{BlacklistAdded, BlacklistImport};
+use super::dashboard::Dashboard;
 use super::discover::{DiscoverReport, DiscoverRequest};
 use super::import::ImportRequest;
 use super::jobs::{JobQuery, JobView, RunRequest, RunView};
@@ -102,6 +103,7 @@ api! {
         |s| s.action_log(campaign.as_deref(), limit);
     read fn list_campaigns() -> Vec<CampaignSummary> = |s| s.list_campaigns();
     read fn campaign(slug: String) -> CampaignSummary = |s| s.campaign(&slug);
+    read fn campaign_dashboard(slug: String) -> Dashboard = |s| s.campaign_dashboard(&slug);
     write fn create_campaign(name: String, slug: Option<String>) -> CampaignSummary =
         |s| s.create_campaign(&name, slug.as_deref());
     write fn set_campaign_status(slug: String, status: CampaignStatus) -> CampaignSummary =

@@ -11,6 +11,7 @@ pub mod audits;
 pub mod blacklist;
 pub mod campaigns;
 mod client;
+pub mod dashboard;
 pub mod discover;
 pub mod export;
 pub mod import;

@@ -45,6 +45,8 @@ pub enum Command {
     Import,
     AddLead,
     Palette,
+    Dashboard,
+    ActionLog,
 }
 
 impl Command {
@@ -105,6 +107,8 @@ pub enum Action {
     Lagged,
     /// A lead changed outside a job (a report view, say).
     LeadChanged(LeadId),
+    DashboardLoaded(Box<crate::service::dashboard::Dashboard>),
+    ActionLogLoaded(Vec<crate::domain::action_log::ActionRecord>),
     /// The connection to the server changed (attached TUIs only).
     Link(crate::service::Link),
     /// The editor's text was stored; the editor closes.
@@ -118,6 +122,9 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     LoadCampaigns,
+    LoadDashboard(String),
+    /// The action log, of the open campaign when there is one.
+    LoadActionLog(Option<String>),
     LoadLeads(String),
     ReloadLead(LeadId),
     LoadDetail(LeadId),

@@ -88,6 +88,10 @@ pub enum Mode {
     ConfirmQuit,
     /// A long text (a whole error) over everything; Esc closes it.
     Message(String),
+    /// The open campaign at a glance.
+    Dashboard,
+    /// Who changed what, newest last.
+    ActionLog,
 }
 
 pub const PALETTE_COMMANDS: &[&str] = &[
@@ -139,6 +143,12 @@ pub struct App {
     pub link: crate::service::Link,
     /// Browse only: changes are refused and their keys hidden.
     pub read_only: bool,
+    /// The last dashboard figures (drawn from here, never recomputed per
+    /// frame) and whether jobs changed them since.
+    pub dashboard: Option<crate::service::dashboard::Dashboard>,
+    pub dashboard_stale: bool,
+    pub dashboard_ticks: u32,
+    pub action_log: Vec<crate::domain::action_log::ActionRecord>,
 }
 
 impl App {
@@ -175,6 +185,10 @@ impl App {
             pending_edit: None,
             link: crate::service::Link::Embedded,
             read_only: false,
+            dashboard: None,
+            dashboard_stale: false,
+            dashboard_ticks: 0,
+            action_log: Vec::new(),
         }
     }
 
@@ -308,10 +322,31 @@ impl App {
             Action::Command(command) => self.command(command),
             Action::Key(key) => self.key(key),
             Action::Tick => {
+                let mut effects = Vec::new();
                 if self.runlog_stale {
                     self.runlog_stale = false;
-                    return vec![Effect::LoadRunLog];
+                    effects.push(Effect::LoadRunLog);
                 }
+                // While the dashboard is open, its figures follow the jobs,
+                // at most every 5 s (20 ticks).
+                self.dashboard_ticks = self.dashboard_ticks.saturating_add(1);
+                if matches!(self.mode, Mode::Dashboard)
+                    && self.dashboard_stale
+                    && self.dashboard_ticks >= 20
+                    && let Some(c) = &self.campaign
+                {
+                    self.dashboard_stale = false;
+                    self.dashboard_ticks = 0;
+                    effects.push(Effect::LoadDashboard(c.clone()));
+                }
+                effects
+            }
+            Action::DashboardLoaded(dashboard) => {
+                self.dashboard = Some(*dashboard);
+                Vec::new()
+            }
+            Action::ActionLogLoaded(records) => {
+                self.action_log = records;
                 Vec::new()
             }
             Action::CampaignsLoaded(campaigns) => {
@@ -388,6 +423,7 @@ impl App {
             } => {
                 self.last_jobs.insert(lead, (stage, status));
                 self.runlog_stale = true;
+                self.dashboard_stale = true;
                 let mut effects = Vec::new();
                 if status.is_terminal() && self.index.contains_key(&lead) {
                     effects.push(Effect::ReloadLead(lead));
@@ -492,6 +528,21 @@ impl App {
             Command::Help => {
                 self.mode = Mode::Help;
                 Vec::new()
+            }
+            Command::Dashboard => match &self.campaign {
+                Some(c) => {
+                    self.mode = Mode::Dashboard;
+                    self.dashboard_ticks = 0;
+                    vec![Effect::LoadDashboard(c.clone())]
+                }
+                None => {
+                    self.error("open a campaign first (Enter on the campaigns pane)");
+                    Vec::new()
+                }
+            },
+            Command::ActionLog => {
+                self.mode = Mode::ActionLog;
+                vec![Effect::LoadActionLog(self.campaign.clone())]
             }
             Command::Up => self.move_cursor(self.position().saturating_sub(1)),
             Command::Down => self.move_cursor(self.position() + 1),
@@ -698,6 +749,14 @@ impl App {
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => {
                     (Mode::Normal, Vec::new())
                 }
+                _ => (mode, Vec::new()),
+            },
+            Mode::Dashboard | Mode::ActionLog => match key.code {
+                KeyCode::Esc
+                | KeyCode::Enter
+                | KeyCode::Char('q')
+                | KeyCode::Char('D')
+                | KeyCode::Char('L') => (Mode::Normal, Vec::new()),
                 _ => (mode, Vec::new()),
             },
             Mode::ConfirmQuit => match key.code {

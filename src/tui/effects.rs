@@ -45,6 +45,12 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
     let e = |err: crate::service::ServiceError| err.to_string();
     Ok(match effect {
         Effect::Quit => Action::Tick,
+        Effect::LoadDashboard(campaign) => Action::DashboardLoaded(Box::new(
+            service.campaign_dashboard(campaign).await.map_err(e)?,
+        )),
+        Effect::LoadActionLog(campaign) => {
+            Action::ActionLogLoaded(service.action_log(campaign, 500).await.map_err(e)?)
+        }
         Effect::LoadCampaigns => {
             Action::CampaignsLoaded(service.list_campaigns().await.map_err(e)?)
         }

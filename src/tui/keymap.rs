@@ -85,6 +85,8 @@ pub const BINDINGS: &[Binding] = &[
         Palette,
         "command: run, send, blacklist, campaign new",
     ),
+    key(Char('D'), Dashboard, "campaign dashboard"),
+    key(Char('L'), ActionLog, "action log: who changed what"),
     key(Char('?'), Help, "this help"),
     key(Char('q'), Quit, "quit"),
     ctrl('c', Quit, "quit"),

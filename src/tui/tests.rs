@@ -636,6 +636,97 @@ fn live_events_update_rows_and_the_run_log_on_the_next_tick() {
     );
 }
 
+fn dashboard() -> crate::service::dashboard::Dashboard {
+    use crate::service::dashboard::{Dashboard, FunnelStep, ProblemCount};
+    let steps = [
+        ("leads", 1200, 100.0),
+        ("audited", 1140, 95.0),
+        ("drafted", 820, 71.9),
+        ("approved", 610, 74.4),
+        ("sent", 598, 98.0),
+        ("viewed", 143, 23.9),
+        ("replied", 37, 25.9),
+    ];
+    Dashboard {
+        campaign: "berlin".into(),
+        funnel: steps
+            .iter()
+            .map(|(step, count, rate)| FunnelStep {
+                step: step.to_string(),
+                count: *count,
+                rate: *rate,
+            })
+            .collect(),
+        scores: [4, 12, 40, 96, 180, 260, 240, 180, 96, 32],
+        problems: [
+            ("No meta description", 802),
+            ("Images without alt text", 655),
+            ("Not exactly one main heading (h1)", 431),
+            ("No caching headers", 390),
+            ("robots.txt is missing or blocks crawling", 122),
+        ]
+        .iter()
+        .map(|(title, leads)| ProblemCount {
+            title: title.to_string(),
+            leads: *leads,
+        })
+        .collect(),
+        problems_sampled: 1000,
+        jobs_per_hour: (0..24).map(|h| (h * 37 % 90) as u64).collect(),
+        sent_per_hour: (0..24)
+            .map(|h| if (9..17).contains(&h) { 25 } else { 0 })
+            .collect(),
+    }
+}
+
+#[test]
+fn the_dashboard_and_the_action_log_open_over_the_panes() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut app = app();
+        let effects = cmd(&mut app, Command::Dashboard);
+        assert_eq!(effects, vec![Effect::LoadDashboard("berlin".into())]);
+        app.update(Action::DashboardLoaded(Box::new(dashboard())));
+        insta::assert_snapshot!(format!("dashboard_{w}x{h}"), render(&mut app, w, h));
+        // Jobs mark it stale; it reloads on a later tick, not per event.
+        app.update(Action::JobChanged {
+            lead: id(1),
+            stage: crate::domain::Stage::new("fetch").unwrap(),
+            status: JobStatus::Succeeded,
+        });
+        let reloads = (0..25)
+            .flat_map(|_| app.update(Action::Tick))
+            .filter(|e| matches!(e, Effect::LoadDashboard(_)))
+            .count();
+        assert_eq!(reloads, 1);
+        key(&mut app, KeyCode::Esc);
+        assert!(matches!(app.mode, Mode::Normal));
+
+        let effects = cmd(&mut app, Command::ActionLog);
+        assert_eq!(effects, vec![Effect::LoadActionLog(Some("berlin".into()))]);
+        app.update(Action::ActionLogLoaded(vec![
+            crate::domain::action_log::ActionRecord {
+                at: ts(60),
+                user: "jana".into(),
+                via: "tui".into(),
+                action: "approve".into(),
+                campaign: Some("berlin".into()),
+                target: id(1).to_string(),
+                change: "approved 1, suppressed 0, skipped 0".into(),
+            },
+            crate::domain::action_log::ActionRecord {
+                at: ts(120),
+                user: "jana".into(),
+                via: "cli outreach".into(),
+                action: "send".into(),
+                campaign: Some("berlin".into()),
+                target: "approved emails".into(),
+                change: "sent 1, deferred 0, suppressed 0, failed 0, needs review 0".into(),
+            },
+        ]));
+        insta::assert_snapshot!(format!("action_log_{w}x{h}"), render(&mut app, w, h));
+    }
+}
+
 #[test]
 fn read_only_refuses_changes_and_hides_their_keys() {
     let mut app = app();

@@ -92,4 +92,39 @@ fn only_people_count_and_a_lead_turns_hot_after_its_send() {
     assert_eq!(listed[0]["views"], 3, "{listed}");
     assert_eq!(listed[0]["hot"], true);
     assert!(listed[0]["last_viewed_at"].is_string(), "{listed}");
+
+    // The campaign's funnel counts the same leads.
+    let shown = cli.json(&["campaign", "show", "c"]);
+    let funnel: Vec<(String, u64)> = shown["dashboard"]["funnel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().to_string(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = [
+        ("leads", 1),
+        ("audited", 1),
+        ("drafted", 1),
+        ("approved", 1),
+        ("sent", 1),
+        ("viewed", 1),
+        ("replied", 0),
+    ]
+    .iter()
+    .map(|(s, n)| (s.to_string(), *n))
+    .collect();
+    assert_eq!(funnel, expected, "{shown}");
+    let scores = shown["dashboard"]["scores"].as_array().unwrap();
+    let score = listed[0]["score"].as_u64().unwrap() as usize;
+    assert_eq!(scores[(score / 10).min(9)], 1, "{shown}");
+    assert!(shown["dashboard"]["problems_sampled"] == 1, "{shown}");
+    assert!(
+        cli.ok(&["campaign", "show", "c"])
+            .contains("Funnel: 1 leads")
+    );
 }

@@ -3,6 +3,7 @@
 //! only, so 100,000 leads draw as fast as 100).
 
 mod campaigns;
+mod dashboard;
 mod detail;
 mod leads;
 mod overlays;

@@ -47,6 +47,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     match &app.mode {
         Mode::Normal => {}
+        Mode::Dashboard => super::dashboard::draw(frame, app, theme),
+        Mode::ActionLog => super::dashboard::draw_action_log(frame, app, theme),
         Mode::Help => {
             let entries = keymap::help_lines(app.read_only);
             // Two columns when one does not fit the screen's height.

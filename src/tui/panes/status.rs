@@ -20,6 +20,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Editor(..) => "EDIT",
         Mode::ConfirmQuit => "QUIT?",
         Mode::Message(_) => "ERROR",
+        Mode::Dashboard => "DASHBOARD",
+        Mode::ActionLog => "LOG",
     };
     let queue = format!(
         " {mode} │ queued {} running {} failed {} │ {}/min ",

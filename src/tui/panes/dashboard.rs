@@ -1,0 +1,210 @@
+//! Full-screen views over the panes: the campaign dashboard (funnel,
+//! score histogram, common problems, jobs and emails per hour, all with
+//! ratatui's own widgets) and the action log. Both draw from figures the
+//! app already holds; nothing is read per frame.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Paragraph, Row, Sparkline, Table};
+
+use super::fit;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+/// Everything but the status bar.
+fn body(frame: &Frame) -> Rect {
+    let area = frame.area();
+    Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = body(frame);
+    frame.render_widget(Clear, area);
+    let title = format!(
+        " Dashboard — {} · Esc closes ",
+        app.campaign.as_deref().unwrap_or("")
+    );
+    let block = Block::bordered()
+        .title(Span::styled(title, theme.title()))
+        .border_style(theme.border(true));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(d) = &app.dashboard else {
+        frame.render_widget(Paragraph::new("Counting…").style(theme.dim()), inner);
+        return;
+    };
+    let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Fill(1)]).areas(inner);
+    let [funnel_area, histogram_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    let [problems_area, spark_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+
+    // The funnel: a bar per step, scaled to the first.
+    let first = d.funnel.first().map_or(0, |s| s.count).max(1);
+    let bar_width = (funnel_area.width as usize).saturating_sub(27).max(4);
+    let mut lines = vec![Line::from(Span::styled("Funnel", theme.title()))];
+    for step in &d.funnel {
+        let filled = (step.count as usize * bar_width)
+            .div_ceil(first as usize)
+            .min(bar_width);
+        let rate = if step.step == "leads" {
+            String::new()
+        } else {
+            format!("{:>5.1}%", step.rate)
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:<9}{:>7} ", step.step, step.count)),
+            Span::styled("█".repeat(filled), theme.selected()),
+            Span::raw(" ".repeat(bar_width - filled)),
+            Span::styled(format!(" {rate}"), theme.dim()),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), funnel_area);
+
+    // Scores: one bar per band of ten; counts written on the bars only
+    // where they fit.
+    let gap = if histogram_area.width >= 60 { 1 } else { 0 };
+    let width = (histogram_area.width.saturating_sub(2) / 10)
+        .saturating_sub(gap)
+        .max(1);
+    let bars: Vec<Bar> = d
+        .scores
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let bar = Bar::default()
+                .value(n)
+                .label(Line::from(format!("{}", i * 10)))
+                .style(theme.score(Some((i * 10) as u8)));
+            if (width as usize) > n.to_string().len() {
+                bar
+            } else {
+                bar.text_value(String::new())
+            }
+        })
+        .collect();
+    let chart = BarChart::default()
+        .block(Block::default().title(Span::styled("Overall scores", theme.title())))
+        .data(BarGroup::default().bars(&bars))
+        .bar_width(width)
+        .bar_gap(gap)
+        .value_style(theme.dim());
+    frame.render_widget(chart, histogram_area);
+
+    // The most common problems.
+    let rows: Vec<Row> = d
+        .problems
+        .iter()
+        .map(|p| {
+            Row::new(vec![
+                p.leads.to_string(),
+                fit(&p.title, problems_area.width.saturating_sub(9) as usize),
+            ])
+        })
+        .collect();
+    let table = Table::new(rows, [Constraint::Length(7), Constraint::Fill(1)]).block(
+        Block::default().title(Span::styled(
+            format!("Common problems ({} audits)", d.problems_sampled),
+            theme.title(),
+        )),
+    );
+    frame.render_widget(table, problems_area);
+
+    // Throughput over the last 24 hours.
+    let [jobs_area, sent_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(spark_area);
+    let jobs_total: u64 = d.jobs_per_hour.iter().sum();
+    let sent_total: u64 = d.sent_per_hour.iter().sum();
+    frame.render_widget(
+        Sparkline::default()
+            .block(Block::default().title(Span::styled(
+                format!("Jobs per hour, 24 h ({jobs_total})"),
+                theme.title(),
+            )))
+            .data(&d.jobs_per_hour)
+            .style(theme.selected()),
+        jobs_area,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .block(Block::default().title(Span::styled(
+                format!("Emails sent per hour, 24 h ({sent_total})"),
+                theme.title(),
+            )))
+            .data(&d.sent_per_hour)
+            .style(theme.marked()),
+        sent_area,
+    );
+}
+
+pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = body(frame);
+    frame.render_widget(Clear, area);
+    let scope = app.campaign.as_deref().unwrap_or("all campaigns");
+    let block = Block::bordered()
+        .title(Span::styled(
+            format!(" Action log — {scope} · Esc closes "),
+            theme.title(),
+        ))
+        .border_style(theme.border(true));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if app.action_log.is_empty() {
+        frame.render_widget(
+            Paragraph::new(
+                "Nothing recorded yet: approvals, edits, sends, blacklist and settings changes and imports show here.",
+            )
+            .style(theme.dim()),
+            inner,
+        );
+        return;
+    }
+    let visible = inner.height.saturating_sub(1) as usize;
+    let start = app.action_log.len().saturating_sub(visible);
+    let wide = inner.width >= 120;
+    let rows: Vec<Row> = app.action_log[start..]
+        .iter()
+        .map(|r| {
+            let when = r.at.strftime("%m-%d %H:%M").to_string();
+            let mut cells = vec![when, r.user.clone(), r.action.clone()];
+            if wide {
+                cells.push(r.via.clone());
+                cells.push(fit(&r.target, 28));
+            }
+            cells.push(r.change.clone());
+            Row::new(cells)
+        })
+        .collect();
+    let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
+        (
+            vec![
+                Constraint::Length(11),
+                Constraint::Length(10),
+                Constraint::Length(16),
+                Constraint::Length(14),
+                Constraint::Length(28),
+                Constraint::Fill(1),
+            ],
+            vec!["when", "user", "action", "via", "target", "change"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(11),
+                Constraint::Length(8),
+                Constraint::Length(16),
+                Constraint::Fill(1),
+            ],
+            vec!["when", "user", "action", "change"],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title()))
+        .style(Style::default());
+    frame.render_widget(table, inner);
+}
