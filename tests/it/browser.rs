@@ -52,7 +52,7 @@ const TEST_PAGES: &[(&str, &str)] = &[
     ),
     (
         "/vitals",
-        "<!doctype html><html><head><meta name=viewport content='width=device-width'><style>body{margin:0;font:16px sans-serif}</style></head><body><div id=top>start</div><img src='/late.png' width=300 height=200 style='display:block'><div style='height:500px;background:#ddd'>block</div><script>addEventListener('load',()=>setTimeout(()=>{const d=document.createElement('div');d.style.height='300px';d.textContent='banner';document.body.insertBefore(d,document.getElementById('top'));},100))</script><p>text</p></body></html>",
+        "<!doctype html><html><head><meta name=viewport content='width=device-width'><style>body{margin:0;font:16px sans-serif}</style></head><body><div id=top>start</div><img src='/late.png' width=300 height=200 style='display:block'><div style='height:500px;background:#ddd'>block</div><script>addEventListener('load',()=>{const d=document.createElement('div');d.style.height='300px';d.textContent='banner';document.body.insertBefore(d,document.getElementById('top'));})</script><p>text</p></body></html>",
     ),
     (
         "/egress",

@@ -100,10 +100,13 @@ fn leads_are_added_listed_and_shown_with_the_json_fields(cli: Cli) {
             "created_at",
             "domain",
             "email",
+            "hot",
             "id",
+            "last_viewed_at",
             "phone",
             "score",
             "status",
+            "views",
             "website"
         ]
     );

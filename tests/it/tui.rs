@@ -105,6 +105,23 @@ impl Tmux {
         }
     }
 
+    /// Presses q (and y when jobs still run) and waits for the TUI to end.
+    fn quit(&self) {
+        self.keys(&["q"]);
+        let started = Instant::now();
+        while self.running() {
+            if self.screen().contains("Quit anyway?") {
+                self.keys(&["y"]);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the TUI did not quit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn running(&self) -> bool {
         Command::new("tmux")
             .arg("-S")
@@ -198,19 +215,7 @@ fn triage_in_the_tui_changes_the_store() {
     let screen = tmux.wait_for("approve draft(s)");
     assert!(screen.contains("Keys — Esc closes"), "{screen}");
     tmux.keys(&["Escape"]);
-    tmux.keys(&["q"]);
-    let started = Instant::now();
-    while tmux.running() {
-        if tmux.screen().contains("Quit anyway?") {
-            tmux.keys(&["y"]);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the TUI did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.quit();
 
     // The store afterwards, from a new process (the TUI let go of it).
     let alpha = cli.json(&["outreach", "show", &s.leads["a@alpha.example"]]);
@@ -276,19 +281,7 @@ fn an_attached_tui_follows_the_server_and_survives_a_restart() {
     tmux.keys(&["C-s"]);
     tmux.wait_for("draft saved");
 
-    tmux.keys(&["q"]);
-    let started = Instant::now();
-    while tmux.running() {
-        if tmux.screen().contains("Quit anyway?") {
-            tmux.keys(&["y"]);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the TUI did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tmux.quit();
     // Quitting left the server running: this command attaches to it (it
     // could not open the store while the server holds it).
     let shown = cli.json(&["outreach", "show", &alpha]);

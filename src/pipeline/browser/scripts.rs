@@ -45,6 +45,12 @@ return (async () => {
     if ((busy === 0 && (last <= loaded || now - last >= quiet)) || now - start >= cap) break;
     await new Promise((r) => setTimeout(r, 25));
   }
+  // Paint entries (the image that becomes the LCP) are written when the
+  // frame after the load is drawn; on a busy machine that frame may not
+  // have come yet. Wait for two frames (at most 200 ms).
+  const frame = () => new Promise((r) => { requestAnimationFrame(() => r()); setTimeout(r, 100); });
+  await frame();
+  await frame();
   const m = {};
   if (nav) {
     m.ttfb_ms = nav.responseStart;
