@@ -16,8 +16,14 @@ fn is_root() -> bool {
 
 /// `leadscout --socket SOCKET campaign list` as another OS user (nobody).
 fn as_nobody(cli: &Cli, socket: &std::path::Path) -> std::process::Output {
+    as_nobody_run(cli, socket, &["campaign", "list"])
+}
+
+/// `leadscout --socket SOCKET ARGS` as another OS user (nobody).
+fn as_nobody_run(cli: &Cli, socket: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
-        .args(["--socket", socket.to_str().unwrap(), "campaign", "list"])
+        .args(["--socket", socket.to_str().unwrap()])
+        .args(args)
         .env_clear()
         .env("HOME", "/nonexistent")
         .env("PATH", "/usr/bin:/bin")
@@ -26,6 +32,27 @@ fn as_nobody(cli: &Cli, socket: &std::path::Path) -> std::process::Output {
         .gid(65534)
         .output()
         .expect("run leadscout as nobody")
+}
+
+/// Lets other users reach the socket's directory; false when they could
+/// not run the binary (then the test cannot check anything).
+fn open_the_way(socket: &std::path::Path) -> bool {
+    let mut dir = socket.parent();
+    while let Some(d) = dir {
+        if d == std::path::Path::new("/") {
+            break;
+        }
+        let m = std::fs::metadata(d).unwrap().permissions().mode();
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(m | 0o711)).unwrap();
+        dir = d.parent();
+    }
+    let runnable = std::fs::metadata(BIN)
+        .map(|m| m.permissions().mode() & 0o005 == 0o005)
+        .unwrap_or(false);
+    if !runnable {
+        eprintln!("skipping: {BIN} is not executable by other users here");
+    }
+    runnable
 }
 
 #[test]
@@ -42,20 +69,7 @@ fn another_user_cannot_attach() {
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the socket is for its owner only");
     // Let the other user reach the socket file, to see both guards.
-    let mut dir = socket.parent();
-    while let Some(d) = dir {
-        if d == std::path::Path::new("/") {
-            break;
-        }
-        let m = std::fs::metadata(d).unwrap().permissions().mode();
-        std::fs::set_permissions(d, std::fs::Permissions::from_mode(m | 0o711)).unwrap();
-        dir = d.parent();
-    }
-    let binary_readable = std::fs::metadata(BIN)
-        .map(|m| m.permissions().mode() & 0o005 == 0o005)
-        .unwrap_or(false);
-    if !binary_readable {
-        eprintln!("skipping: {BIN} is not executable by other users here");
+    if !open_the_way(&socket) {
         return;
     }
 
@@ -83,6 +97,36 @@ fn another_user_cannot_attach() {
     );
     // The owner still can.
     assert!(cli.ok(&["campaign", "list"]).contains("c"));
+}
+
+#[test]
+fn other_users_may_browse_read_only_when_the_server_allows_it() {
+    if !is_root() {
+        eprintln!(
+            "skipping: switching to a second uid needs root; run the tests as root to check it"
+        );
+        return;
+    }
+    let cli = Cli::new()
+        .env("LEADSCOUT_SERVER__OTHERS_READ_ONLY", "true")
+        .attached();
+    cli.campaign("c");
+    let socket = cli.data.join("control.sock");
+    if !open_the_way(&socket) {
+        return;
+    }
+    let listed = as_nobody_run(&cli, &socket, &["campaign", "list", "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\"slug\": \"c\""));
+    let refused = as_nobody_run(&cli, &socket, &["campaign", "create", "Theirs"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("read-only"), "{stderr}");
+    assert_eq!(cli.json(&["campaign", "list"]).as_array().unwrap().len(), 1);
 }
 
 /// A socket that answers `/v1/hello` like a server of another version.
