@@ -43,6 +43,41 @@ pub struct Lead {
     pub updated_at: Timestamp,
 }
 
+impl Lead {
+    /// A lead as it enters a campaign (imported, typed in or discovered):
+    /// new, not audited, named after its domain until the caller names it.
+    pub fn new(
+        id: LeadId,
+        campaign: CampaignId,
+        website: Website,
+        source: LeadSource,
+        now: Timestamp,
+    ) -> Self {
+        let domain = website.domain();
+        Self {
+            id,
+            campaign,
+            business_name: domain.to_string(),
+            website,
+            domain,
+            email: None,
+            email_source: None,
+            phone: None,
+            city: None,
+            category: None,
+            attributes: BTreeMap::new(),
+            source,
+            status: LeadStatus::New,
+            status_before_blacklist: None,
+            tags: Vec::new(),
+            notes: String::new(),
+            score: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// How a lead entered leadscout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Result, Service, ServiceError};
 use crate::domain::discovery::{self, ODBL_ATTRIBUTION, Place};
-use crate::domain::{Email, Lead, LeadId, LeadSource, LeadStatus, Website};
+use crate::domain::{Email, Lead, LeadId, LeadSource, Website};
 use crate::store::leads::Inserted;
 
 /// What `discover` asks for.
@@ -140,30 +140,20 @@ impl Service {
             attributes.insert("address".to_string(), address);
         }
         attributes.insert("osm".to_string(), place.reference.clone());
-        let now = self.now();
+        let source = LeadSource::Discovery {
+            reference: format!("OpenStreetMap {}", place.reference),
+            attribution: ODBL_ATTRIBUTION.to_string(),
+        };
+        let id = LeadId::from_ulid(self.new_ulid());
         Ok(Lead {
-            id: LeadId::from_ulid(self.new_ulid()),
-            campaign,
             business_name: place.name.unwrap_or_else(|| domain.to_string()),
-            website,
             email_source: email.as_ref().map(|_| "OpenStreetMap".to_string()),
             email,
-            domain,
             phone: place.phone,
             city: place.city,
             category: Some(category.trim().to_string()),
             attributes,
-            source: LeadSource::Discovery {
-                reference: format!("OpenStreetMap {}", place.reference),
-                attribution: ODBL_ATTRIBUTION.to_string(),
-            },
-            status: LeadStatus::New,
-            status_before_blacklist: None,
-            tags: Vec::new(),
-            notes: String::new(),
-            score: None,
-            created_at: now,
-            updated_at: now,
+            ..Lead::new(id, campaign, website, source, self.now())
         })
     }
 

@@ -118,27 +118,15 @@ impl Service {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        let now = self.now();
+        let id = LeadId::from_ulid(self.new_ulid());
         let lead = Lead {
-            id: LeadId::from_ulid(self.new_ulid()),
-            campaign: campaign.id,
             business_name: clean(&new.name).unwrap_or_else(|| domain.to_string()),
-            website,
-            domain,
             email_source: email.as_ref().map(|_| "manual".to_string()),
             email,
             phone: clean(&new.phone),
             city: clean(&new.city),
             category: clean(&new.category),
-            attributes: Default::default(),
-            source: LeadSource::Manual,
-            status: LeadStatus::New,
-            status_before_blacklist: None,
-            tags: Vec::new(),
-            notes: String::new(),
-            score: None,
-            created_at: now,
-            updated_at: now,
+            ..Lead::new(id, campaign.id, website, LeadSource::Manual, self.now())
         };
         match self
             .store()
