@@ -149,6 +149,8 @@ pub struct App {
     pub dashboard_stale: bool,
     pub dashboard_ticks: u32,
     pub action_log: Vec<crate::domain::action_log::ActionRecord>,
+    /// How many records the log view is scrolled back from the newest.
+    pub log_back: usize,
 }
 
 impl App {
@@ -189,6 +191,7 @@ impl App {
             dashboard_stale: false,
             dashboard_ticks: 0,
             action_log: Vec::new(),
+            log_back: 0,
         }
     }
 
@@ -347,6 +350,7 @@ impl App {
             }
             Action::ActionLogLoaded(records) => {
                 self.action_log = records;
+                self.log_back = 0;
                 Vec::new()
             }
             Action::CampaignsLoaded(campaigns) => {
@@ -751,6 +755,21 @@ impl App {
                 }
                 _ => (mode, Vec::new()),
             },
+            Mode::ActionLog
+                if matches!(
+                    key.code,
+                    KeyCode::Char('j' | 'k' | 'g' | 'G') | KeyCode::Up | KeyCode::Down
+                ) =>
+            {
+                let oldest = self.action_log.len().saturating_sub(1);
+                self.log_back = match key.code {
+                    KeyCode::Char('k') | KeyCode::Up => (self.log_back + 1).min(oldest),
+                    KeyCode::Char('j') | KeyCode::Down => self.log_back.saturating_sub(1),
+                    KeyCode::Char('g') => oldest,
+                    _ => 0,
+                };
+                (mode, Vec::new())
+            }
             Mode::Dashboard | Mode::ActionLog => match key.code {
                 KeyCode::Esc
                 | KeyCode::Enter

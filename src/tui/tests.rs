@@ -724,6 +724,15 @@ fn the_dashboard_and_the_action_log_open_over_the_panes() {
             },
         ]));
         insta::assert_snapshot!(format!("action_log_{w}x{h}"), render(&mut app, w, h));
+        key(&mut app, KeyCode::Char('k'));
+        assert_eq!(app.log_back, 1, "k goes back one record");
+        let screen = format!("{:?}", render(&mut app, w, h));
+        assert!(
+            screen.contains("approve") && !screen.contains("sent 1,"),
+            "{screen}"
+        );
+        key(&mut app, KeyCode::Char('G'));
+        assert_eq!(app.log_back, 0);
     }
 }
 

@@ -148,7 +148,7 @@ pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
     let scope = app.campaign.as_deref().unwrap_or("all campaigns");
     let block = Block::bordered()
         .title(Span::styled(
-            format!(" Action log — {scope} · Esc closes "),
+            format!(" Action log — {scope} · j/k scroll · Esc closes "),
             theme.title(),
         ))
         .border_style(theme.border(true));
@@ -164,10 +164,12 @@ pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
         );
         return;
     }
+    // Newest at the bottom; k scrolls back, j forward, g and G jump.
     let visible = inner.height.saturating_sub(1) as usize;
-    let start = app.action_log.len().saturating_sub(visible);
+    let end = app.action_log.len().saturating_sub(app.log_back);
+    let start = end.saturating_sub(visible);
     let wide = inner.width >= 120;
-    let rows: Vec<Row> = app.action_log[start..]
+    let rows: Vec<Row> = app.action_log[start..end]
         .iter()
         .map(|r| {
             let when = r.at.strftime("%m-%d %H:%M").to_string();
