@@ -102,6 +102,9 @@ fn counts_line(c: &CampaignSummary) -> String {
 }
 
 fn show_dashboard(d: &crate::service::dashboard::Dashboard, out: &Out) {
+    if d.count("leads") == 0 {
+        return;
+    }
     let funnel: Vec<String> = d
         .funnel
         .iter()

@@ -28,10 +28,16 @@ pub fn own_uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
+/// The name of this process's user, looked up once.
+pub fn own_user() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| user_name(own_uid()))
+}
+
 /// This process's user acting through `via`.
 pub fn local_actor(via: &str, read_only: bool) -> Actor {
     Actor {
-        user: user_name(own_uid()),
+        user: own_user().to_string(),
         via: via.to_string(),
         read_only,
     }
@@ -54,7 +60,8 @@ impl Service {
     pub(crate) fn refuse_if_read_only(&self, what: &str) -> Result<()> {
         if self.actor.read_only {
             return Err(ServiceError::ReadOnly(format!(
-                "read-only: `{what}` changes data and is refused; browsing, filtering and reading work (drop --read-only to make changes)"
+                "read-only: {} changes data and is refused; browsing, filtering and reading work (drop --read-only to make changes)",
+                what.replace('_', " ")
             )));
         }
         Ok(())
@@ -91,14 +98,8 @@ impl Service {
         if let Some(slug) = campaign {
             self.campaign_by_slug(slug)?;
         }
-        let all = self.store().actions(usize::MAX)?;
-        let mut out: Vec<ActionRecord> = all
-            .into_iter()
-            .rev()
-            .filter(|r| campaign.is_none_or(|c| r.campaign.as_deref() == Some(c)))
-            .take(limit)
-            .collect();
-        out.reverse();
-        Ok(out)
+        Ok(self.store().actions(limit, |r| {
+            campaign.is_none_or(|c| r.campaign.as_deref() == Some(c))
+        })?)
     }
 }

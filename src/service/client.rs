@@ -92,8 +92,7 @@ impl Client {
         match self {
             Self::Local(service) => Api::import(service, request).await.map(ImportReport::from),
             Self::Remote(remote) => {
-                // The server checks the size again against its own limit.
-                let limit = crate::config::Config::default().import.max_file_mb;
+                let limit = remote.info().max_import_mb;
                 Api::import(remote, request.upload(limit)?)
                     .await
                     .map(ImportReport::from)

@@ -107,14 +107,7 @@ pub trait Opener {
 /// socket file left by a server that is gone is not an error: the store
 /// is opened as before.
 pub async fn connect(opener: &dyn Opener, command: &str) -> Result<Client> {
-    match attach(opener).await? {
-        Some(remote) => Ok(Client::Remote(
-            remote.acting(&via(command), opener.read_only()),
-        )),
-        None => Ok(Client::Local(opener.open(command)?.with_actor(
-            actions::local_actor(&via(command), opener.read_only()),
-        ))),
-    }
+    connect_or(opener, command, |o| o.open(command)).await
 }
 
 /// How a command shows in the action log.
@@ -129,16 +122,21 @@ fn via(command: &str) -> String {
 /// workers run them; otherwise workers start in this process (they wait
 /// for `Client::start_workers`).
 pub async fn connect_with_workers(opener: &dyn Opener, command: &str) -> Result<Client> {
-    match attach(opener).await? {
-        Some(remote) => Ok(Client::Remote(
-            remote.acting(&via(command), opener.read_only()),
-        )),
-        None => Ok(Client::Local(
-            opener
-                .open_with_workers(command)?
-                .with_actor(actions::local_actor(&via(command), opener.read_only())),
-        )),
-    }
+    connect_or(opener, command, |o| o.open_with_workers(command)).await
+}
+
+/// Attaches, or opens the store with `open`; either way acting as this
+/// process's user through `command`.
+async fn connect_or(
+    opener: &dyn Opener,
+    command: &str,
+    open: impl FnOnce(&dyn Opener) -> Result<Service>,
+) -> Result<Client> {
+    let (via, read_only) = (via(command), opener.read_only());
+    Ok(match attach(opener).await? {
+        Some(remote) => Client::Remote(remote.acting(&via, read_only)),
+        None => Client::Local(open(opener)?.with_actor(actions::local_actor(&via, read_only))),
+    })
 }
 
 /// The running server for this data dir (or `--socket`), if there is one.

@@ -38,14 +38,14 @@ pub enum Link {
 #[derive(Clone)]
 pub struct Remote {
     inner: Arc<Inner>,
+    /// How this client shows in the server's action log, and whether it
+    /// only browses.
+    via: Arc<str>,
+    read_only: bool,
 }
 
 struct Inner {
     socket: PathBuf,
-    /// How this client shows in the server's action log, and whether it
-    /// only browses.
-    via: String,
-    read_only: bool,
     info: Mutex<ServerInfo>,
     feed: OnceLock<Feed>,
 }
@@ -67,41 +67,26 @@ impl Remote {
         Ok(Self {
             inner: Arc::new(Inner {
                 socket: socket.to_path_buf(),
-                via: "control socket".into(),
-                read_only: false,
                 info: Mutex::new(info),
                 feed: OnceLock::new(),
             }),
+            via: "control socket".into(),
+            read_only: false,
         })
     }
 
     /// The same connection acting as `via` (for the action log), read-only
-    /// or not. Call before the event feed starts.
+    /// or not.
     pub fn acting(self, via: &str, read_only: bool) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            socket: shared.socket.clone(),
-            via: String::new(),
-            read_only: false,
-            info: Mutex::new(
-                shared
-                    .info
-                    .lock()
-                    .map(|i| i.clone())
-                    .unwrap_or_else(|e| e.into_inner().clone()),
-            ),
-            feed: OnceLock::new(),
-        });
         Self {
-            inner: Arc::new(Inner {
-                via: via.to_string(),
-                read_only,
-                ..inner
-            }),
+            via: via.into(),
+            read_only,
+            ..self
         }
     }
 
     pub fn is_read_only(&self) -> bool {
-        self.inner.read_only
+        self.read_only
     }
 
     pub fn socket(&self) -> &Path {
@@ -207,10 +192,10 @@ impl Remote {
     fn post(&self, path: &str, body: Vec<u8>) -> Request<Full<Bytes>> {
         let mut request = post(path, body);
         let headers = request.headers_mut();
-        if let Ok(via) = hyper::header::HeaderValue::from_str(&self.inner.via) {
+        if let Ok(via) = hyper::header::HeaderValue::from_str(&self.via) {
             headers.insert(wire::VIA_HEADER, via);
         }
-        if self.inner.read_only {
+        if self.read_only {
             headers.insert(
                 wire::READ_ONLY_HEADER,
                 hyper::header::HeaderValue::from_static("1"),

@@ -52,6 +52,14 @@ pub struct ServerInfo {
     pub pages_url: String,
     /// Whether `server.public_base_url` is set, i.e. links work elsewhere.
     pub public_links: bool,
+    /// The server's `import.max_file_mb`: a client checks a file against
+    /// it before sending it.
+    #[serde(default = "default_max_import_mb")]
+    pub max_import_mb: u64,
+}
+
+fn default_max_import_mb() -> u64 {
+    crate::config::Config::default().import.max_file_mb
 }
 
 impl ServerInfo {
@@ -65,6 +73,7 @@ impl ServerInfo {
             data_dir: service.data_dir().to_path_buf(),
             pages_url: server.base_url(),
             public_links: !server.public_base_url.is_empty(),
+            max_import_mb: service.config().import.max_file_mb,
         }
     }
 
@@ -173,30 +182,14 @@ pub fn stream_call(service: Service, method: &str, body: &[u8]) -> Result<mpsc::
         "export" => {
             let (campaign, format): (String, ExportFormat) =
                 serde_json::from_slice(body).map_err(bad)?;
-            run_writing(tx, move |w| {
-                let mut chunks = TextChunks {
-                    out: w,
-                    buf: Vec::new(),
-                };
-                let n = service.export_blocking(&campaign, format, &mut chunks)?;
-                chunks
-                    .finish()
-                    .map_err(|e| ServiceError::io("cannot send the export", e))?;
-                Ok(n)
+            run_text(tx, move |out| {
+                service.export_blocking(&campaign, format, out)
             });
         }
         "export_outreach" => {
             let (campaign,): (String,) = serde_json::from_slice(body).map_err(bad)?;
-            run_writing(tx, move |w| {
-                let mut chunks = TextChunks {
-                    out: w,
-                    buf: Vec::new(),
-                };
-                let n = service.export_outreach_blocking(&campaign, &mut chunks)?;
-                chunks
-                    .finish()
-                    .map_err(|e| ServiceError::io("cannot send the export", e))?;
-                Ok(n)
+            run_text(tx, move |out| {
+                service.export_outreach_blocking(&campaign, out)
             });
         }
         "send_outreach" => {
@@ -245,6 +238,25 @@ where
         let result = work(&mut writer);
         let _ = writer.flush();
         let _ = tx.blocking_send(end_frame(result));
+    });
+}
+
+/// Like [`run_writing`] for text that may hold newlines (an export): the
+/// text goes out as item frames of JSON strings.
+fn run_text<F>(tx: mpsc::Sender<Bytes>, work: F)
+where
+    F: FnOnce(&mut dyn Write) -> Result<u64> + Send + 'static,
+{
+    run_writing(tx, move |w| {
+        let mut chunks = TextChunks {
+            out: w,
+            buf: Vec::new(),
+        };
+        let n = work(&mut chunks)?;
+        chunks
+            .finish()
+            .map_err(|e| ServiceError::io("cannot send the export", e))?;
+        Ok(n)
     });
 }
 

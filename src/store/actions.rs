@@ -12,19 +12,24 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` records, oldest first.
-    pub fn actions(&self, limit: usize) -> Result<Vec<ActionRecord>> {
-        let mut out: Vec<ActionRecord> = self
-            .trees
-            .action_log
-            .iter()
-            .rev()
-            .take(limit)
-            .map(|item| {
-                let (k, v) = item?;
-                decode("action_log", &k, &v)
-            })
-            .collect::<Result<_>>()?;
+    /// The newest `limit` records that `keep` accepts, oldest first. Reads
+    /// from the newest back and stops once it has them.
+    pub fn actions(
+        &self,
+        limit: usize,
+        keep: impl Fn(&ActionRecord) -> bool,
+    ) -> Result<Vec<ActionRecord>> {
+        let mut out = Vec::new();
+        for item in self.trees.action_log.iter().rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item?;
+            let record: ActionRecord = decode("action_log", &k, &v)?;
+            if keep(&record) {
+                out.push(record);
+            }
+        }
         out.reverse();
         Ok(out)
     }

@@ -68,7 +68,7 @@ async fn same_user_only(
     request: Request,
     next: Next,
 ) -> Response {
-    let own = own_uid();
+    let own = crate::service::actions::own_uid();
     match peer.uid {
         Some(uid) if uid == own => next.run(request).await,
         Some(_) if control.service.config().server.others_read_only => next.run(request).await,
@@ -81,25 +81,26 @@ async fn same_user_only(
     }
 }
 
-/// The effective uid of this process, the value SO_PEERCRED reports for
-/// a client of the same user.
-fn own_uid() -> u32 {
-    crate::service::actions::own_uid()
-}
-
 /// The service acting for the client of this call: its OS user, how it
 /// came (a header it sends), and read-only when it asks or is another user.
 fn acting(control: &Control, peer: Peer, headers: &axum::http::HeaderMap) -> Service {
+    use crate::service::actions::{own_uid, own_user, user_name};
     let uid = peer.uid.unwrap_or(u32::MAX);
     let via = headers
         .get(wire::VIA_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("control socket");
-    let read_only = headers.contains_key(wire::READ_ONLY_HEADER) || uid != own_uid();
+    let same_user = uid == own_uid();
+    let read_only = headers.contains_key(wire::READ_ONLY_HEADER) || !same_user;
     control
         .service
         .with_actor(crate::domain::action_log::Actor {
-            user: crate::service::actions::user_name(uid),
+            // The usual caller is the server's own user: no lookup per call.
+            user: if same_user {
+                own_user().to_string()
+            } else {
+                user_name(uid)
+            },
             via: via.to_string(),
             read_only,
         })
