@@ -34,6 +34,15 @@ use crate::store::backup::Manifest;
 use crate::store::blobs::GcReport;
 use crate::store::runs::StageCounts;
 
+/// The read-only guard of one call: `write` calls check, `read` calls do
+/// not, and any other word does not compile.
+macro_rules! guard {
+    (read, $service:expr, $name:ident) => {};
+    (write, $service:expr, $name:ident) => {
+        $service.refuse_if_read_only(stringify!($name))?;
+    };
+}
+
 macro_rules! api {
     ($(
         $(#[$meta:meta])*
@@ -51,9 +60,7 @@ macro_rules! api {
         impl Api for Service {
             $(
                 async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
-                    if stringify!($mode) == "write" {
-                        self.refuse_if_read_only(stringify!($name))?;
-                    }
+                    guard!($mode, self, $name);
                     let $svc = self;
                     $local.await
                 }

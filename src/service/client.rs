@@ -49,13 +49,6 @@ impl Client {
         }
     }
 
-    pub fn as_remote(&self) -> Option<&Remote> {
-        match self {
-            Self::Local(_) => None,
-            Self::Remote(remote) => Some(remote),
-        }
-    }
-
     /// Who holds the store and where report links point.
     pub fn info(&self) -> ServerInfo {
         match self {

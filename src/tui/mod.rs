@@ -80,11 +80,12 @@ pub async fn run_on(service: Client) -> Result<ExitCode> {
     };
     service.start_workers();
     let info = service.info();
-    let web_url = match (&web, service.is_remote()) {
-        (_, true) => Some(info.pages_url.clone()),
-        (Some(web), false) if !info.public_links => Some(format!("http://{}", web.addr())),
-        (Some(_), false) => Some(info.pages_url.clone()),
-        (None, false) => None,
+    // Links point at the public address when there is one, else at the
+    // page server this process (or the attached server) runs.
+    let web_url = match &web {
+        Some(web) if !info.public_links => Some(format!("http://{}", web.addr())),
+        None if !service.is_remote() => None,
+        _ => Some(info.pages_url),
     };
 
     // The terminal is restored before any panic report is printed.
