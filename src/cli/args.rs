@@ -196,6 +196,15 @@ pub enum OutreachCommand {
         /// Show what would be sent; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Let the server (`serve` or an open TUI) go on sending after this
+        /// command ends; without it the send stops when this command does.
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Stop the running sends (of one campaign) after the message in hand.
+    Stop {
+        #[arg(long, short = 'c')]
+        campaign: Option<String>,
     },
     /// Record what you learned outside leadscout; no further mail goes to
     /// replied, bounced or won leads.

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 
@@ -77,7 +78,12 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
             };
             let (subject, body) = split_subject(&text)?;
             let v = service
-                .edit_outreach(lead.clone(), subject.clone(), body.clone())
+                .edit_outreach(
+                    lead.clone(),
+                    subject.clone(),
+                    body.clone(),
+                    Some(current.outreach.version()),
+                )
                 .await?;
             if out.json {
                 out.json(&v)?;
@@ -125,15 +131,27 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
             campaign,
             wait,
             dry_run,
+            detach,
         } => {
             let request = SendRequest {
-                campaign,
+                campaign: campaign.clone(),
                 dry_run,
                 wait,
+                detach,
             };
             let json = out.json;
+            // Ctrl-C ends the send after the message in hand, never in the
+            // middle of a hand-over.
+            let stop = Arc::new(tokio::sync::watch::channel(false).0);
+            let on_interrupt = stop.clone();
+            let interrupt = tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("stopping after the message in hand…");
+                    on_interrupt.send_replace(true);
+                }
+            });
             let summary = service
-                .send_outreach(request, |e: &SendEvent| {
+                .send_outreach(request, stop, |e: &SendEvent| {
                     if !json {
                         let detail = e
                             .detail
@@ -144,18 +162,30 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                         let _ = std::io::stdout().flush();
                     }
                 })
-                .await?;
+                .await;
+            interrupt.abort();
+            let summary = summary?;
             if out.json {
                 out.json(&summary)?;
+            } else if summary.detached {
+                let pid = service.info().pid;
+                out.say(format!(
+                    "Sending in the background in the server (pid {pid}). Watch it with `leadscout outreach list -c {campaign}` or `leadscout log -c {campaign}`; stop it with `leadscout outreach stop -c {campaign}`."
+                ));
             } else {
                 out.say(format!(
-                    "{} {}, deferred {}, suppressed {}, failed {}, needs review {}.",
+                    "{} {}, deferred {}, suppressed {}, failed {}, needs review {}.{}",
                     if dry_run { "Would send" } else { "Sent" },
                     summary.sent,
                     summary.deferred,
                     summary.suppressed,
                     summary.failed,
-                    summary.needs_review
+                    summary.needs_review,
+                    if summary.stopped {
+                        " Stopped early; the rest stay approved."
+                    } else {
+                        ""
+                    }
                 ));
                 if let (Some(at), Some(reason)) = (&summary.next_at, &summary.next_reason) {
                     out.say(format!("Next possible send: {} ({reason}). Run `outreach send --wait` to keep going.", when(at)));
@@ -163,6 +193,24 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
             }
             if summary.needs_review > 0 || summary.failed > 0 {
                 return Ok(ExitCode::FAILURE);
+            }
+        }
+        OutreachCommand::Stop { campaign } => {
+            let stopped = service.stop_sends(campaign.clone()).await?;
+            if out.json {
+                out.json(&stopped)?;
+            } else if stopped.is_empty() {
+                out.say(format!(
+                    "No send is running{}.",
+                    campaign.map(|c| format!(" for {c}")).unwrap_or_default()
+                ));
+            } else {
+                for s in &stopped {
+                    out.say(format!(
+                        "Stopping the send of {} ({}, {}); it ends after the message in hand.",
+                        s.campaign, s.by, s.state
+                    ));
+                }
             }
         }
         OutreachCommand::Mark {

@@ -130,6 +130,19 @@ pub struct Outreach {
     pub approved_at: Option<Timestamp>,
     #[serde(default)]
     pub sent_at: Option<Timestamp>,
+    /// Which sender holds the email while it is `sending`: the host
+    /// instance and its claim. A claim from another instance is from a
+    /// process that is gone (only one process holds the data dir).
+    #[serde(default)]
+    pub claimed_by: Option<Claim>,
+}
+
+/// Who moved an email to `sending`: the host instance (one per process
+/// that opened the store) and a claim id unique to that hand-over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub instance: String,
+    pub id: String,
 }
 
 impl Outreach {
@@ -148,11 +161,73 @@ impl Outreach {
         self.updated_at = now;
     }
 
+    /// The text's version: 1 for the first draft, one more for every
+    /// revision. An edit names the version it was made from, so a save
+    /// over a newer text is refused instead of silently replacing it.
+    pub fn version(&self) -> u32 {
+        u32::try_from(self.history.len()).unwrap_or(u32::MAX - 1) + 1
+    }
+
+    /// What of the compliance footer the body lacks: the unsubscribe link
+    /// and the sender's postal address must be in every email that goes
+    /// out, whoever wrote the text.
+    pub fn missing_footer(&self, postal_address: &str) -> Vec<&'static str> {
+        missing_footer(&self.body, &self.unsubscribe_url, postal_address)
+    }
+
     /// The deterministic Message-ID: one lead, one campaign, one message,
     /// so a message that was somehow handed over twice is recognisable.
     pub fn message_id_for(&self, sender_domain: &str) -> String {
         format!("<{}.{}@{}>", self.lead, self.campaign, sender_domain)
     }
+}
+
+/// What of the compliance footer `body` lacks (see
+/// [`Outreach::missing_footer`]). The postal address counts when it is in
+/// the body as typed or on one line.
+pub fn missing_footer(body: &str, unsubscribe_url: &str, postal_address: &str) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if unsubscribe_url.trim().is_empty() || !body.contains(unsubscribe_url.trim()) {
+        missing.push("the unsubscribe link");
+    }
+    let address = postal_address.trim();
+    if !address.is_empty()
+        && !body.contains(address)
+        && !single_line(body).contains(&single_line(address))
+    {
+        missing.push("the postal address");
+    }
+    missing
+}
+
+/// The compliance footer every email carries: who sends it and from
+/// where, and the unsubscribe link; added for what `body` lacks. leadscout
+/// adds it, so neither a template, a model nor an edit can leave it out.
+pub fn with_footer(body: &str, who: &str, postal_address: &str, unsubscribe_url: &str) -> String {
+    let mut body = body.trim_end().to_string();
+    let missing = missing_footer(&body, unsubscribe_url, postal_address);
+    let needs_address = missing.contains(&"the postal address");
+    let needs_link = missing.contains(&"the unsubscribe link") && !unsubscribe_url.is_empty();
+    if needs_address || needs_link {
+        body.push_str("\n\n--\n");
+        if needs_address {
+            if !who.is_empty() {
+                body.push_str(&single_line(who));
+                body.push_str(", ");
+            }
+            body.push_str(&single_line(postal_address));
+            body.push('\n');
+        }
+        if needs_link {
+            body.push_str("Don't want emails like this? Unsubscribe: ");
+            body.push_str(unsubscribe_url);
+            body.push('\n');
+        }
+    }
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    body
 }
 
 /// A value for a one-line header (subject, names): line breaks and other
@@ -181,6 +256,25 @@ mod tests {
     }
 
     #[test]
+    fn the_footer_is_added_for_what_is_missing_and_only_once() {
+        let url = "https://r.example/u/abc";
+        let address = "Hauptstr. 1\n10115 Berlin";
+        let bare = with_footer("Hello.", "Pixel", address, url);
+        assert!(bare.contains("Pixel, Hauptstr. 1 10115 Berlin"), "{bare}");
+        assert!(bare.contains(url), "{bare}");
+        assert!(missing_footer(&bare, url, address).is_empty());
+        assert_eq!(with_footer(&bare, "Pixel", address, url), bare);
+        let no_link = bare.replace(url, "");
+        assert_eq!(missing_footer(&no_link, url, address), ["the unsubscribe link"]);
+        let again = with_footer(&no_link, "Pixel", address, url);
+        assert!(again.contains(url) && missing_footer(&again, url, address).is_empty());
+        assert_eq!(
+            missing_footer("Hello.", url, address),
+            ["the unsubscribe link", "the postal address"]
+        );
+    }
+
+    #[test]
     fn revising_keeps_the_old_text() {
         let now = Timestamp::UNIX_EPOCH;
         let mut o = Outreach {
@@ -202,10 +296,13 @@ mod tests {
             updated_at: now,
             approved_at: None,
             sent_at: None,
+            claimed_by: None,
         };
+        assert_eq!(o.version(), 1);
         o.revise("s2".into(), "b2".into(), Author::Operator, now);
         o.revise("s2".into(), "b2".into(), Author::Operator, now);
         assert_eq!(o.history.len(), 1, "an unchanged edit is not a revision");
+        assert_eq!(o.version(), 2);
         assert_eq!(o.history[0].subject, "s1");
         assert_eq!(o.history[0].author, Author::Template);
         assert_eq!(o.author, Author::Operator);

@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::config::{Config, SendingConfig};
-use crate::domain::outreach::{Outreach, OutreachStatus};
+use crate::domain::outreach::{Claim, Outreach, OutreachStatus};
 use crate::domain::sending::{Limits, SentSoFar};
 use crate::domain::{Campaign, Clock, Email, Timestamp};
 use crate::pipeline::draft;
@@ -44,6 +45,14 @@ pub struct SendSummary {
     pub next_at: Option<Timestamp>,
     pub next_reason: Option<String>,
     pub dry_run: bool,
+    /// The send was asked to stop (its client left, or `outreach stop`)
+    /// and ended between two messages.
+    #[serde(default)]
+    pub stopped: bool,
+    /// The send goes on in the server without its client
+    /// (`outreach send --detach`); the counts are not known yet.
+    #[serde(default)]
+    pub detached: bool,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -52,6 +61,10 @@ pub struct SendRequest {
     pub dry_run: bool,
     /// Wait through closed windows and full caps instead of stopping.
     pub wait: bool,
+    /// Keep sending in the server after the client leaves; without it an
+    /// attached send stops when its client goes away.
+    #[serde(default)]
+    pub detach: bool,
 }
 
 #[derive(Debug)]
@@ -101,6 +114,50 @@ pub struct Outbox<'a> {
     pub store: &'a Store,
     pub config: &'a Config,
     pub clock: &'a dyn Clock,
+    /// This process's host instance: claims made under it belong to a
+    /// sender that is alive, all others to a process that is gone.
+    pub instance: &'a str,
+}
+
+/// An email handed to the SMTP server and not yet settled. Dropped while
+/// armed (the send was cancelled or panicked mid-hand-over), it leaves the
+/// email for review: it may or may not have gone.
+struct InFlight<'a> {
+    store: &'a Store,
+    lead: crate::domain::LeadId,
+    claim: Claim,
+    now: Timestamp,
+    armed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let now = self.now;
+        let settled = self.store.settle_claimed(self.lead, &self.claim, |x| {
+            x.status = OutreachStatus::NeedsReview;
+            x.note = Some(INTERRUPTED.into());
+            x.updated_at = now;
+        });
+        if let Err(e) = settled {
+            tracing::error!(lead = %self.lead, error = %e, "cannot mark an interrupted email for review");
+        }
+    }
+}
+
+const INTERRUPTED: &str = "leadscout stopped while handing this email to the SMTP server; it may or may not have been sent. Check the sent folder, then mark it";
+
+/// Waits `pause`, or less when `stop` turns true; says whether it stopped.
+async fn pause_or_stop(pause: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => false,
+        changed = stop.wait_for(|s| *s) => changed.is_ok(),
+    }
 }
 
 impl Outbox<'_> {
@@ -131,28 +188,39 @@ impl Outbox<'_> {
 
     /// Emails left in `sending` by a process that died mid-send become
     /// `needs_review`: they may or may not have gone, so a person decides,
-    /// never an automatic resend. The caller flushes.
+    /// never an automatic resend. An email claimed by this process is
+    /// being sent right now by a live sender and is left alone. The caller
+    /// flushes.
     pub fn recover_interrupted(&self) -> Result<u64, StoreError> {
         let now = self.clock.now();
         let mut found = 0;
         for o in self.store.outreach_in_status(OutreachStatus::Sending)? {
+            let alive = |x: &Outreach| {
+                x.claimed_by
+                    .as_ref()
+                    .is_some_and(|c| c.instance == self.instance)
+            };
+            if alive(&o) {
+                continue;
+            }
+            let recovered = std::cell::Cell::new(false);
             self.store.modify_outreach(
                 o.lead,
-                |o| {
-                    if o.status != OutreachStatus::Sending {
+                |x| {
+                    recovered.set(false);
+                    if x.status != OutreachStatus::Sending || alive(x) {
                         return false;
                     }
-                    o.status = OutreachStatus::NeedsReview;
-                    o.note = Some(
-                        "leadscout stopped while handing this email to the SMTP server; it may or may not have been sent. Check the sent folder, then mark it"
-                            .into(),
-                    );
-                    o.updated_at = now;
+                    x.status = OutreachStatus::NeedsReview;
+                    x.note = Some(INTERRUPTED.into());
+                    x.claimed_by = None;
+                    x.updated_at = now;
+                    recovered.set(true);
                     true
                 },
                 |_| None,
             )?;
-            found += 1;
+            found += u64::from(recovered.get());
         }
         if found > 0 {
             tracing::warn!(emails = found, "emails interrupted mid-send need review");
@@ -161,25 +229,21 @@ impl Outbox<'_> {
     }
 
     /// Sends the campaign's approved emails within the limits. Every
-    /// email is checked against the blacklist and the lead's status right
-    /// before it goes; `sending` is on disk before the SMTP hand-over.
+    /// email is checked against the blacklist and the lead's state right
+    /// before it goes; `sending` is on disk before the SMTP hand-over, and
+    /// only the sender whose claim moved it there sends it, with the text
+    /// it claimed. `stop` turning true ends the send between two messages
+    /// (never in the middle of a hand-over).
     pub async fn send(
         &self,
         campaign: &Campaign,
         request: &SendRequest,
+        mut stop: watch::Receiver<bool>,
         mut progress: impl FnMut(&SendEvent),
     ) -> Result<SendSummary, SendFailure> {
         let limits = self.limits_for(campaign)?;
         let config = self.config;
-        let sender = draft::resolve_sender(
-            |key| {
-                self.store
-                    .effective_setting_value(campaign.id, key)
-                    .ok()
-                    .flatten()
-            },
-            &config.sender,
-        );
+        let sender = self.sender_identity(campaign);
         let missing = draft::missing_identity(&sender);
         if !missing.is_empty() {
             return Err(SendFailure::Setup(format!(
@@ -229,8 +293,24 @@ impl Outbox<'_> {
         };
         let mut index = 0;
         while index < queue.len() {
-            let o = queue[index].clone();
+            if !request.dry_run && *stop.borrow() {
+                summary.stopped = true;
+                break;
+            }
             let now = self.clock.now();
+            // The queue is a snapshot: the email may have been edited,
+            // rejected or sent by now. Only what is approved now goes.
+            let o = if request.dry_run {
+                queue[index].clone()
+            } else {
+                match self.store.outreach(queue[index].lead)? {
+                    Some(o) if o.status == OutreachStatus::Approved => o,
+                    _ => {
+                        index += 1;
+                        continue;
+                    }
+                }
+            };
             let Some(lead) = self.store.lead(o.lead)? else {
                 index += 1;
                 continue;
@@ -252,6 +332,20 @@ impl Outbox<'_> {
                 index += 1;
                 continue;
             }
+            let missing = o.missing_footer(&sender.postal_address);
+            if !missing.is_empty() {
+                let why = format!(
+                    "the email lacks {}; open it and save it again (leadscout adds the footer back), then approve it",
+                    missing.join(" and ")
+                );
+                if !request.dry_run {
+                    self.back_to_draft(&o, &why, now)?;
+                }
+                summary.failed += 1;
+                progress(&event(&o, "not sent", Some(why)));
+                index += 1;
+                continue;
+            }
             if let Some(not_before) = o.not_before
                 && not_before > now
                 && !request.dry_run
@@ -262,7 +356,11 @@ impl Outbox<'_> {
                         .iter()
                         .all(|x| x.not_before.is_some_and(|t| t > now))
                 {
-                    sleep_until(now, not_before).await;
+                    let pause = not_before.duration_since(now).unsigned_abs();
+                    if pause_or_stop(pause, &mut stop).await {
+                        summary.stopped = true;
+                        break;
+                    }
                     continue;
                 }
                 summary.deferred += 1;
@@ -291,7 +389,10 @@ impl Outbox<'_> {
                     } else {
                         Duration::ZERO
                     };
-                    tokio::time::sleep(pause + jitter).await;
+                    if pause_or_stop(pause + jitter, &mut stop).await {
+                        summary.stopped = true;
+                        break;
+                    }
                     continue;
                 }
                 if request.dry_run && spacing {
@@ -324,7 +425,27 @@ impl Outbox<'_> {
                 index += 1;
                 continue;
             };
+            // The outbox step: claim, and only the winner sends what it
+            // claimed; `sending` is durable before the hand-over.
+            let claim = Claim {
+                instance: self.instance.to_string(),
+                id: ulid::Ulid::new().to_string(),
+            };
             let message_id = o.message_id_for(&sender_domain);
+            let Some(o) = self
+                .store
+                .claim_for_sending(o.lead, &claim, &message_id, now)?
+            else {
+                index += 1;
+                continue;
+            };
+            let mut in_flight = InFlight {
+                store: self.store,
+                lead: o.lead,
+                claim: claim.clone(),
+                now,
+                armed: true,
+            };
             let outgoing = Outgoing {
                 from_name: if sender.name.is_empty() {
                     sender.company.clone()
@@ -343,36 +464,19 @@ impl Outbox<'_> {
             let message = match build(&outgoing) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.fail(&o, &e.to_string(), now)?;
+                    in_flight.armed = false;
+                    self.settle(&o, &claim, OutreachStatus::Failed, &e.to_string(), now)?;
+                    self.store.flush().await?;
                     summary.failed += 1;
                     progress(&event(&o, "failed", Some(e.to_string())));
                     index += 1;
                     continue;
                 }
             };
-            // The outbox step: `sending` is durable before the hand-over.
-            let claimed = self.store.modify_outreach(
-                o.lead,
-                |x| {
-                    if x.status != OutreachStatus::Approved {
-                        return false;
-                    }
-                    x.status = OutreachStatus::Sending;
-                    x.message_id = Some(message_id.clone());
-                    x.updated_at = now;
-                    true
-                },
-                |_| None,
-            )?;
-            if claimed
-                .as_ref()
-                .is_none_or(|x| x.status != OutreachStatus::Sending)
-            {
-                index += 1;
-                continue;
-            }
             self.store.flush().await?;
-            match mailer.send(message).await {
+            let outcome = mailer.send(message).await;
+            in_flight.armed = false;
+            match outcome {
                 Ok(()) => {
                     let sent_at = self.clock.now();
                     self.store
@@ -387,16 +491,11 @@ impl Outbox<'_> {
                             jiff::SignedDuration::try_from(RETRY_LATER).unwrap_or_default(),
                         )
                         .unwrap_or(now);
-                    self.store.modify_outreach(
-                        o.lead,
-                        |x| {
-                            x.status = OutreachStatus::Approved;
-                            x.note = Some(reason.clone());
-                            x.not_before = Some(until);
-                            true
-                        },
-                        |_| None,
-                    )?;
+                    self.store.settle_claimed(o.lead, &claim, |x| {
+                        x.status = OutreachStatus::Approved;
+                        x.note = Some(reason.clone());
+                        x.not_before = Some(until);
+                    })?;
                     self.store.flush().await?;
                     summary.deferred += 1;
                     progress(&event(&o, "deferred", Some(reason)));
@@ -405,7 +504,7 @@ impl Outbox<'_> {
                     message,
                     unknown_user,
                 }) => {
-                    self.fail(&o, &message, now)?;
+                    self.settle(&o, &claim, OutreachStatus::Failed, &message, now)?;
                     if unknown_user {
                         summary.bounced.push(o.to.to_string());
                     }
@@ -414,13 +513,13 @@ impl Outbox<'_> {
                     progress(&event(&o, "failed", Some(message)));
                 }
                 Err(SendError::Invalid(message)) => {
-                    self.fail(&o, &message, now)?;
+                    self.settle(&o, &claim, OutreachStatus::Failed, &message, now)?;
                     self.store.flush().await?;
                     summary.failed += 1;
                     progress(&event(&o, "failed", Some(message)));
                 }
                 Err(SendError::Uncertain(message)) => {
-                    settle(self.store, &o, OutreachStatus::NeedsReview, &message, now)?;
+                    self.settle(&o, &claim, OutreachStatus::NeedsReview, &message, now)?;
                     self.store.flush().await?;
                     summary.needs_review += 1;
                     progress(&event(&o, "needs_review", Some(message.clone())));
@@ -433,6 +532,57 @@ impl Outbox<'_> {
             index += 1;
         }
         Ok(summary)
+    }
+
+    /// The sender's identity for a campaign: its settings over the
+    /// global ones over `[sender]`.
+    pub fn sender_identity(&self, campaign: &Campaign) -> draft::template::SenderContext {
+        draft::resolve_sender(
+            |key| {
+                self.store
+                    .effective_setting_value(campaign.id, key)
+                    .ok()
+                    .flatten()
+            },
+            &self.config.sender,
+        )
+    }
+
+    /// Settles an email this sender claimed.
+    fn settle(
+        &self,
+        o: &Outreach,
+        claim: &Claim,
+        status: OutreachStatus,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.store.settle_claimed(o.lead, claim, |x| {
+            x.status = status;
+            x.note = Some(why.to_string());
+            x.updated_at = now;
+        })?;
+        Ok(())
+    }
+
+    /// An approved email that may not go as it is needs a new approval.
+    fn back_to_draft(&self, o: &Outreach, why: &str, now: Timestamp) -> Result<(), StoreError> {
+        let why = why.to_string();
+        self.store.modify_outreach(
+            o.lead,
+            |x| {
+                if x.status != OutreachStatus::Approved {
+                    return false;
+                }
+                x.status = OutreachStatus::Draft;
+                x.approved_at = None;
+                x.note = Some(why.clone());
+                x.updated_at = now;
+                true
+            },
+            |_| None,
+        )?;
+        Ok(())
     }
 
     fn defer(&self, o: &Outreach, reason: &str, until: Timestamp) -> Result<(), StoreError> {
@@ -452,12 +602,4 @@ impl Outbox<'_> {
         Ok(())
     }
 
-    fn fail(&self, o: &Outreach, why: &str, now: Timestamp) -> Result<(), StoreError> {
-        settle(self.store, o, OutreachStatus::Failed, why, now)
-    }
-}
-
-async fn sleep_until(now: Timestamp, until: Timestamp) {
-    let pause = until.duration_since(now).unsigned_abs();
-    tokio::time::sleep(pause).await;
 }

@@ -22,6 +22,7 @@ use super::jobs::{JobQuery, JobView, RunRequest, RunView};
 use super::leads::{LeadQuery, NewLead};
 use super::outreach::{ApproveSummary, Mark, OutreachView};
 use super::remote::Remote;
+use super::sending::RunningSend;
 use super::settings::SettingView;
 use super::{
     CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
@@ -169,8 +170,15 @@ api! {
     read fn list_outreach(campaign: String, status: Option<OutreachStatus>) -> Vec<OutreachView> =
         |s| s.list_outreach(&campaign, status);
     read fn show_outreach(reference: String) -> OutreachView = |s| s.show_outreach(&reference);
-    write fn edit_outreach(reference: String, subject: String, body: String) -> OutreachView =
-        |s| s.edit_outreach(&reference, &subject, &body);
+    /// `base_version`: the version the text was opened at; a save over a
+    /// newer one is refused.
+    write fn edit_outreach(reference: String, subject: String, body: String, base_version: Option<u32>) -> OutreachView =
+        |s| s.edit_outreach(&reference, &subject, &body, base_version);
+    /// The sends running or waiting in the process that holds the store.
+    read fn running_sends() -> Vec<RunningSend> = |s| s.running_sends();
+    /// Stops the running sends (of one campaign) after the message in hand.
+    write fn stop_sends(campaign: Option<String>) -> Vec<RunningSend> =
+        |s| s.stop_sends(campaign.as_deref());
     write fn approve_outreach(references: Vec<String>, all_drafted_in: Option<String>) -> ApproveSummary =
         |s| s.approve_outreach(&references, all_drafted_in.as_deref());
     write fn reject_outreach(references: Vec<String>) -> u64 = |s| s.reject_outreach(&references);

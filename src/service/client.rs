@@ -4,6 +4,7 @@
 //! the ones that stream, upload or need this process's workers are here.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
@@ -154,23 +155,40 @@ impl Client {
     }
 
     /// Sends approved emails; a server sends them itself and reports each
-    /// one as it goes.
+    /// one as it goes. `stop` turning true ends the send after the message
+    /// in hand: here by telling the sender, attached by leaving (the
+    /// server stops a send whose client left, unless it is detached).
     pub async fn send_outreach(
         &self,
         request: SendRequest,
+        stop: Arc<watch::Sender<bool>>,
         mut progress: impl FnMut(&SendEvent),
     ) -> Result<SendSummary> {
         match self {
-            Self::Local(service) => service.send_outreach(&request, progress).await,
+            Self::Local(service) => {
+                if request.detach && !request.dry_run {
+                    return Err(ServiceError::Invalid(
+                        "--detach needs a running host to send from (`leadscout serve`, or an open TUI); nothing holds this data dir, so the send would end with this command. Run it without --detach (Ctrl-C stops it after the message in hand)".into(),
+                    ));
+                }
+                service.send_outreach_until(&request, stop, progress).await
+            }
             Self::Remote(remote) => {
-                remote
-                    .stream("send_outreach", &(request,), |json| {
-                        if let Ok(event) = serde_json::from_slice::<SendEvent>(json) {
-                            progress(&event);
-                        }
-                        Ok(())
-                    })
-                    .await
+                let mut stopped = stop.subscribe();
+                let args = (request,);
+                let streaming = remote.stream("send_outreach", &args, |json| {
+                    if let Ok(event) = serde_json::from_slice::<SendEvent>(json) {
+                        progress(&event);
+                    }
+                    Ok(())
+                });
+                tokio::select! {
+                    result = streaming => result,
+                    _ = stopped.wait_for(|s| *s) => Ok(SendSummary {
+                        stopped: true,
+                        ..Default::default()
+                    }),
+                }
             }
         }
     }

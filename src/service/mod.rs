@@ -21,6 +21,7 @@ pub mod outreach;
 pub mod reaudit;
 pub mod remote;
 pub mod report;
+pub mod sending;
 pub mod settings;
 pub mod views;
 pub mod wire;
@@ -171,6 +172,8 @@ pub struct Service {
     engine: Option<Arc<EngineHandle>>,
     /// Who acts through this service (for the action log and read-only).
     actor: Arc<crate::domain::action_log::Actor>,
+    /// The one sender of this process (shared by every actor's view).
+    sends: Arc<sending::SendDesk>,
 }
 
 /// What a service is built from.
@@ -195,6 +198,7 @@ impl Service {
             bus: parts.bus,
             engine: parts.engine,
             actor: Arc::new(actions::local_actor("leadscout", false)),
+            sends: Arc::new(sending::SendDesk::new()),
         }
     }
 

@@ -73,23 +73,18 @@ impl Service {
 
     /// Replaces the text with the operator's, keeping the old one. An
     /// approved email goes back to draft: what was approved is not what
-    /// would be sent any more.
+    /// would be sent any more. With `base_version` (the version the
+    /// operator started from), a save over a text that changed since is
+    /// refused and nothing is replaced. A body without the compliance
+    /// footer gets it back: it is not the operator's to delete.
     pub async fn edit_outreach(
         &self,
         reference: &str,
         subject: &str,
         body: &str,
+        base_version: Option<u32>,
     ) -> Result<OutreachView> {
-        let (lead, o) = self.outreach_of(reference)?;
-        if !matches!(
-            o.status,
-            OutreachStatus::Draft | OutreachStatus::Approved | OutreachStatus::Rejected
-        ) {
-            return Err(ServiceError::Conflict(format!(
-                "the email to {} is {}; only drafts, approved and rejected emails can be edited",
-                lead.business_name, o.status
-            )));
-        }
+        let (lead, _) = self.outreach_of(reference)?;
         let subject = crate::domain::outreach::single_line(subject);
         if subject.is_empty() || body.trim().is_empty() {
             return Err(ServiceError::Invalid(
@@ -97,13 +92,56 @@ impl Service {
             ));
         }
         let now = self.now();
-        let body = format!("{}\n", body.trim_end());
+        let sender = match self.store().campaign(lead.campaign)? {
+            Some(campaign) => Some(self.outbox().sender_identity(&campaign)),
+            None => None,
+        };
+        let refused: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+        let footer_added = std::cell::Cell::new(false);
         let updated = self
             .store()
             .modify_outreach(
                 lead.id,
                 |o| {
-                    o.revise(subject.clone(), body.clone(), Author::Operator, now);
+                    *refused.borrow_mut() = None;
+                    footer_added.set(false);
+                    if !matches!(
+                        o.status,
+                        OutreachStatus::Draft | OutreachStatus::Approved | OutreachStatus::Rejected
+                    ) {
+                        *refused.borrow_mut() = Some(format!(
+                            "the email to {} is {}; only drafts, approved and rejected emails can be edited",
+                            lead.business_name, o.status
+                        ));
+                        return false;
+                    }
+                    if let Some(base) = base_version
+                        && base != o.version()
+                    {
+                        *refused.borrow_mut() = Some(format!(
+                            "the email to {} changed since you opened it (you edited version {base}, it is now version {}, {}); nothing was replaced — copy your text, reopen the email and apply it again",
+                            lead.business_name,
+                            o.version(),
+                            o.status
+                        ));
+                        return false;
+                    }
+                    let mut body = format!("{}\n", body.trim_end());
+                    if let Some(sender) = &sender {
+                        let who = [sender.company.as_str(), sender.name.as_str()]
+                            .into_iter()
+                            .find(|s| !s.is_empty())
+                            .unwrap_or("");
+                        let full = crate::domain::outreach::with_footer(
+                            &body,
+                            who,
+                            &sender.postal_address,
+                            &o.unsubscribe_url,
+                        );
+                        footer_added.set(full != body);
+                        body = full;
+                    }
+                    o.revise(subject.clone(), body, Author::Operator, now);
                     if o.status == OutreachStatus::Approved {
                         o.status = OutreachStatus::Draft;
                         o.approved_at = None;
@@ -113,15 +151,23 @@ impl Service {
                 |_| None,
             )?
             .ok_or_else(|| ServiceError::NotFound("the email disappeared".into()))?;
+        if let Some(why) = refused.into_inner() {
+            return Err(ServiceError::Conflict(why));
+        }
         let campaign = self.campaign_slug(lead.campaign)?;
         self.log_action(
             "edit_draft",
             Some(&campaign),
             lead.id.to_string(),
             format!(
-                "new text (version {}, subject \"{}\"); now {}",
-                updated.history.len() + 1,
+                "new text (version {}, subject \"{}\"){}; now {}",
+                updated.version(),
                 updated.subject,
+                if footer_added.get() {
+                    "; the compliance footer was added back"
+                } else {
+                    ""
+                },
                 updated.status
             ),
         )?;
@@ -184,6 +230,19 @@ impl Service {
             if blocked.is_some() || lead.status.is_closed() {
                 self.suppress(&o, "the recipient is on the blacklist or closed", now)?;
                 summary.suppressed += 1;
+                continue;
+            }
+            let postal = match self.store().campaign(lead.campaign)? {
+                Some(c) => self.outbox().sender_identity(&c).postal_address,
+                None => String::new(),
+            };
+            let missing = o.missing_footer(&postal);
+            if !missing.is_empty() {
+                summary.skipped.push(format!(
+                    "{}: the email lacks {}; open it and save it (leadscout adds the footer back)",
+                    lead.business_name,
+                    missing.join(" and ")
+                ));
                 continue;
             }
             self.store().modify_outreach(
@@ -353,23 +412,44 @@ impl Service {
     }
 
     /// Sends the campaign's approved emails within the limits (see
-    /// `jobs::sender`). Recipients the server calls unknown are added to
-    /// the blacklist as bounces.
+    /// `jobs::sender`), one send at a time in this process (see
+    /// `sending`). Recipients the server calls unknown are added to the
+    /// blacklist as bounces.
     pub async fn send_outreach(
         &self,
         request: &SendRequest,
         progress: impl FnMut(&SendEvent),
     ) -> Result<SendSummary> {
-        if !request.dry_run {
-            self.refuse_if_read_only("outreach send")?;
-        }
+        let stop = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
+        self.send_outreach_until(request, stop, progress).await
+    }
+
+    /// One send, now: the caller holds the turn (or it is a dry run).
+    pub(super) async fn send_now(
+        &self,
+        request: &SendRequest,
+        stop: tokio::sync::watch::Receiver<bool>,
+        progress: impl FnMut(&SendEvent),
+    ) -> Result<SendSummary> {
         let campaign = self.campaign_by_slug(&request.campaign)?;
-        let outcome = self.outbox().send(&campaign, request, progress).await;
+        let outcome = self
+            .outbox()
+            .send(&campaign, request, stop, progress)
+            .await;
         if !request.dry_run {
             let change = match &outcome {
                 Ok(s) => format!(
-                    "sent {}, deferred {}, suppressed {}, failed {}, needs review {}",
-                    s.sent, s.deferred, s.suppressed, s.failed, s.needs_review
+                    "sent {}, deferred {}, suppressed {}, failed {}, needs review {}{}",
+                    s.sent,
+                    s.deferred,
+                    s.suppressed,
+                    s.failed,
+                    s.needs_review,
+                    if s.stopped {
+                        "; stopped early (its client left or `outreach stop` asked)"
+                    } else {
+                        ""
+                    }
                 ),
                 Err(SendFailure::Stopped(message, s)) => {
                     format!("sent {}, then stopped: {message}", s.sent)
@@ -445,6 +525,7 @@ impl Service {
             store: self.store(),
             config: self.config(),
             clock: self.clock(),
+            instance: self.send_desk_instance(),
         }
     }
 }

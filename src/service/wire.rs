@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::export::ExportFormat;
 use super::leads::LeadQuery;
-use super::outreach::SendRequest;
+use super::outreach::{SendRequest, SendSummary};
 use super::{Result, Service, ServiceError};
 use crate::domain::event::{Event, QueueStats};
 
@@ -36,6 +36,8 @@ pub const DONE: u8 = b'o';
 pub const ERROR: u8 = b'e';
 pub const EVENT: u8 = b'v';
 pub const STATS: u8 = b's';
+/// A frame that only says the server is still there (a long send).
+pub const HEARTBEAT_TAG: u8 = b'h';
 
 /// What `GET /v1/hello` answers: enough to check versions and show the
 /// operator where they are attached.
@@ -194,25 +196,7 @@ pub fn stream_call(service: Service, method: &str, body: &[u8]) -> Result<mpsc::
         }
         "send_outreach" => {
             let (request,): (SendRequest,) = serde_json::from_slice(body).map_err(bad)?;
-            tokio::spawn(async move {
-                // Progress is a handful of lines; the send itself never
-                // waits on the client.
-                let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
-                let forward_tx = tx.clone();
-                let forward = tokio::spawn(async move {
-                    while let Some(line) = progress_rx.recv().await {
-                        let _ = forward_tx.send(line).await;
-                    }
-                });
-                let result = service
-                    .send_outreach(&request, |e| {
-                        let _ = progress_tx.send(frame(ITEM, e));
-                    })
-                    .await;
-                drop(progress_tx);
-                let _ = forward.await;
-                let _ = tx.send(end_frame(result)).await;
-            });
+            send_stream(service, request, tx);
         }
         _ => {
             return Err(ServiceError::NotFound(format!(
@@ -221,6 +205,65 @@ pub fn stream_call(service: Service, method: &str, body: &[u8]) -> Result<mpsc::
         }
     }
     Ok(rx)
+}
+
+/// How often a running send tells its client it is alive; a write that
+/// fails is how the server learns that the client has gone.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A send for an attached client. It belongs to whoever asked: when the
+/// client goes away the send stops after the message in hand, unless it
+/// was asked to go on detached (then the answer comes at once and the
+/// send goes on in the server, stoppable with `outreach stop`).
+fn send_stream(service: Service, request: SendRequest, tx: mpsc::Sender<Bytes>) {
+    let stop = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
+    if request.detach && !request.dry_run {
+        let summary = SendSummary {
+            detached: true,
+            ..Default::default()
+        };
+        tokio::spawn(async move {
+            let outcome = service.send_outreach_until(&request, stop, |_| {}).await;
+            if let Err(e) = outcome {
+                tracing::warn!(campaign = %request.campaign, error = %e, "a detached send ended with an error");
+            }
+        });
+        tokio::spawn(async move {
+            let _ = tx.send(frame(DONE, &summary)).await;
+        });
+        return;
+    }
+    tokio::spawn(async move {
+        // Progress is a handful of lines; the send itself never waits on
+        // the client.
+        let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<Bytes>();
+        let forward_tx = tx.clone();
+        let client_gone = stop.clone();
+        let forward = tokio::spawn(async move {
+            let mut beat = tokio::time::interval(HEARTBEAT);
+            loop {
+                let line = tokio::select! {
+                    line = progress_rx.recv() => match line {
+                        Some(line) => line,
+                        None => break,
+                    },
+                    _ = beat.tick() => frame(HEARTBEAT_TAG, &()),
+                };
+                if forward_tx.send(line).await.is_err() && !*client_gone.borrow() {
+                    tracing::info!("the client of a send went away; it stops after the message in hand");
+                    client_gone.send_replace(true);
+                }
+            }
+        });
+        let result = service
+            .send_outreach_until(&request, stop, |e| {
+                let _ = progress_tx.send(frame(ITEM, e));
+            })
+            .await;
+        drop(progress_tx);
+        let _ = forward.await;
+        let _ = tx.send(end_frame(result)).await;
+    });
 }
 
 /// Runs `work` on a blocking thread with a writer whose bytes go out as

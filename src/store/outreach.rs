@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::codec::{decode, encode};
 use super::leads::modify_lead_tx;
 use super::{Result, Store};
-use crate::domain::outreach::{Outreach, OutreachStatus};
+use crate::domain::outreach::{Claim, Outreach, OutreachStatus};
 use crate::domain::sending::SentSoFar;
 use crate::domain::{CampaignId, Lead, LeadId, LeadStatus, Timestamp};
 
@@ -134,6 +134,66 @@ impl Store {
         Ok(out)
     }
 
+    /// The outbox claim: moves the email from `approved` to `sending` for
+    /// `claim` and returns it only when this call made that move. Another
+    /// sender that claimed it first, an edit that sent it back to draft, a
+    /// rejection: all return `None`, so only the winner sends, and it sends
+    /// the text it claimed.
+    pub fn claim_for_sending(
+        &self,
+        lead: LeadId,
+        claim: &Claim,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Outreach>> {
+        // The closure may run more than once (an optimistic transaction);
+        // the flag holds what the committed run decided.
+        let won = std::cell::Cell::new(false);
+        let out = self.modify_outreach(
+            lead,
+            |x| {
+                won.set(false);
+                if x.status != OutreachStatus::Approved {
+                    return false;
+                }
+                x.status = OutreachStatus::Sending;
+                x.message_id = Some(message_id.to_string());
+                x.claimed_by = Some(claim.clone());
+                x.updated_at = now;
+                won.set(true);
+                true
+            },
+            |_| None,
+        )?;
+        Ok(out.filter(|_| won.get()))
+    }
+
+    /// Changes an email while it is in `sending` under `claim`, and only
+    /// then (a sender settles only what it claimed).
+    pub fn settle_claimed(
+        &self,
+        lead: LeadId,
+        claim: &Claim,
+        change: impl Fn(&mut Outreach),
+    ) -> Result<bool> {
+        let done = std::cell::Cell::new(false);
+        self.modify_outreach(
+            lead,
+            |x| {
+                done.set(false);
+                if x.status != OutreachStatus::Sending || x.claimed_by.as_ref() != Some(claim) {
+                    return false;
+                }
+                change(x);
+                x.claimed_by = None;
+                done.set(true);
+                true
+            },
+            |_| None,
+        )?;
+        Ok(done.get())
+    }
+
     /// A campaign's emails, optionally in one status, in lead order.
     pub fn campaign_outreach(
         &self,
@@ -204,6 +264,7 @@ impl Store {
                 let mut o: Outreach = decode("outreach", &key, &bytes)
                     .map_err(ConflictableTransactionError::Abort)?;
                 o.status = OutreachStatus::Sent;
+                o.claimed_by = None;
                 o.sent_at = Some(now);
                 o.updated_at = now;
                 o.note = None;

@@ -111,8 +111,8 @@ pub enum Action {
     ActionLogLoaded(Vec<crate::domain::action_log::ActionRecord>),
     /// The connection to the server changed (attached TUIs only).
     Link(crate::service::Link),
-    /// The editor's text was stored; the editor closes.
-    DraftSaved(String),
+    /// The editor's text was stored (as it now is); the editor closes.
+    DraftSaved(String, Option<Box<OutreachView>>),
     /// Saving failed; the editor stays open with the text in it.
     DraftNotSaved(String),
     Notice(String),
@@ -144,6 +144,8 @@ pub enum Effect {
     },
     SaveDraft {
         lead: LeadId,
+        /// The version the text was opened at.
+        version: u32,
         subject: String,
         body: String,
     },
@@ -160,6 +162,8 @@ pub enum Effect {
     Send {
         campaign: String,
     },
+    /// Stops every running send after the message in hand.
+    StopSends,
     Quit,
 }
 
@@ -178,6 +182,7 @@ impl Effect {
                 | Self::AddLead { .. }
                 | Self::CreateCampaign(_)
                 | Self::Send { .. }
+                | Self::StopSends
         )
     }
 }

@@ -79,12 +79,20 @@ impl Ask {
     }
 }
 
+/// The email being edited: its lead and the version the text was opened
+/// at (a save over a newer version is refused, so no edit is lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Editing {
+    pub lead: LeadId,
+    pub version: u32,
+}
+
 pub enum Mode {
     Normal,
     Help,
     Filter(String),
     Ask(Ask, String),
-    Editor(LeadId, Box<TextArea<'static>>, bool),
+    Editor(Editing, Box<TextArea<'static>>, bool),
     ConfirmQuit,
     /// A long text (a whole error) over everything; Esc closes it.
     Message(String),
@@ -97,6 +105,7 @@ pub enum Mode {
 pub const PALETTE_COMMANDS: &[&str] = &[
     "run ",
     "send",
+    "stop-send",
     "blacklist ",
     "campaign new ",
     "retry",
@@ -466,9 +475,17 @@ impl App {
                     Vec::new()
                 }
             }
-            Action::DraftSaved(text) => {
+            Action::DraftSaved(text, saved) => {
                 if matches!(self.mode, Mode::Editor(..)) {
                     self.mode = Mode::Normal;
+                }
+                // The draft tab and the next `e` show what was stored, at
+                // once, not after the next reload.
+                if let Some(saved) = saved
+                    && let Some(detail) = self.detail.as_mut()
+                    && detail.lead.lead.id == saved.outreach.lead
+                {
+                    detail.outreach = Some(*saved);
                 }
                 self.note(text);
                 self.after_change()
@@ -724,7 +741,11 @@ impl App {
         area.set_block(
             ratatui::widgets::Block::bordered().title(" edit draft — Ctrl-S save, Esc close "),
         );
-        self.mode = Mode::Editor(detail.lead.lead.id, Box::new(area), false);
+        let editing = Editing {
+            lead: detail.lead.lead.id,
+            version: o.outreach.version(),
+        };
+        self.mode = Mode::Editor(editing, Box::new(area), false);
     }
 
     fn ask(&mut self, ask: Ask) -> Vec<Effect> {
@@ -846,7 +867,7 @@ impl App {
                     (Mode::Ask(ask, text), Vec::new())
                 }
             },
-            Mode::Editor(lead, mut area, confirm_discard) => {
+            Mode::Editor(editing, mut area, confirm_discard) => {
                 let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
                 match key.code {
                     KeyCode::Char('s') if ctrl => {
@@ -860,9 +881,10 @@ impl App {
                                 // confirmed, so a failed save loses nothing.
                                 self.note("saving…");
                                 (
-                                    Mode::Editor(lead, area, false),
+                                    Mode::Editor(editing, area, false),
                                     vec![Effect::SaveDraft {
-                                        lead,
+                                        lead: editing.lead,
+                                        version: editing.version,
                                         subject,
                                         body,
                                     }],
@@ -870,18 +892,18 @@ impl App {
                             }
                             _ => {
                                 self.error("the first line must be `Subject: ...`");
-                                (Mode::Editor(lead, area, false), Vec::new())
+                                (Mode::Editor(editing, area, false), Vec::new())
                             }
                         }
                     }
                     KeyCode::Esc if confirm_discard => (Mode::Normal, Vec::new()),
                     KeyCode::Esc => {
                         self.error("Esc again discards your changes; Ctrl-S saves");
-                        (Mode::Editor(lead, area, true), Vec::new())
+                        (Mode::Editor(editing, area, true), Vec::new())
                     }
                     _ => {
                         area.input(key);
-                        (Mode::Editor(lead, area, false), Vec::new())
+                        (Mode::Editor(editing, area, false), Vec::new())
                     }
                 }
             }
@@ -928,7 +950,7 @@ impl App {
         }
     }
 
-    /// `:run fetch,audit`, `:send`, `:retry`, `:blacklist VALUE...`,
+    /// `:run fetch,audit`, `:send`, `:stop-send`, `:retry`, `:blacklist VALUE...`,
     /// `:campaign new NAME`, `:import PATH`.
     fn palette(&mut self, text: &str, campaign: String) -> Vec<Effect> {
         let (head, rest) = text.split_once(' ').unwrap_or((text, ""));
@@ -952,7 +974,11 @@ impl App {
                     leads: self.marks.iter().copied().collect(),
                 }]
             }
-            "send" if !needs_campaign(self) => vec![Effect::Send { campaign }],
+            "send" if !needs_campaign(self) => {
+                self.note("sending… (`:stop-send` stops after the message in hand)");
+                vec![Effect::Send { campaign }]
+            }
+            "stop-send" => vec![Effect::StopSends],
             "retry" if !needs_campaign(self) => vec![Effect::RetryFailed {
                 campaign,
                 leads: Vec::new(),
@@ -975,7 +1001,7 @@ impl App {
             },
             "" => Vec::new(),
             other => {
-                self.error(format!("unknown command `{other}`; try run, send, retry, blacklist, import, campaign new"));
+                self.error(format!("unknown command `{other}`; try run, send, stop-send, retry, blacklist, import, campaign new"));
                 Vec::new()
             }
         }

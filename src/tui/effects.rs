@@ -149,14 +149,21 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
         }
         Effect::SaveDraft {
             lead,
+            version,
             subject,
             body,
-        } => match service.edit_outreach(lead.to_string(), subject, body).await {
-            Ok(v) => Action::DraftSaved(format!(
-                "draft saved (version {}, {})",
-                v.outreach.history.len() + 1,
-                v.outreach.status
-            )),
+        } => match service
+            .edit_outreach(lead.to_string(), subject, body, Some(version))
+            .await
+        {
+            Ok(v) => Action::DraftSaved(
+                format!(
+                    "draft saved (version {}, {})",
+                    v.outreach.version(),
+                    v.outreach.status
+                ),
+                Some(Box::new(v)),
+            ),
             Err(err) => Action::DraftNotSaved(err.to_string()),
         },
         Effect::ReportUrl(lead) => {
@@ -196,19 +203,41 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
             let c = service.create_campaign(name, None).await.map_err(e)?;
             Action::Notice(format!("campaign {} created", c.slug))
         }
+        Effect::StopSends => {
+            let stopped = service.stop_sends(None).await.map_err(e)?;
+            Action::Notice(if stopped.is_empty() {
+                "no send is running".to_string()
+            } else {
+                format!(
+                    "stopping {} send(s) after the message in hand: {}",
+                    stopped.len(),
+                    stopped
+                        .iter()
+                        .map(|s| format!("{} by {}", s.campaign, s.by))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        }
         Effect::Send { campaign } => {
             let request = crate::service::outreach::SendRequest {
                 campaign,
                 dry_run: false,
                 wait: false,
+                detach: false,
             };
-            let s = service.send_outreach(request, |_| {}).await.map_err(e)?;
+            let stop = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
+            let s = service
+                .send_outreach(request, stop, |_| {})
+                .await
+                .map_err(e)?;
             Action::Notice(format!(
-                "sent {}, deferred {}, suppressed {}, failed {}{}",
+                "sent {}, deferred {}, suppressed {}, failed {}{}{}",
                 s.sent,
                 s.deferred,
                 s.suppressed,
                 s.failed,
+                if s.stopped { " — stopped early" } else { "" },
                 s.next_reason.map(|r| format!(" — {r}")).unwrap_or_default()
             ))
         }

@@ -128,6 +128,7 @@ fn detail() -> Detail {
         updated_at: ts(10),
         approved_at: None,
         sent_at: None,
+        claimed_by: None,
     };
     Detail {
         lead: LeadDetail {
@@ -548,6 +549,7 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
         save,
         vec![Effect::SaveDraft {
             lead: id(1),
+            version: 1,
             subject: "Bäckerei Sonnenschein: 3 quick wins for your website!".into(),
             body: "Hi Bäckerei Sonnenschein team,\n\nI looked at your website this week.\n\nBest regards,\nJane Doe".into(),
         }]
@@ -565,13 +567,34 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
             .as_ref()
             .is_some_and(|(text, error)| *error && text.contains("not saved"))
     );
-    let after = app.update(Action::DraftSaved("draft saved (version 2, draft)".into()));
+    let mut saved = app.detail.as_ref().unwrap().outreach.clone().unwrap();
+    saved.outreach.revise(
+        "Bäckerei Sonnenschein: 3 quick wins for your website!".into(),
+        "Edited.\n".into(),
+        crate::domain::outreach::Author::Operator,
+        saved.outreach.updated_at,
+    );
+    let after = app.update(Action::DraftSaved(
+        "draft saved (version 2, draft)".into(),
+        Some(Box::new(saved)),
+    ));
     assert!(
         matches!(app.mode, Mode::Normal),
         "a confirmed save closes the editor"
     );
     assert!(after.contains(&Effect::LoadLeads("berlin".into())));
+    // The draft tab and the next edit show the saved text at once, at
+    // its new version.
+    let shown = &app.detail.as_ref().unwrap().outreach.as_ref().unwrap().outreach;
+    assert_eq!((shown.body.as_str(), shown.version()), ("Edited.\n", 2));
     cmd(&mut app, Command::Edit);
+    match &app.mode {
+        Mode::Editor(editing, area, _) => {
+            assert_eq!(editing.version, 2);
+            assert_eq!(area.lines().last().map(String::as_str), Some("Edited."));
+        }
+        _ => panic!("the editor did not open"),
+    }
     key(&mut app, KeyCode::Esc);
     assert!(
         matches!(app.mode, Mode::Editor(..)),

@@ -186,6 +186,7 @@ impl StageHandler for DraftStage {
                     updated_at: now,
                     approved_at: None,
                     sent_at: None,
+                    claimed_by: None,
                 },
             };
             store

@@ -156,37 +156,13 @@ fn tidy(body: &str) -> String {
     out.trim_matches('\n').to_string() + "\n"
 }
 
-/// The compliance footer every email carries: the sender's postal address
-/// and the unsubscribe link, added when the text does not already contain
-/// them.
+/// The compliance footer every email carries (see
+/// [`crate::domain::outreach::with_footer`]), signed by the company or the
+/// sender's name.
 pub fn with_footer(body: &str, sender: &SenderContext, unsubscribe_url: &str) -> String {
-    let mut body = body.trim_end().to_string();
-    let needs_address = !body.contains(sender.postal_address.trim());
-    let needs_link = !body.contains(unsubscribe_url);
-    if needs_address || needs_link {
-        body.push_str("\n\n--\n");
-        if needs_address {
-            let who = [sender.company.as_str(), sender.name.as_str()]
-                .into_iter()
-                .find(|s| !s.is_empty())
-                .unwrap_or("");
-            if !who.is_empty() {
-                body.push_str(who);
-                body.push_str(", ");
-            }
-            body.push_str(&crate::domain::outreach::single_line(
-                &sender.postal_address,
-            ));
-            body.push('\n');
-        }
-        if needs_link {
-            body.push_str("Don't want emails like this? Unsubscribe: ");
-            body.push_str(unsubscribe_url);
-            body.push('\n');
-        }
-    }
-    if !body.ends_with('\n') {
-        body.push('\n');
-    }
-    body
+    let who = [sender.company.as_str(), sender.name.as_str()]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .unwrap_or("");
+    crate::domain::outreach::with_footer(body, who, &sender.postal_address, unsubscribe_url)
 }
