@@ -169,6 +169,11 @@ pub enum OutreachCommand {
         /// instead of an editor.
         #[arg(long)]
         from_file: Option<PathBuf>,
+        /// Save only if the email is still at this version (`outreach show`
+        /// prints it); by default, the version it had when this command
+        /// started. A newer text is never replaced silently.
+        #[arg(long, value_name = "N")]
+        if_version: Option<u32>,
     },
     /// Approve drafts for sending.
     Approve {

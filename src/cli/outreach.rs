@@ -66,7 +66,11 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                 println!("\nSubject: {}\n\n{}", o.subject, o.body);
             }
         }
-        OutreachCommand::Edit { lead, from_file } => {
+        OutreachCommand::Edit {
+            lead,
+            from_file,
+            if_version,
+        } => {
             let current = service.show_outreach(lead.clone()).await?;
             let text = match from_file {
                 Some(path) => std::fs::read_to_string(&path)
@@ -82,7 +86,7 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                     lead.clone(),
                     subject.clone(),
                     body.clone(),
-                    Some(current.outreach.version()),
+                    Some(if_version.unwrap_or(current.outreach.version())),
                 )
                 .await?;
             if out.json {
@@ -90,7 +94,7 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
             } else {
                 out.say(format!(
                     "Saved (version {}, status {}). Approve it with: leadscout outreach approve {}",
-                    v.outreach.history.len() + 1,
+                    v.outreach.version(),
                     v.outreach.status,
                     v.outreach.lead
                 ));

@@ -185,7 +185,11 @@ impl Outreach {
 /// What of the compliance footer `body` lacks (see
 /// [`Outreach::missing_footer`]). The postal address counts when it is in
 /// the body as typed or on one line.
-pub fn missing_footer(body: &str, unsubscribe_url: &str, postal_address: &str) -> Vec<&'static str> {
+pub fn missing_footer(
+    body: &str,
+    unsubscribe_url: &str,
+    postal_address: &str,
+) -> Vec<&'static str> {
     let mut missing = Vec::new();
     if unsubscribe_url.trim().is_empty() || !body.contains(unsubscribe_url.trim()) {
         missing.push("the unsubscribe link");
@@ -265,7 +269,10 @@ mod tests {
         assert!(missing_footer(&bare, url, address).is_empty());
         assert_eq!(with_footer(&bare, "Pixel", address, url), bare);
         let no_link = bare.replace(url, "");
-        assert_eq!(missing_footer(&no_link, url, address), ["the unsubscribe link"]);
+        assert_eq!(
+            missing_footer(&no_link, url, address),
+            ["the unsubscribe link"]
+        );
         let again = with_footer(&no_link, "Pixel", address, url);
         assert!(again.contains(url) && missing_footer(&again, url, address).is_empty());
         assert_eq!(

@@ -432,10 +432,7 @@ impl Service {
         progress: impl FnMut(&SendEvent),
     ) -> Result<SendSummary> {
         let campaign = self.campaign_by_slug(&request.campaign)?;
-        let outcome = self
-            .outbox()
-            .send(&campaign, request, stop, progress)
-            .await;
+        let outcome = self.outbox().send(&campaign, request, stop, progress).await;
         if !request.dry_run {
             let change = match &outcome {
                 Ok(s) => format!(

@@ -250,7 +250,9 @@ fn send_stream(service: Service, request: SendRequest, tx: mpsc::Sender<Bytes>) 
                     _ = beat.tick() => frame(HEARTBEAT_TAG, &()),
                 };
                 if forward_tx.send(line).await.is_err() && !*client_gone.borrow() {
-                    tracing::info!("the client of a send went away; it stops after the message in hand");
+                    tracing::info!(
+                        "the client of a send went away; it stops after the message in hand"
+                    );
                     client_gone.send_replace(true);
                 }
             }

@@ -585,7 +585,14 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
     assert!(after.contains(&Effect::LoadLeads("berlin".into())));
     // The draft tab and the next edit show the saved text at once, at
     // its new version.
-    let shown = &app.detail.as_ref().unwrap().outreach.as_ref().unwrap().outreach;
+    let shown = &app
+        .detail
+        .as_ref()
+        .unwrap()
+        .outreach
+        .as_ref()
+        .unwrap()
+        .outreach;
     assert_eq!((shown.body.as_str(), shown.version()), ("Edited.\n", 2));
     cmd(&mut app, Command::Edit);
     match &app.mode {

@@ -107,6 +107,16 @@ impl Cli {
         let _ = child.wait();
     }
 
+    /// Kills the server child with SIGKILL (a crash: nothing is cleaned
+    /// up) and waits for it to be gone.
+    pub fn kill_server(&self) {
+        let Some(mut child) = self.server.lock().map(|mut s| s.take()).unwrap_or(None) else {
+            return;
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// Adds an environment variable to every command run from now on.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.into(), value.into()));

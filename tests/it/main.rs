@@ -32,6 +32,7 @@ mod outreach;
 mod reaudit;
 mod report;
 mod secrets;
+mod send_race;
 mod smtp;
 mod testbed;
 mod tui;

@@ -17,7 +17,7 @@ const SITE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"
 <title>Crumbs</title></head><body><h1>Crumbs bakery</h1><img src="/shop.jpg">
 <p>Fresh bread every morning.</p><a href="/missing">menu</a></body></html>"#;
 
-const POSTAL: &str = "Hauptstr. 1, 10115 Berlin";
+pub const POSTAL: &str = "Hauptstr. 1, 10115 Berlin";
 
 pub struct Setup {
     pub cli: Cli,
