@@ -33,6 +33,8 @@ mod reaudit;
 mod report;
 mod secrets;
 mod smtp;
+mod smtp_tls;
+mod smtp_tls_server;
 mod testbed;
 mod tui;
 mod views;
