@@ -2,7 +2,8 @@
 //! loopback with a throw-away CA: STARTTLS and implicit TLS with AUTH
 //! deliver, an untrusted certificate and a certificate for another name are
 //! refused with an error that says which (and nothing is sent), a server
-//! that does not speak TLS is named as such, and the password shows up
+//! that does not speak TLS (or does not offer STARTTLS) is named as such
+//! and never gets the login in clear text, and the password shows up
 //! nowhere: not in errors, output, logs, the action log or the store.
 
 use std::time::Duration;
@@ -228,6 +229,21 @@ fn a_refused_login_and_a_server_without_tls_say_what_is_wrong() {
         "{err}"
     );
     assert!(server.delivered().is_empty());
+
+    // STARTTLS required, and the server does not offer it: no fallback
+    // to clear text, the login is never sent.
+    let plain = TlsSmtpServer::start(Mode::Plain, ca.acceptor(&["127.0.0.1"]), USER, PASSWORD);
+    let mut starttls = config.clone();
+    starttls.port = plain.port;
+    let err = deliver(&starttls, PASSWORD, "a@b.example", "x")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not offer STARTTLS") && err.contains("smtp.tls = \"tls\""),
+        "{err}"
+    );
+    assert_eq!(plain.clear_logins(), 0);
+    assert!(plain.delivered().is_empty());
 }
 
 /// The real binary: `outreach send` over STARTTLS with a login, first

@@ -71,6 +71,9 @@ pub enum Mode {
     Starttls,
     /// TLS from the first byte.
     Implicit,
+    /// No TLS at all: STARTTLS is never offered (as when a man in the
+    /// middle strips it from the EHLO answer).
+    Plain,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +93,8 @@ pub struct TlsSmtpServer {
     delivered: Arc<Mutex<Vec<Delivered>>>,
     /// Every connection that reached a finished TLS handshake.
     handshakes: Arc<Mutex<usize>>,
+    /// AUTH commands received without TLS.
+    clear_logins: Arc<Mutex<usize>>,
 }
 
 #[derive(Clone)]
@@ -100,6 +105,7 @@ struct Shared {
     password: String,
     delivered: Arc<Mutex<Vec<Delivered>>>,
     handshakes: Arc<Mutex<usize>>,
+    clear_logins: Arc<Mutex<usize>>,
 }
 
 impl TlsSmtpServer {
@@ -113,6 +119,7 @@ impl TlsSmtpServer {
     ) -> Self {
         let delivered = Arc::new(Mutex::new(Vec::new()));
         let handshakes = Arc::new(Mutex::new(0));
+        let clear_logins = Arc::new(Mutex::new(0));
         let shared = Shared {
             mode,
             acceptor,
@@ -120,6 +127,7 @@ impl TlsSmtpServer {
             password: password.into(),
             delivered: delivered.clone(),
             handshakes: handshakes.clone(),
+            clear_logins: clear_logins.clone(),
         };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -142,6 +150,7 @@ impl TlsSmtpServer {
             port: rx.recv().unwrap(),
             delivered,
             handshakes,
+            clear_logins,
         }
     }
 
@@ -152,6 +161,10 @@ impl TlsSmtpServer {
     pub fn handshakes(&self) -> usize {
         *self.handshakes.lock().unwrap()
     }
+
+    pub fn clear_logins(&self) -> usize {
+        *self.clear_logins.lock().unwrap()
+    }
 }
 
 async fn connection(stream: tokio::net::TcpStream, shared: Shared) -> std::io::Result<()> {
@@ -160,6 +173,9 @@ async fn connection(stream: tokio::net::TcpStream, shared: Shared) -> std::io::R
             let tls = shared.acceptor.accept(stream).await?;
             *shared.handshakes.lock().unwrap() += 1;
             session(BufReader::new(tls), true, &shared, true).await?;
+        }
+        Mode::Plain => {
+            session(BufReader::new(stream), false, &shared, true).await?;
         }
         Mode::Starttls => {
             if let Some(plain) = session(BufReader::new(stream), false, &shared, true).await? {
@@ -219,7 +235,10 @@ where
                 reply(&mut io, "220 2.0.0 go ahead").await?;
                 return Ok(Some(io.into_inner()));
             }
-            "AUTH" if !tls => reply(&mut io, "538 5.7.11 encryption required").await?,
+            "AUTH" if !tls => {
+                *shared.clear_logins.lock().unwrap() += 1;
+                reply(&mut io, "538 5.7.11 encryption required").await?
+            }
             "AUTH" => {
                 let mut words = line.split(' ').skip(1);
                 let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
