@@ -311,6 +311,15 @@ impl Mailer {
         }
         let code = error.status().map(|c| c.to_string()).unwrap_or_default();
         if matches!(code.as_str(), "530" | "534" | "535" | "538") {
+            if self.username.is_empty() {
+                return Some((
+                    format!(
+                        "the SMTP server {} wants a login ({text}); set smtp.username and put the password in {}",
+                        self.server, self.password_env
+                    ),
+                    true,
+                ));
+            }
             return Some((
                 format!(
                     "the SMTP server {} refused the login of smtp.username `{}` ({text}); check the user name and the password in {}",

@@ -218,6 +218,18 @@ fn a_refused_login_and_a_server_without_tls_say_what_is_wrong() {
     );
     assert_eq!(leaks(&err), Vec::<String>::new(), "{err}");
 
+    // No login set up, and the server wants one: a retry later, not a
+    // failed recipient.
+    let mut anonymous = config.clone();
+    anonymous.username.clear();
+    match deliver(&anonymous, "", "a@b.example", "x") {
+        Err(SendError::Later(err)) => assert!(
+            err.contains("wants a login") && err.contains("set smtp.username"),
+            "{err}"
+        ),
+        other => panic!("{other:?}"),
+    }
+
     // Implicit TLS against a server that starts in plain text.
     let mut tls = config.clone();
     tls.tls = SmtpTls::Tls;
