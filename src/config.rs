@@ -311,6 +311,10 @@ pub struct SmtpConfig {
     pub password_env: String,
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// Absolute path of a PEM file of CA certificates trusted in addition
+    /// to the system's, for a relay with a private CA. Empty: the system's
+    /// CAs only.
+    pub ca_file: String,
 }
 
 impl Default for SmtpConfig {
@@ -322,6 +326,7 @@ impl Default for SmtpConfig {
             username: String::new(),
             password_env: "LEADSCOUT_SMTP_PASSWORD".into(),
             timeout: Duration::from_secs(30),
+            ca_file: String::new(),
         }
     }
 }
@@ -744,6 +749,9 @@ impl Config {
         if smtp.timeout.is_zero() {
             return Err(bad("smtp.timeout", "must be more than 0s".into()));
         }
+        if !smtp.ca_file.is_empty() {
+            read_ca_file(&smtp.ca_file).map_err(|message| bad("smtp.ca_file", message))?;
+        }
         if let Err((key, message)) = self.sending.limits() {
             return Err(bad(key, message));
         }
@@ -969,6 +977,65 @@ fn apply_env(
         keys.insert(dotted, var);
     }
     Ok(keys)
+}
+
+/// The PEM text of `smtp.ca_file`, once it is known to hold at least one
+/// well-formed certificate block and nothing else that claims to be PEM.
+/// Checked when the config loads, so a wrong path stops every command at
+/// once rather than the first send; the TLS library parses the
+/// certificates themselves when it connects. Errors name the path, not the
+/// key: callers add the key.
+pub fn read_ca_file(path: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    if !Path::new(path).is_absolute() {
+        return Err(format!(
+            "`{path}` is not an absolute path; give the full path of the PEM file with your CA's certificate(s)"
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut rest = text.as_ref();
+    let mut count = 0;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let block = &rest[start..];
+        let label_end = block[11..].find("-----").map(|i| i + 11);
+        let label = label_end.map(|e| &block[11..e]).unwrap_or("");
+        let Some(body_start) = label_end.map(|e| e + 5) else {
+            return Err(format!(
+                "`{path}` is not a valid PEM file (a BEGIN line is cut off)"
+            ));
+        };
+        let end_line = format!("-----END {label}-----");
+        let Some(body_len) = block[body_start..].find(&end_line) else {
+            return Err(format!(
+                "`{path}` is not a valid PEM file (`-----BEGIN {label}-----` has no END line)"
+            ));
+        };
+        if label != "CERTIFICATE" {
+            return Err(format!(
+                "`{path}` holds a {label}, not only certificates; give only your CA's certificate(s) (never a private key)"
+            ));
+        }
+        count += 1;
+        let body: String = block[body_start..body_start + body_len]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        // A DER certificate is an ASN.1 SEQUENCE: it starts with 0x30.
+        let der = base64::engine::general_purpose::STANDARD.decode(body.as_bytes());
+        if !der.is_ok_and(|d| d.first() == Some(&0x30)) {
+            return Err(format!(
+                "certificate {count} in `{path}` is not valid PEM (bad base64 or not a certificate)"
+            ));
+        }
+        rest = &block[body_start + body_len + end_line.len()..];
+    }
+    if count == 0 {
+        return Err(format!(
+            "`{path}` holds no PEM certificate (a `-----BEGIN CERTIFICATE-----` block); give your CA's certificate in PEM form"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// `localhost`, `127.0.0.1`, `::1` and the like.
@@ -1202,6 +1269,60 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("sk-live-abc123"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_a_config_error_naming_the_key_and_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |path: &Path| {
+            let env = vec![(
+                "LEADSCOUT_SMTP__CA_FILE".to_string(),
+                path.display().to_string(),
+            )];
+            Config::load(None, env).map_err(|e| e.to_string())
+        };
+        let ca = rcgen::generate_simple_self_signed(vec!["ca.test".to_string()]).unwrap();
+        let good = dir.path().join("ca.pem");
+        std::fs::write(&good, format!("# our CA\n{}", ca.cert.pem())).unwrap();
+        let config = load(&good).unwrap();
+        assert_eq!(config.smtp.ca_file, good.display().to_string());
+
+        let missing = dir.path().join("missing.pem");
+        let not_pem = dir.path().join("notes.txt");
+        std::fs::write(&not_pem, "just text").unwrap();
+        let key = dir.path().join("with-key.pem");
+        std::fs::write(
+            &key,
+            format!("{}{}", ca.cert.pem(), ca.signing_key.serialize_pem()),
+        )
+        .unwrap();
+        let garbled = dir.path().join("garbled.pem");
+        std::fs::write(
+            &garbled,
+            "-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let cut = dir.path().join("cut.pem");
+        let pem = ca.cert.pem();
+        std::fs::write(&cut, &pem[..pem.len() / 2]).unwrap();
+        let relative = PathBuf::from("relative/ca.pem");
+        for (path, says) in [
+            (&missing, "cannot read"),
+            (&not_pem, "holds no PEM certificate"),
+            (&key, "never a private key"),
+            (&garbled, "certificate 1"),
+            (&cut, "has no END line"),
+            (&relative, "not an absolute path"),
+        ] {
+            let err = load(path).unwrap_err();
+            assert!(
+                err.contains("`smtp.ca_file`")
+                    && err.contains("LEADSCOUT_SMTP__CA_FILE")
+                    && err.contains(&format!("`{}`", path.display()))
+                    && err.contains(says),
+                "{err}"
+            );
+        }
     }
 
     #[test]

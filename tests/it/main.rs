@@ -34,6 +34,8 @@ mod report;
 mod secrets;
 mod send_race;
 mod smtp;
+mod smtp_tls;
+mod smtp_tls_server;
 mod testbed;
 mod tui;
 mod views;
