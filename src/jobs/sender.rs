@@ -187,6 +187,12 @@ impl Outbox<'_> {
                 missing.join(", ")
             )));
         }
+        if let Some(problem) = crate::domain::unsubscribe::unsubscribe_base_problem(
+            &config.server.public_base_url,
+            config.sending.allow_local_unsubscribe_links,
+        ) {
+            return Err(SendFailure::Setup(problem));
+        }
         let from = Email::parse(&sender.email)
             .map_err(|e| SendFailure::Setup(format!("sender.email `{}`: {e}", sender.email)))?;
         let reply_to = Some(sender.reply_to.as_str())

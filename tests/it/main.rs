@@ -35,4 +35,5 @@ mod secrets;
 mod smtp;
 mod testbed;
 mod tui;
+mod unsubscribe;
 mod views;
