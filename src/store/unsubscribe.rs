@@ -20,7 +20,11 @@ impl Store {
             .trees
             .lead_unsubscribe
             .get(lead.to_bytes())?
-            .and_then(|v| std::str::from_utf8(&v).ok().and_then(UnsubscribeToken::parse)))
+            .and_then(|v| {
+                std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(UnsubscribeToken::parse)
+            }))
     }
 
     /// The lead's token: the one it has, or `fresh`, stored now as its own.
@@ -33,8 +37,8 @@ impl Store {
             return Ok(token);
         }
         let t = &self.trees;
-        let token = (&t.unsubscribe_tokens, &t.lead_unsubscribe).transaction(
-            |(tokens, by_lead)| {
+        let token =
+            (&t.unsubscribe_tokens, &t.lead_unsubscribe).transaction(|(tokens, by_lead)| {
                 if let Some(current) = by_lead.get(lead.to_bytes())?
                     && let Some(token) = std::str::from_utf8(&current)
                         .ok()
@@ -52,8 +56,7 @@ impl Store {
                 tokens.insert(fresh.as_str(), &lead.to_bytes())?;
                 by_lead.insert(&lead.to_bytes(), fresh.as_str())?;
                 Ok(fresh.clone())
-            },
-        )?;
+            })?;
         Ok(token)
     }
 

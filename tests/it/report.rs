@@ -232,8 +232,10 @@ fn scraped_markup_is_shown_as_text_and_never_becomes_markup() {
             "the call to action: {links:?}"
         );
         assert!(
-            links.iter().any(|l| l == &format!("/u/{}", p.token)),
-            "the unsubscribe link: {links:?}"
+            links
+                .iter()
+                .any(|l| l.starts_with("/u/") && !l.contains(&p.token)),
+            "the lead's own unsubscribe link: {links:?}"
         );
         assert!(links.iter().any(|l| l == "/assets/report.css"), "{links:?}");
         let css = get(&service, "/assets/report.css").await;
@@ -544,10 +546,7 @@ fn revoked_and_expired_links_answer_404() {
     let rt = runtime();
     rt.block_on(async {
         let service = opener(&p.cli, Config::default()).open("test").unwrap();
-        for uri in [
-            format!("/r/{}", p.token),
-            format!("/r/{}.json", p.token),
-        ] {
+        for uri in [format!("/r/{}", p.token), format!("/r/{}.json", p.token)] {
             assert_plain_404(&get(&service, &uri).await, &uri);
         }
         // The unsubscribe link is the lead's own and outlives the report

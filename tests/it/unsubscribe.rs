@@ -134,14 +134,9 @@ fn a_sent_messages_link_outlives_revoke_republish_reaudit_and_expiry() {
     });
 
     // Re-audit and re-publish: a new report link, the same unsubscribe link.
-    let summary = s.cli.json(&[
-        "run",
-        "-c",
-        "c",
-        "--stages",
-        "fetch,audit,report",
-        "--wait",
-    ]);
+    let summary = s
+        .cli
+        .json(&["run", "-c", "c", "--stages", "fetch,audit,report", "--wait"]);
     assert_eq!(summary["stages"]["report"]["succeeded"], 1, "{summary}");
     let second_report = report_token(&s.cli, &lead);
     assert_ne!(second_report, first_report);
