@@ -72,6 +72,32 @@ pub const LINK_PROBLEM_PREFIX: &str = "Unsubscribe links";
 
 const WHAT_TO_SET: &str = "set server.public_base_url to the https address people reach the page server at (e.g. https://reports.agency.example); for tests or an offline demo only, set sending.allow_local_unsubscribe_links = true";
 
+/// Why recipients could not use a link starting with `url`.
+enum Unfit {
+    Unset,
+    NotUrl,
+    NoHost,
+    Unreachable(&'static str),
+    NotHttps(String),
+}
+
+fn unfit(url: &str) -> Option<Unfit> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Some(Unfit::Unset);
+    }
+    let Ok(parsed) = Url::parse(url) else {
+        return Some(Unfit::NotUrl);
+    };
+    let Some(host) = parsed.host() else {
+        return Some(Unfit::NoHost);
+    };
+    if let Some(place) = unreachable_host(&host) {
+        return Some(Unfit::Unreachable(place));
+    }
+    (parsed.scheme() != "https").then(|| Unfit::NotHttps(parsed.scheme().to_string()))
+}
+
 /// What is wrong with `base_url` (the `server.public_base_url` setting) as
 /// the start of the unsubscribe links in outgoing mail, and what to set;
 /// `None` when it is fine. Recipients must be able to reach the link from
@@ -83,33 +109,45 @@ pub fn unsubscribe_base_problem(base_url: &str, allow_local: bool) -> Option<Str
         return None;
     }
     let base = base_url.trim();
-    if base.is_empty() {
-        return Some(format!(
-            "{LINK_PROBLEM_PREFIX} would point at this machine: server.public_base_url is not set, so they use the page server's local address, which recipients cannot reach; {WHAT_TO_SET}"
-        ));
-    }
-    let Ok(url) = Url::parse(base) else {
-        return Some(format!(
-            "{LINK_PROBLEM_PREFIX} need a URL: server.public_base_url `{base}` is not one; {WHAT_TO_SET}"
-        ));
+    let why = match unfit(base)? {
+        Unfit::Unset => {
+            return Some(format!(
+                "{LINK_PROBLEM_PREFIX} would point at this machine: server.public_base_url is not set, so they use the page server's local address, which recipients cannot reach; {WHAT_TO_SET}"
+            ));
+        }
+        Unfit::NotUrl => format!("need a URL: server.public_base_url `{base}` is not one"),
+        Unfit::NoHost => format!("need a host name: server.public_base_url `{base}` has none"),
+        Unfit::Unreachable(place) => format!(
+            "would point at {place}: server.public_base_url `{base}` cannot be reached by recipients"
+        ),
+        Unfit::NotHttps(scheme) => format!(
+            "must be https for one-click unsubscribe (RFC 8058): server.public_base_url `{base}` uses {scheme}"
+        ),
     };
-    if let Some(place) = url.host().and_then(|h| unreachable_host(&h)) {
-        return Some(format!(
-            "{LINK_PROBLEM_PREFIX} would point at {place}: server.public_base_url `{base}` cannot be reached by recipients; {WHAT_TO_SET}"
-        ));
+    Some(format!("{LINK_PROBLEM_PREFIX} {why}; {WHAT_TO_SET}"))
+}
+
+/// What is wrong with the unsubscribe links stored in emails about to be
+/// sent (`(lead, link)` pairs), e.g. drafted before
+/// `server.public_base_url` was set; `None` when every one is fine or
+/// `allow_local` is given. The text goes on as it was drafted, so a bad
+/// link must be fixed in the email, not swapped behind the operator's back.
+pub fn unsubscribe_links_problem<'a>(
+    links: impl IntoIterator<Item = (String, &'a str)>,
+    allow_local: bool,
+) -> Option<String> {
+    if allow_local {
+        return None;
     }
-    if url.host().is_none() {
-        return Some(format!(
-            "{LINK_PROBLEM_PREFIX} need a host name: server.public_base_url `{base}` has none; {WHAT_TO_SET}"
-        ));
-    }
-    if url.scheme() != "https" {
-        return Some(format!(
-            "{LINK_PROBLEM_PREFIX} must be https for one-click unsubscribe (RFC 8058): server.public_base_url `{base}` uses {}; {WHAT_TO_SET}",
-            url.scheme()
-        ));
-    }
-    None
+    let bad: Vec<(String, &str)> = links
+        .into_iter()
+        .filter(|(_, link)| unfit(link).is_some())
+        .collect();
+    let (lead, link) = bad.first()?;
+    Some(format!(
+        "{LINK_PROBLEM_PREFIX} in {} approved email(s) cannot be used by recipients (lead {lead}: `{link}`), as they were drafted before server.public_base_url was a public https address. Redraft them (leadscout outreach reject LEAD, then leadscout run --campaign CAMPAIGN --stages draft) or edit the link, then approve again; for tests or an offline demo only, set sending.allow_local_unsubscribe_links = true",
+        bad.len()
+    ))
 }
 
 /// Where a host is when recipients cannot reach it, in words.
@@ -203,5 +241,27 @@ mod tests {
         for base in ["", "http://127.0.0.1:8080", "http://reports.example"] {
             assert_eq!(unsubscribe_base_problem(base, true), None, "{base}");
         }
+        let local = [("L1".to_string(), "http://127.0.0.1:8080/u/ab")];
+        assert_eq!(unsubscribe_links_problem(local.clone(), true), None);
+        assert!(unsubscribe_links_problem(local, false).is_some());
+    }
+
+    #[test]
+    fn stored_links_are_named_when_unfit() {
+        let links = [
+            ("L1".to_string(), "https://reports.example/u/ab"),
+            ("L2".to_string(), "http://127.0.0.1:8080/u/cd"),
+            ("L3".to_string(), "http://reports.example/u/ef"),
+        ];
+        let problem = unsubscribe_links_problem(links, false).unwrap();
+        assert!(problem.starts_with(LINK_PROBLEM_PREFIX), "{problem}");
+        assert!(problem.contains("in 2 approved"), "{problem}");
+        assert!(
+            problem.contains("lead L2") && problem.contains("127.0.0.1:8080"),
+            "{problem}"
+        );
+        assert!(problem.contains("sending.allow_local_unsubscribe_links"));
+        let fine = [("L1".to_string(), "https://reports.example/u/ab")];
+        assert_eq!(unsubscribe_links_problem(fine, false), None);
     }
 }

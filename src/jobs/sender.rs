@@ -187,10 +187,18 @@ impl Outbox<'_> {
                 missing.join(", ")
             )));
         }
-        if let Some(problem) = crate::domain::unsubscribe::unsubscribe_base_problem(
+        let allow_local = config.sending.allow_local_unsubscribe_links;
+        let links = crate::domain::unsubscribe::unsubscribe_base_problem(
             &config.server.public_base_url,
-            config.sending.allow_local_unsubscribe_links,
-        ) {
+            allow_local,
+        );
+        let links = match links {
+            Some(problem) => Some(problem),
+            None => self
+                .store
+                .approved_unsubscribe_links_problem(campaign.id, allow_local)?,
+        };
+        if let Some(problem) = links {
             return Err(SendFailure::Setup(problem));
         }
         let from = Email::parse(&sender.email)

@@ -8,10 +8,11 @@ use sled::transaction::ConflictableTransactionError;
 
 use super::codec::decode;
 use super::{Result, Store, StoreError};
-use crate::domain::LeadId;
-use crate::domain::outreach::Outreach;
+use crate::domain::outreach::{Outreach, OutreachStatus};
 use crate::domain::report::ReportLink;
 use crate::domain::unsubscribe::UnsubscribeToken;
+use crate::domain::unsubscribe::unsubscribe_links_problem;
+use crate::domain::{CampaignId, LeadId};
 
 impl Store {
     /// The lead's own token, if it has one yet.
@@ -79,6 +80,27 @@ impl Store {
             .compare_and_swap(token.as_str(), None::<&[u8]>, Some(&lead.to_bytes()[..]))?
             .is_ok();
         Ok(added)
+    }
+}
+
+impl Store {
+    /// What is wrong with the unsubscribe links of the campaign's approved
+    /// emails (see `unsubscribe_links_problem`), checked before a send.
+    pub fn approved_unsubscribe_links_problem(
+        &self,
+        campaign: CampaignId,
+        allow_local: bool,
+    ) -> Result<Option<String>> {
+        if allow_local {
+            return Ok(None);
+        }
+        let approved = self.campaign_outreach(campaign, Some(OutreachStatus::Approved))?;
+        Ok(unsubscribe_links_problem(
+            approved
+                .iter()
+                .map(|o| (o.lead.to_string(), o.unsubscribe_url.as_str())),
+            false,
+        ))
     }
 }
 

@@ -290,6 +290,23 @@ fn sending_refuses_links_recipients_cannot_use_unless_opted_out() {
         );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
+    // Setting the public address later does not fix the link already in
+    // the approved text: that email is named and refused too.
+    let out = s
+        .cli
+        .command(&["outreach", "send", "-c", "c"])
+        .env(
+            "LEADSCOUT_SERVER__PUBLIC_BASE_URL",
+            "https://reports.agency.example",
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("1 approved email") && err.contains(&lead) && err.contains("127.0.0.1"),
+        "names the email with the local link: {err}"
+    );
     assert!(smtp.received().is_empty(), "nothing was sent");
     let shown = s.cli.json(&["outreach", "show", &lead]);
     assert_eq!(shown["status"], "approved", "{shown}");
