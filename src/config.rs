@@ -358,6 +358,11 @@ pub struct SendingConfig {
     pub weekdays: Vec<String>,
     /// Least seconds between two messages; a random 0–50% is added.
     pub min_spacing_secs: u64,
+    /// Send mail whose unsubscribe link is local or plain http (unset,
+    /// loopback or private `server.public_base_url`). Recipients cannot
+    /// use such a link, so sending refuses it unless this is set: for
+    /// tests and offline demos only.
+    pub allow_local_unsubscribe_links: bool,
 }
 
 impl Default for SendingConfig {
@@ -371,6 +376,7 @@ impl Default for SendingConfig {
                 .map(String::from)
                 .to_vec(),
             min_spacing_secs: 90,
+            allow_local_unsubscribe_links: false,
         }
     }
 }

@@ -242,6 +242,12 @@ impl LocalOpener {
         self
     }
 
+    /// Uses `clock` for "now" (tests move time, e.g. past a link's expiry).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn new(data_dir: PathBuf, config: Config) -> Self {
         Self {
             data_dir,

@@ -251,6 +251,20 @@ impl Outbox<'_> {
                 missing.join(", ")
             )));
         }
+        let allow_local = config.sending.allow_local_unsubscribe_links;
+        let links = crate::domain::unsubscribe::unsubscribe_base_problem(
+            &config.server.public_base_url,
+            allow_local,
+        );
+        let links = match links {
+            Some(problem) => Some(problem),
+            None => self
+                .store
+                .approved_unsubscribe_links_problem(campaign.id, allow_local)?,
+        };
+        if let Some(problem) = links {
+            return Err(SendFailure::Setup(problem));
+        }
         let from = Email::parse(&sender.email)
             .map_err(|e| SendFailure::Setup(format!("sender.email `{}`: {e}", sender.email)))?;
         let reply_to = Some(sender.reply_to.as_str())

@@ -9,6 +9,7 @@ use super::{Result, Service, ServiceError};
 use crate::domain::audit::{Audit, AuditDiff, Category, Severity};
 use crate::domain::blacklist::BlacklistValue;
 use crate::domain::report::{ReportLink, ReportToken};
+use crate::domain::unsubscribe::UnsubscribeToken;
 use crate::domain::{BlacklistReason, Hash, Lead, LeadId, Website};
 
 /// Findings shown in full on the page; the rest are counted.
@@ -175,6 +176,28 @@ impl Service {
         Ok(self.store().lead(link.lead)?)
     }
 
+    /// The lead behind an unsubscribe token: its own, or an old report
+    /// token that mail from before unsubscribe tokens carries. Revoking,
+    /// expiring or replacing the report link changes nothing here.
+    pub fn lead_for_unsubscribe(&self, token: &str) -> Result<Option<Lead>> {
+        let Some(token) = UnsubscribeToken::parse(token) else {
+            return Ok(None);
+        };
+        let Some(lead) = self.store().unsubscribe_lead(&token)? else {
+            return Ok(None);
+        };
+        Ok(self.store().lead(lead)?)
+    }
+
+    /// The lead's unsubscribe page, `/u/TOKEN`, its token made now if it
+    /// has none yet (the caller flushes when it tells someone the link).
+    pub fn unsubscribe_path(&self, lead: LeadId) -> Result<String> {
+        let token = self
+            .store()
+            .ensure_unsubscribe_token(lead, &UnsubscribeToken::from_random(rand::random()))?;
+        Ok(format!("/u/{token}"))
+    }
+
     /// Counts a view of a lead's report page. The user agent only sorts
     /// the view into a kind; neither it nor any address is stored.
     pub fn record_view(
@@ -207,11 +230,12 @@ impl Service {
         let Some(latest) = audits.first() else {
             return Ok(None);
         };
+        let unsubscribe_path = self.unsubscribe_path(lead.id)?;
         Ok(Some(self.report_view(
             &lead,
             latest,
             audits.get(1),
-            token,
+            unsubscribe_path,
         )?))
     }
 
@@ -220,7 +244,7 @@ impl Service {
         lead: &Lead,
         audit: &Audit,
         previous: Option<&Audit>,
-        token: &str,
+        unsubscribe_path: String,
     ) -> Result<ReportView> {
         let findings = audit.findings();
         let title_of = |id: &str, a: &Audit| {
@@ -314,14 +338,15 @@ impl Service {
                 postal_address: setting("sender.postal_address")?,
             },
             cta,
-            unsubscribe_path: format!("/u/{token}"),
+            unsubscribe_path,
         })
     }
 
     /// Puts the lead's email and domain on the blacklist (reason
-    /// `unsubscribe`), flushed before returning. `None` for a dead token.
+    /// `unsubscribe`), flushed before returning. `None` for an unknown
+    /// token.
     pub async fn unsubscribe(&self, token: &str) -> Result<Option<Lead>> {
-        let Some(lead) = self.lead_for_token(token)? else {
+        let Some(lead) = self.lead_for_unsubscribe(token)? else {
             return Ok(None);
         };
         let mut values = vec![BlacklistValue::Domain(lead.domain.clone())];
@@ -442,6 +467,7 @@ impl Service {
     }
 
     /// Every lead of the campaign with a live report link, for export.
+    /// Each has its unsubscribe token on disk before its page is written.
     pub async fn published_reports(&self, campaign: &str) -> Result<Vec<(LeadId, ReportToken)>> {
         let campaign = self.campaign_by_slug(campaign)?;
         let now = self.now();
@@ -451,9 +477,11 @@ impl Service {
             if let Some(link) = self.store().report_link_of(id)?
                 && link.is_live(now)
             {
+                self.unsubscribe_path(id)?;
                 out.push((id, link.token));
             }
         }
+        self.store().flush().await?;
         Ok(out)
     }
 }

@@ -19,6 +19,7 @@ pub mod outreach;
 pub mod reports;
 pub mod runs;
 pub mod settings;
+pub mod unsubscribe;
 pub mod visits;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ pub use blobs::{BlobStore, Hash};
 pub use lock::Holder;
 
 /// The schema this build writes. Bump it together with a step in `migrate`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const DB_DIR: &str = "db";
 const BLOB_DIR: &str = "blobs";
@@ -135,6 +136,8 @@ pub(crate) struct Trees {
     pub lead_views: sled::Tree,
     pub visits: sled::Tree,
     pub action_log: sled::Tree,
+    pub unsubscribe_tokens: sled::Tree,
+    pub lead_unsubscribe: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -168,6 +171,8 @@ pub const TREE_NAMES: &[&str] = &[
     "lead_views",
     "visits",
     "action_log",
+    "unsubscribe_tokens",
+    "lead_unsubscribe",
 ];
 
 impl Trees {
@@ -202,6 +207,8 @@ impl Trees {
             lead_views: db.open_tree("lead_views")?,
             visits: db.open_tree("visits")?,
             action_log: db.open_tree("action_log")?,
+            unsubscribe_tokens: db.open_tree("unsubscribe_tokens")?,
+            lead_unsubscribe: db.open_tree("lead_unsubscribe")?,
         })
     }
 }
@@ -313,8 +320,11 @@ impl Store {
             }),
             Some(SCHEMA_VERSION) => Ok(()),
             Some(older) => {
-                // Future steps go here: `if v < 2 { migrate_1_to_2(self)? }`.
                 tracing::info!(from = older, to = SCHEMA_VERSION, "migrating store schema");
+                if older < 2 {
+                    let aliases = unsubscribe::alias_report_tokens(self)?;
+                    tracing::info!(aliases, "old unsubscribe links keep working");
+                }
                 self.set_schema_version(SCHEMA_VERSION)
             }
             None => self.set_schema_version(SCHEMA_VERSION),

@@ -58,10 +58,12 @@ pub async fn export_campaign(
         };
         // A static host has nothing to POST to: unsubscribing goes to the
         // public server when there is one, otherwise by email.
+        // The lead's own unsubscribe token, not the report token: the page
+        // may outlive its report link.
         let unsubscribe = match (&view.sender.email, has_public_server) {
-            (_, true) => format!("{base}/u/{token}"),
+            (_, true) => format!("{base}{}", view.unsubscribe_path),
             (Some(email), false) => format!("mailto:{email}?subject=Unsubscribe"),
-            (None, false) => format!("{base}/u/{token}"),
+            (None, false) => format!("{base}{}", view.unsubscribe_path),
         };
         let html = templates
             .report(

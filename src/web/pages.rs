@@ -1,7 +1,8 @@
 //! The page server's routes: report pages and their data, screenshots by
 //! hash, one-click unsubscribe, health and metrics. Every miss (unknown,
 //! malformed, revoked or expired token, a name that is not a hash) gets the
-//! same plain 404.
+//! same plain 404. Unsubscribe tokens are the lead's own and never expire:
+//! mail already delivered must keep its link.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -168,7 +169,7 @@ pub(super) async fn unsubscribe_form(
     State(pages): State<AppState>,
     Path(token): Path<String>,
 ) -> Answer {
-    let Some(lead) = pages.service.lead_for_token(&token)? else {
+    let Some(lead) = pages.service.lead_for_unsubscribe(&token)? else {
         return Ok(not_found().await);
     };
     let html = pages

@@ -123,6 +123,13 @@ impl Cli {
         self
     }
 
+    /// Accepts unsubscribe links on loopback or plain http when sending
+    /// (`sending.allow_local_unsubscribe_links`): the explicit opt-out for
+    /// tests that send without a public https `server.public_base_url`.
+    pub fn allow_local_unsubscribe_links(self) -> Self {
+        self.env("LEADSCOUT_SENDING__ALLOW_LOCAL_UNSUBSCRIBE_LINKS", "true")
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.path().join(name)
     }

@@ -38,4 +38,5 @@ mod smtp_tls;
 mod smtp_tls_server;
 mod testbed;
 mod tui;
+mod unsubscribe;
 mod views;

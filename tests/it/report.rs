@@ -232,8 +232,10 @@ fn scraped_markup_is_shown_as_text_and_never_becomes_markup() {
             "the call to action: {links:?}"
         );
         assert!(
-            links.iter().any(|l| l == &format!("/u/{}", p.token)),
-            "the unsubscribe link: {links:?}"
+            links
+                .iter()
+                .any(|l| l.starts_with("/u/") && !l.contains(&p.token)),
+            "the lead's own unsubscribe link: {links:?}"
         );
         assert!(links.iter().any(|l| l == "/assets/report.css"), "{links:?}");
         let css = get(&service, "/assets/report.css").await;
@@ -265,7 +267,15 @@ fn the_report_as_data_and_every_kind_of_miss() {
         assert_eq!(data["business_name"], BUSINESS);
         assert!(data["overall"].as_u64().unwrap() <= 100);
         assert!(!data["problems"].as_array().unwrap().is_empty(), "{data}");
-        assert_eq!(data["unsubscribe_path"], format!("/u/{}", p.token));
+        let unsubscribe = data["unsubscribe_path"].as_str().unwrap();
+        assert!(
+            unsubscribe.starts_with("/u/") && unsubscribe.len() == 35,
+            "{unsubscribe}"
+        );
+        assert!(
+            !unsubscribe.contains(&p.token),
+            "the lead's own unsubscribe token, not the report token"
+        );
         assert!(
             data["search_preview"]["title"]
                 .as_str()
@@ -466,8 +476,18 @@ fn unsubscribing_on_a_real_server_blacklists_the_lead_on_disk() {
             "a proxied request is not a loopback caller"
         );
 
+        let data = http
+            .get(format!("{base}/r/{}.json", p.token))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let data: Value = serde_json::from_str(&data).unwrap();
+        let unsubscribe = data["unsubscribe_path"].as_str().unwrap().to_string();
         let form = http
-            .get(format!("{base}/u/{}", p.token))
+            .get(format!("{base}{unsubscribe}"))
             .send()
             .await
             .unwrap();
@@ -479,7 +499,7 @@ fn unsubscribing_on_a_real_server_blacklists_the_lead_on_disk() {
         );
 
         let done = http
-            .post(format!("{base}/u/{}", p.token))
+            .post(format!("{base}{unsubscribe}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body("List-Unsubscribe=One-Click")
             .send()
@@ -526,13 +546,15 @@ fn revoked_and_expired_links_answer_404() {
     let rt = runtime();
     rt.block_on(async {
         let service = opener(&p.cli, Config::default()).open("test").unwrap();
-        for uri in [
-            format!("/r/{}", p.token),
-            format!("/r/{}.json", p.token),
-            format!("/u/{}", p.token),
-        ] {
+        for uri in [format!("/r/{}", p.token), format!("/r/{}.json", p.token)] {
             assert_plain_404(&get(&service, &uri).await, &uri);
         }
+        // The unsubscribe link is the lead's own and outlives the report
+        // link (tests/it/unsubscribe.rs); the report token never was one.
+        assert_plain_404(
+            &get(&service, &format!("/u/{}", p.token)).await,
+            "a report token as an unsubscribe link",
+        );
         service.shutdown().await;
     });
     let again = p.cli.json(&["report", "url", &p.lead]);

@@ -2,7 +2,8 @@
 //! latest audit (optionally rewritten by a model behind the evidence gate),
 //! with the compliance footer, stored as the lead's outreach draft. Drafts
 //! the operator edited, approved or sent are never replaced; blacklisted
-//! leads get none.
+//! leads get none. A draft whose unsubscribe link recipients could not use
+//! (see `server.public_base_url`) is still made, with a warning in its note.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use super::store_error;
 use crate::config::Config;
 use crate::domain::outreach::{Author, Outreach, OutreachStatus};
 use crate::domain::report::ReportLink;
+use crate::domain::unsubscribe::{LINK_PROBLEM_PREFIX, UnsubscribeToken, unsubscribe_base_problem};
 use crate::domain::{CampaignId, LeadStatus};
 use crate::jobs::stage::{StageContext, StageError, StageFuture, StageHandler, StageOutcome};
 use crate::pipeline::draft::{self, llm::Rewriter, template};
@@ -138,9 +140,23 @@ impl StageHandler for DraftStage {
                 )
                 .map_err(store_error)?
                 .ok_or_else(|| StageError::permanent("the lead no longer exists"))?;
+            // The lead's own unsubscribe token, not the report token: the
+            // link must outlive a revoked, expired or replaced report link.
+            let unsubscribe = store
+                .ensure_unsubscribe_token(lead.id, &UnsubscribeToken::from_random(rand::random()))
+                .map_err(store_error)?;
             let base = ctx.config.server.base_url();
             let report_url = format!("{base}/r/{}", link.token);
-            let unsubscribe_url = format!("{base}/u/{}", link.token);
+            let unsubscribe_url = format!("{base}/u/{unsubscribe}");
+            // Drafting goes on (the offline demo drafts on loopback); the
+            // warning stays on the draft's note, and sending refuses.
+            let link_warning = unsubscribe_base_problem(
+                &ctx.config.server.public_base_url,
+                ctx.config.sending.allow_local_unsubscribe_links,
+            );
+            if let Some(warning) = &link_warning {
+                tracing::warn!(lead = %lead.id, %warning, "draft made with an unusable unsubscribe link");
+            }
             let (source, origin) = template_source(store, &ctx.config, lead.campaign)
                 .map_err(StageError::permanent)?;
             let context = draft::context(
@@ -164,6 +180,7 @@ impl StageHandler for DraftStage {
                     o.report_url = report_url;
                     o.unsubscribe_url = unsubscribe_url;
                     o.model_note = composed.model_note;
+                    o.note = note_after_redraft(o.note.take(), link_warning);
                     o.updated_at = now;
                     o
                 }
@@ -179,7 +196,7 @@ impl StageHandler for DraftStage {
                     unsubscribe_url,
                     history: Vec::new(),
                     model_note: composed.model_note,
-                    note: None,
+                    note: link_warning,
                     not_before: None,
                     message_id: None,
                     created_at: now,
@@ -195,4 +212,10 @@ impl StageHandler for DraftStage {
             Ok(StageOutcome::Done)
         })
     }
+}
+
+/// A redraft's note: the link warning when there is one; otherwise the old
+/// note, unless it was an earlier link warning that no longer holds.
+fn note_after_redraft(old: Option<String>, warning: Option<String>) -> Option<String> {
+    warning.or(old.filter(|n| !n.starts_with(LINK_PROBLEM_PREFIX)))
 }
