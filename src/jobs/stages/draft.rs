@@ -143,6 +143,9 @@ impl StageHandler for DraftStage {
             let unsubscribe_url = format!("{base}/u/{}", link.token);
             let (source, origin) = template_source(store, &ctx.config, lead.campaign)
                 .map_err(StageError::permanent)?;
+            let cta_url = store
+                .effective_setting_value(lead.campaign, "report.cta_url")
+                .map_err(store_error)?;
             let context = draft::context(
                 &lead,
                 &audit,
@@ -150,6 +153,7 @@ impl StageHandler for DraftStage {
                 ctx.config.drafts.top_findings,
                 &report_url,
                 &unsubscribe_url,
+                cta_url.as_deref(),
                 sender,
             );
             let rendered = template::render(&source, &origin, &context)
@@ -164,6 +168,7 @@ impl StageHandler for DraftStage {
                     o.report_url = report_url;
                     o.unsubscribe_url = unsubscribe_url;
                     o.model_note = composed.model_note;
+                    o.blocked = composed.blocked;
                     o.updated_at = now;
                     o
                 }
@@ -179,6 +184,7 @@ impl StageHandler for DraftStage {
                     unsubscribe_url,
                     history: Vec::new(),
                     model_note: composed.model_note,
+                    blocked: composed.blocked,
                     note: None,
                     not_before: None,
                     message_id: None,
