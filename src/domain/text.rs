@@ -169,6 +169,20 @@ pub fn allowed_host(value: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_string())
 }
 
+/// The allowed-host list for an email from where it may link: the lead's
+/// website and domain, its report and unsubscribe URLs, the call-to-action
+/// URL, the sender's addresses. Unreadable or empty entries are left out;
+/// no host appears twice.
+pub fn allowed_hosts<'a>(sources: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for host in sources.into_iter().filter_map(allowed_host) {
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
 fn is_allowed(host: &str, allowed: &[String]) -> bool {
     let host = host.strip_prefix("www.").unwrap_or(host);
     allowed.iter().any(|a| {
@@ -201,6 +215,14 @@ pub fn without_foreign_links(text: &str, allowed_hosts: &[String]) -> String {
         out = out.replace(&link, "[link removed]");
     }
     out
+}
+
+/// Why an email (`subject` and `body`) cannot be approved or sent: the
+/// links in it that point anywhere but `allowed_hosts` (see
+/// [`allowed_hosts`]); `None` when there are none. The draft stage stores
+/// this on the draft; approval should ask it again of the current text.
+pub fn email_block_reason(subject: &str, body: &str, allowed_hosts: &[String]) -> Option<String> {
+    foreign_links_reason(&foreign_links(&format!("{subject}\n{body}"), allowed_hosts))
 }
 
 /// Why an email with these foreign links cannot go out; `None` when there

@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn hosts(list: &[&str]) -> Vec<String> {
-    list.iter().filter_map(|h| allowed_host(h)).collect()
+    allowed_hosts(list.iter().copied())
 }
 
 #[test]
@@ -86,6 +86,8 @@ fn only_foreign_hosts_are_reported() {
     let reason = foreign_links_reason(&foreign_links(body, &allowed)).unwrap();
     assert!(reason.contains("https://evil.example/pay"), "{reason}");
     assert_eq!(foreign_links_reason(&[]), None);
+    assert_eq!(email_block_reason("Hi", body, &allowed), Some(reason));
+    assert!(email_block_reason("Hi https://evil.example", "Body", &allowed).is_some());
 }
 
 #[test]

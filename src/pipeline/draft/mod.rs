@@ -70,27 +70,20 @@ pub fn allowed_hosts(
     cta_url: Option<&str>,
     sender: &SenderContext,
 ) -> Vec<String> {
-    let mut hosts: Vec<String> = Vec::new();
     let domain = lead.domain.to_string();
-    let candidates = [
-        Some(lead.website.as_str()),
-        Some(domain.as_str()),
-        Some(report_url),
-        Some(unsubscribe_url),
-        cta_url,
-        Some(sender.email.as_str()),
-        Some(sender.reply_to.as_str()),
-    ];
-    for host in candidates
+    text::allowed_hosts(
+        [
+            Some(lead.website.as_str()),
+            Some(domain.as_str()),
+            Some(report_url),
+            Some(unsubscribe_url),
+            cta_url,
+            Some(sender.email.as_str()),
+            Some(sender.reply_to.as_str()),
+        ]
         .into_iter()
-        .flatten()
-        .filter_map(text::allowed_host)
-    {
-        if !hosts.contains(&host) {
-            hosts.push(host);
-        }
-    }
-    hosts
+        .flatten(),
+    )
 }
 
 /// What the template sees. Lead fields are cleaned again (leads stored
@@ -229,10 +222,7 @@ pub async fn compose(
     draft.body = template::with_footer(&draft.body, &ctx.sender, &ctx.unsubscribe_url);
     // The last word, whoever wrote the text: the template itself, a lead
     // field or a cleaned finding may still carry a link to somewhere else.
-    draft.blocked = text::foreign_links_reason(&text::foreign_links(
-        &format!("{}\n{}", draft.subject, draft.body),
-        &ctx.allowed_hosts,
-    ));
+    draft.blocked = text::email_block_reason(&draft.subject, &draft.body, &ctx.allowed_hosts);
     if let Some(reason) = &draft.blocked {
         tracing::warn!(lead = %ctx.business_name, %reason, "draft blocked");
     }
