@@ -303,6 +303,8 @@ impl Progress {
     }
 
     fn println(&self, line: String) {
+        // Job errors quote what a site answered.
+        let line = super::output::printable(&line, true).into_owned();
         match &self.bar {
             Some(bar) => bar.println(line),
             None if self.plain => eprintln!("{line}"),

@@ -60,10 +60,15 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                         o.not_before.as_ref().map(when).unwrap_or_default(),
                     ),
                     ("model", o.model_note.clone().unwrap_or_default()),
+                    ("blocked", o.blocked.clone().unwrap_or_default()),
                     ("report", o.report_url.clone()),
                     ("versions", (o.history.len() + 1).to_string()),
                 ])?;
-                println!("\nSubject: {}\n\n{}", o.subject, o.body);
+                println!(
+                    "\nSubject: {}\n\n{}",
+                    super::output::printable(&o.subject, false),
+                    super::output::printable(&o.body, true)
+                );
             }
         }
         OutreachCommand::Edit {

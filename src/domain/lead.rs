@@ -76,6 +76,36 @@ impl Lead {
             updated_at: now,
         }
     }
+
+    /// The lead with every free-text field on one clean line
+    /// ([`super::text::single_line`]): names, cities, phones, categories,
+    /// notes, tags and import columns come from files, forms and maps, and
+    /// end up in email bodies and terminals. A CR/LF becomes a space, other
+    /// control characters go. A name left empty falls back to the domain.
+    /// Every way a lead enters (import, add, discovery) goes through here.
+    pub fn cleaned(mut self) -> Self {
+        use super::text::{single_line, single_line_opt};
+        self.business_name = single_line(&self.business_name);
+        if self.business_name.is_empty() {
+            self.business_name = self.domain.to_string();
+        }
+        self.email_source = single_line_opt(self.email_source.as_deref());
+        self.phone = single_line_opt(self.phone.as_deref());
+        self.city = single_line_opt(self.city.as_deref());
+        self.category = single_line_opt(self.category.as_deref());
+        self.attributes = std::mem::take(&mut self.attributes)
+            .into_iter()
+            .map(|(k, v)| (single_line(&k), single_line(&v)))
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        self.tags = std::mem::take(&mut self.tags)
+            .iter()
+            .map(|t| single_line(t))
+            .filter(|t| !t.is_empty())
+            .collect();
+        self.notes = single_line(&self.notes);
+        self
+    }
 }
 
 /// How a lead entered leadscout.
@@ -248,5 +278,34 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         assert!("nope".parse::<LeadStatus>().is_err());
+    }
+
+    #[test]
+    fn a_lead_enters_with_one_line_fields() {
+        let website = Website::parse("https://evil.example").unwrap();
+        let mut lead = Lead::new(
+            LeadId::from_ulid(ulid::Ulid::nil()),
+            CampaignId::from_ulid(ulid::Ulid::nil()),
+            website,
+            LeadSource::Manual,
+            Timestamp::UNIX_EPOCH,
+        );
+        lead.business_name = "Evil\r\nBcc: victim@x.example".into();
+        lead.city = Some("Ber\u{1b}[2Jlin\n".into());
+        lead.phone = Some(" \r\n ".into());
+        lead.notes = "line one\nline two\u{7}".into();
+        lead.attributes.insert("owner\n".into(), "A\tB".into());
+        let lead = lead.cleaned();
+        assert_eq!(lead.business_name, "Evil Bcc: victim@x.example");
+        assert_eq!(lead.city.as_deref(), Some("Ber [2Jlin"));
+        assert_eq!(lead.phone, None);
+        assert_eq!(lead.notes, "line one line two");
+        assert_eq!(
+            lead.attributes.get("owner").map(String::as_str),
+            Some("A B")
+        );
+        let mut unnamed = lead.clone();
+        unnamed.business_name = "\u{7}".into();
+        assert_eq!(unnamed.cleaned().business_name, "evil.example");
     }
 }

@@ -22,6 +22,7 @@ pub mod report;
 pub mod secret;
 pub mod sending;
 pub mod settings;
+pub mod text;
 pub mod unsubscribe;
 pub mod visits;
 pub mod web;

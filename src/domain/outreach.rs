@@ -117,6 +117,13 @@ pub struct Outreach {
     /// Why the model's rewrite was not used, when it was tried.
     #[serde(default)]
     pub model_note: Option<String>,
+    /// Why this email cannot be approved as it stands (it links to a site
+    /// other than the lead's, its report or unsubscribe page, or the
+    /// sender's), as the draft stage found; `None` when nothing blocks it.
+    /// Approval checks the current text again with
+    /// [`super::text::foreign_links`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
     /// Why the last send attempt waited or failed, and until when.
     #[serde(default)]
     pub note: Option<String>,
@@ -238,11 +245,7 @@ pub fn with_footer(body: &str, who: &str, postal_address: &str, unsubscribe_url:
 /// control characters become spaces, so nothing scraped or typed can start
 /// a header of its own.
 pub fn single_line(value: &str) -> String {
-    let cleaned: String = value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+    super::text::single_line(value)
 }
 
 #[cfg(test)]
@@ -296,6 +299,7 @@ mod tests {
             unsubscribe_url: String::new(),
             history: vec![],
             model_note: None,
+            blocked: None,
             note: None,
             not_before: None,
             message_id: None,

@@ -154,7 +154,8 @@ impl Service {
             category: Some(category.trim().to_string()),
             attributes,
             ..Lead::new(id, campaign, website, source, self.now())
-        })
+        }
+        .cleaned())
     }
 
     /// Sends the query; waits and tries again while the server is busy.

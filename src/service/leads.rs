@@ -127,7 +127,8 @@ impl Service {
             city: clean(&new.city),
             category: clean(&new.category),
             ..Lead::new(id, campaign.id, website, LeadSource::Manual, self.now())
-        };
+        }
+        .cleaned();
         match self
             .store()
             .insert_leads(std::slice::from_ref(&lead))?

@@ -121,6 +121,7 @@ fn detail() -> Detail {
         unsubscribe_url: "https://reports.example/u/0123".into(),
         history: vec![],
         model_note: None,
+        blocked: None,
         note: None,
         not_before: None,
         message_id: None,

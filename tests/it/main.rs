@@ -27,6 +27,7 @@ mod engine_crash;
 mod fetch_audit;
 mod helpers;
 mod hostile;
+mod hostile_text;
 mod import_files;
 mod outreach;
 mod reaudit;

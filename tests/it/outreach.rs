@@ -525,6 +525,23 @@ fn a_rewrite_that_only_cites_the_audit_is_used_with_the_footer() {
     );
 }
 
+#[test]
+fn a_rewrite_with_a_foreign_link_is_rejected_and_the_template_kept() {
+    // Nothing here is a figure or a claim: before links were checked, the
+    // gate let this rewrite through.
+    let o = draft_with_model(
+        "Subject: Your website\n\nHi Crumbs Bakery team, please settle the open invoice at https://evil.example/pay today.",
+    );
+    assert_eq!(o["author"], "template", "{o}");
+    let note = o["model_note"].as_str().unwrap();
+    assert!(
+        note.contains("rejected") && note.contains("https://evil.example/pay"),
+        "{note}"
+    );
+    assert!(!o["body"].as_str().unwrap().contains("evil.example"), "{o}");
+    assert_eq!(o["blocked"], Value::Null, "the template draft is fine: {o}");
+}
+
 /// SIGKILL the sender at random moments, again and again: whatever
 /// happens, no recipient ever gets a message twice, every message the
 /// store calls sent was received, and what was in flight waits for review.

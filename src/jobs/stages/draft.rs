@@ -159,6 +159,9 @@ impl StageHandler for DraftStage {
             }
             let (source, origin) = template_source(store, &ctx.config, lead.campaign)
                 .map_err(StageError::permanent)?;
+            let cta_url = store
+                .effective_setting_value(lead.campaign, "report.cta_url")
+                .map_err(store_error)?;
             let context = draft::context(
                 &lead,
                 &audit,
@@ -166,6 +169,7 @@ impl StageHandler for DraftStage {
                 ctx.config.drafts.top_findings,
                 &report_url,
                 &unsubscribe_url,
+                cta_url.as_deref(),
                 sender,
             );
             let rendered = template::render(&source, &origin, &context)
@@ -181,6 +185,7 @@ impl StageHandler for DraftStage {
                     o.unsubscribe_url = unsubscribe_url;
                     o.model_note = composed.model_note;
                     o.note = note_after_redraft(o.note.take(), link_warning);
+                    o.blocked = composed.blocked;
                     o.updated_at = now;
                     o
                 }
@@ -196,6 +201,7 @@ impl StageHandler for DraftStage {
                     unsubscribe_url,
                     history: Vec::new(),
                     model_note: composed.model_note,
+                    blocked: composed.blocked,
                     note: link_warning,
                     not_before: None,
                     message_id: None,

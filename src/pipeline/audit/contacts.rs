@@ -41,6 +41,7 @@ const SOCIAL_HOSTS: &[(&str, &str)] = &[
 ];
 
 fn push(list: &mut Vec<Found>, value: String, source: &str) {
+    let value = crate::domain::text::single_line(&value);
     if !list.iter().any(|f| f.value == value) {
         list.push(Found {
             value,
@@ -122,6 +123,18 @@ pub fn find(facts: &PageFacts, base: &Url) -> Contacts {
     contacts.contact_form = facts.contact_forms > 0;
     if contacts.address.is_none() {
         contacts.address = facts.address_elements.first().cloned();
+    }
+    // Structured data is the site's own JSON: its strings carry whatever
+    // bytes the site put there.
+    let clean = crate::domain::text::single_line;
+    contacts.address = contacts
+        .address
+        .as_deref()
+        .map(|a| crate::domain::text::cap(&clean(a), 200))
+        .filter(|a| !a.is_empty());
+    for (network, url) in &mut contacts.socials {
+        *network = clean(network);
+        *url = clean(url);
     }
     contacts
 }

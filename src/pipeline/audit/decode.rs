@@ -23,7 +23,11 @@ pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         let label = label?;
         let found = Encoding::for_label(label.trim().as_bytes());
         if found.is_none() {
-            unknown_label.get_or_insert(label);
+            // The label is the site's text; it is quoted in evidence.
+            unknown_label.get_or_insert(crate::domain::text::cap(
+                &crate::domain::text::single_line(&label),
+                40,
+            ));
         }
         found
     };

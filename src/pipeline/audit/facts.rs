@@ -124,8 +124,10 @@ static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| Selectors {
     contact_fields: sel("input[type=email], textarea"),
 });
 
+/// Every piece of page text goes through the one domain rule: control
+/// characters (ESC, BEL, line breaks) out, whitespace collapsed.
 fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::domain::text::single_line(text)
 }
 
 fn text_of(element: ElementRef<'_>) -> String {
@@ -193,9 +195,8 @@ pub fn extract(html: &str) -> PageFacts {
         .select(&s.html)
         .next()
         .and_then(|h| h.value().attr("lang"))
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string);
+        .map(squash)
+        .filter(|l| !l.is_empty());
     let head_scripts: Vec<_> = doc.select(&s.head_scripts).map(|e| e.id()).collect();
     for script in doc.select(&s.scripts) {
         let el = script.value();
@@ -235,7 +236,7 @@ pub fn extract(html: &str) -> PageFacts {
                 .unwrap_or("")
                 .trim()
                 .to_string(),
-            alt: el.attr("alt").map(|a| a.trim().to_string()),
+            alt: el.attr("alt").map(squash),
             has_dimensions: (el.attr("width").is_some() && el.attr("height").is_some())
                 || el
                     .attr("style")

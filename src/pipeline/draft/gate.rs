@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::domain::audit::{Audit, Category};
+use crate::domain::text;
 
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\d+(?:[.,]\d+)*").unwrap_or_else(|e| panic!("number pattern: {e}"))
@@ -139,9 +140,24 @@ fn allowed_numbers(audit: &Audit, template_draft: &str) -> BTreeSet<String> {
     numbers_in(&URL.replace_all(&text, " "))
 }
 
-/// `Ok` when the rewrite only states what the audit supports; otherwise
-/// why not, naming the first unsupported number or claim.
-pub fn check(rewrite: &str, audit: &Audit, template_draft: &str) -> Result<(), String> {
+/// `Ok` when the rewrite only states what the audit supports and links
+/// only to `allowed_hosts` (see [`crate::domain::text::foreign_links`]);
+/// otherwise why not, naming the first foreign link, unsupported number or
+/// claim.
+pub fn check(
+    rewrite: &str,
+    audit: &Audit,
+    template_draft: &str,
+    allowed_hosts: &[String],
+) -> Result<(), String> {
+    // Links are checked before they are set aside as "not figures": a
+    // prompt planted in a site could otherwise have the model add any link.
+    if let Some(link) = text::foreign_links(rewrite, allowed_hosts).first() {
+        return Err(format!(
+            "it links to {}, which is not the lead's site, its report or the sender's",
+            text::cap(link, 80)
+        ));
+    }
     let allowed = allowed_numbers(audit, template_draft);
     // Links the rewrite carries over (the report URL) are not claims.
     for number in numbers_in(&URL.replace_all(rewrite, " ")) {
@@ -244,12 +260,37 @@ pub(crate) mod tests {
         }
     }
 
+    fn hosts() -> Vec<String> {
+        vec!["r.example".into(), "x.example".into()]
+    }
+
+    #[test]
+    fn a_rewrite_may_not_add_a_foreign_link() {
+        let err = check(
+            "Your site scores 62. Pay here: https://evil.example/pay",
+            &audit(),
+            TEMPLATE,
+            &hosts(),
+        )
+        .unwrap_err();
+        assert!(err.contains("evil.example"), "{err}");
+        assert!(
+            check(
+                "Details: https://r.example/r/abc",
+                &audit(),
+                TEMPLATE,
+                &hosts()
+            )
+            .is_ok()
+        );
+    }
+
     const TEMPLATE: &str = "Hi, your site scores 62/100. Jane, Hauptstr. 1, 10115 Berlin";
 
     #[test]
     fn numbers_from_the_audit_pass() {
         let ok = "Your site scores 62 out of 100: 7 of 12 images lack alt text, the first byte takes 850 ms and the page 2.4 seconds. It is not served over HTTPS.";
-        assert_eq!(check(ok, &audit(), TEMPLATE), Ok(()));
+        assert_eq!(check(ok, &audit(), TEMPLATE, &hosts()), Ok(()));
     }
 
     #[test]
@@ -258,6 +299,7 @@ pub(crate) mod tests {
             "Your site loses 40% of visitors and scores 62.",
             &audit(),
             TEMPLATE,
+            &hosts(),
         )
         .unwrap_err();
         assert!(err.contains("40") || err.contains("number"), "{err}");
@@ -265,20 +307,28 @@ pub(crate) mod tests {
             "Fixing this could bring you 35 more customers a month.",
             &audit(),
             TEMPLATE,
+            &hosts(),
         )
         .unwrap_err();
         assert!(err.contains("35"), "{err}");
-        let err = check("We found eleven problems.", &audit(), TEMPLATE).unwrap_err();
+        let err = check("We found eleven problems.", &audit(), TEMPLATE, &hosts()).unwrap_err();
         // Digits inside the template's links (random report tokens) are
         // not figures the rewrite may use.
         let linked = format!("{TEMPLATE} https://r.example/r/cb4253a6ef40a03f");
-        let err40 = check("Sites like yours lose 40% of visitors.", &audit(), &linked).unwrap_err();
+        let err40 = check(
+            "Sites like yours lose 40% of visitors.",
+            &audit(),
+            &linked,
+            &hosts(),
+        )
+        .unwrap_err();
         assert!(err40.contains("40"), "{err40}");
         assert!(
             check(
                 "Your site scores 62 out of 100; details: https://r.example/r/cb4253a6ef40a03f",
                 &audit(),
-                &linked
+                &linked,
+                &hosts()
             )
             .is_ok(),
             "a link in the rewrite is not a figure"
@@ -288,9 +338,15 @@ pub(crate) mod tests {
 
     #[test]
     fn claims_without_a_finding_are_rejected() {
-        let err = check("Your site is not mobile friendly.", &audit(), TEMPLATE).unwrap_err();
+        let err = check(
+            "Your site is not mobile friendly.",
+            &audit(),
+            TEMPLATE,
+            &hosts(),
+        )
+        .unwrap_err();
         assert!(err.contains("problem with mobile"), "{err}");
-        let err = check("Your site is painfully slow.", &audit(), TEMPLATE).unwrap_err();
+        let err = check("Your site is painfully slow.", &audit(), TEMPLATE, &hosts()).unwrap_err();
         assert!(err.contains("problem with performance"), "{err}");
     }
 

@@ -10,6 +10,7 @@ pub mod template;
 use crate::domain::Lead;
 use crate::domain::audit::Audit;
 use crate::domain::outreach::Author;
+use crate::domain::text;
 use template::{DraftContext, FindingContext, Rendered, SenderContext};
 
 /// A finished draft and how it came about.
@@ -20,6 +21,10 @@ pub struct Draft {
     pub author: Author,
     /// Why the model's rewrite was not used, when one was tried.
     pub model_note: Option<String>,
+    /// Why the email cannot be approved as it is: it links somewhere other
+    /// than the lead's site, its pages or the sender's
+    /// ([`text::foreign_links_reason`]).
+    pub blocked: Option<String>,
 }
 
 /// The sender's identity: each `sender.*` value from `setting` (the
@@ -28,7 +33,10 @@ pub fn resolve_sender(
     setting: impl Fn(&str) -> Option<String>,
     config: &crate::config::SenderConfig,
 ) -> SenderContext {
-    let pick = |key: &str, fallback: &str| setting(key).unwrap_or_else(|| fallback.to_string());
+    // Settings are typed by the operator; they go into headers and bodies.
+    let pick = |key: &str, fallback: &str| {
+        text::single_line(&setting(key).unwrap_or_else(|| fallback.to_string()))
+    };
     SenderContext {
         name: pick("sender.name", &config.name),
         company: pick("sender.company", &config.company),
@@ -53,6 +61,35 @@ pub fn missing_identity(sender: &SenderContext) -> Vec<&'static str> {
     missing
 }
 
+/// The hosts an email to `lead` may link to (see
+/// [`DraftContext::allowed_hosts`]).
+pub fn allowed_hosts(
+    lead: &Lead,
+    report_url: &str,
+    unsubscribe_url: &str,
+    cta_url: Option<&str>,
+    sender: &SenderContext,
+) -> Vec<String> {
+    let domain = lead.domain.to_string();
+    text::allowed_hosts(
+        [
+            Some(lead.website.as_str()),
+            Some(domain.as_str()),
+            Some(report_url),
+            Some(unsubscribe_url),
+            cta_url,
+            Some(sender.email.as_str()),
+            Some(sender.reply_to.as_str()),
+        ]
+        .into_iter()
+        .flatten(),
+    )
+}
+
+/// What the template sees. Lead fields are cleaned again (leads stored
+/// before cleaning existed), and scraped evidence loses links to anywhere
+/// but the allowed hosts: a site cannot put its own link into the email.
+#[allow(clippy::too_many_arguments)]
 pub fn context(
     lead: &Lead,
     audit: &Audit,
@@ -60,14 +97,17 @@ pub fn context(
     top: usize,
     report_url: &str,
     unsubscribe_url: &str,
+    cta_url: Option<&str>,
     sender: SenderContext,
 ) -> DraftContext {
     let findings = audit.findings();
+    let allowed_hosts = allowed_hosts(lead, report_url, unsubscribe_url, cta_url, &sender);
+    let line = |v: &Option<String>| text::single_line_opt(v.as_deref());
     DraftContext {
-        business_name: lead.business_name.clone(),
-        city: lead.city.clone(),
-        category: lead.category.clone(),
-        phone: lead.phone.clone(),
+        business_name: text::single_line(&lead.business_name),
+        city: line(&lead.city),
+        category: line(&lead.category),
+        phone: line(&lead.phone),
         website: lead.website.to_string(),
         domain: lead.domain.to_string(),
         email: lead
@@ -88,7 +128,7 @@ pub fn context(
             .take(top)
             .map(|c| FindingContext {
                 title: c.title.clone(),
-                evidence: c.evidence.clone(),
+                evidence: text::without_foreign_links(&text::evidence(&c.evidence), &allowed_hosts),
                 why: c.why.clone(),
                 fix: c.fix.clone(),
                 severity: c.severity.as_str().into(),
@@ -98,8 +138,13 @@ pub fn context(
         report_url: report_url.into(),
         unsubscribe_url: unsubscribe_url.into(),
         sender,
-        extra: lead.attributes.clone(),
+        extra: lead
+            .attributes
+            .iter()
+            .map(|(k, v)| (text::single_line(k), text::single_line(v)))
+            .collect(),
         changes: previous.map(|before| changes(before, audit)),
+        allowed_hosts,
     }
 }
 
@@ -134,6 +179,7 @@ pub async fn compose(
         body: template.body.clone(),
         author: Author::Template,
         model_note: None,
+        blocked: None,
     };
     if let Some(rewriter) = rewriter {
         let evidence = llm::Evidence {
@@ -152,6 +198,7 @@ pub async fn compose(
                 &format!("{}\n{}", rewrite.subject, rewrite.body),
                 audit,
                 &template_text,
+                &ctx.allowed_hosts,
             ) {
                 Ok(()) => {
                     draft.subject = rewrite.subject;
@@ -173,6 +220,12 @@ pub async fn compose(
         }
     }
     draft.body = template::with_footer(&draft.body, &ctx.sender, &ctx.unsubscribe_url);
+    // The last word, whoever wrote the text: the template itself, a lead
+    // field or a cleaned finding may still carry a link to somewhere else.
+    draft.blocked = text::email_block_reason(&draft.subject, &draft.body, &ctx.allowed_hosts);
+    if let Some(reason) = &draft.blocked {
+        tracing::warn!(lead = %ctx.business_name, %reason, "draft blocked");
+    }
     draft
 }
 

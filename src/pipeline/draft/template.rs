@@ -40,6 +40,12 @@ pub struct DraftContext {
     /// Since the previous audit, when there is one (a re-audit): for a
     /// follow-up, `{% if changes %}…{% endif %}`; none on a first audit.
     pub changes: Option<ChangesContext>,
+    /// Hosts the email may link to: the lead's site, its report and
+    /// unsubscribe pages, the call-to-action page and the sender's domains
+    /// (as [`crate::domain::text::allowed_host`] makes them). Not for
+    /// templates.
+    #[serde(skip)]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// What changed between the previous audit and this one.

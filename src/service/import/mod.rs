@@ -219,30 +219,33 @@ impl ImportRun<'_> {
             return true;
         }
         let now = self.service.now();
-        self.batch.push(Lead {
-            id: LeadId::from_ulid(self.service.new_ulid()),
-            campaign: self.campaign.id,
-            business_name: fields.business_name,
-            website: fields.website,
-            domain: fields.domain,
-            email_source: fields.email.as_ref().map(|_| "import".to_string()),
-            email: fields.email,
-            phone: fields.phone,
-            city: fields.city,
-            category: fields.category,
-            attributes: fields.attributes,
-            source: LeadSource::Import {
-                file: self.file_name.clone(),
-                row,
-            },
-            status: LeadStatus::New,
-            status_before_blacklist: None,
-            tags: Vec::new(),
-            notes: String::new(),
-            score: None,
-            created_at: now,
-            updated_at: now,
-        });
+        self.batch.push(
+            Lead {
+                id: LeadId::from_ulid(self.service.new_ulid()),
+                campaign: self.campaign.id,
+                business_name: fields.business_name,
+                website: fields.website,
+                domain: fields.domain,
+                email_source: fields.email.as_ref().map(|_| "import".to_string()),
+                email: fields.email,
+                phone: fields.phone,
+                city: fields.city,
+                category: fields.category,
+                attributes: fields.attributes,
+                source: LeadSource::Import {
+                    file: self.file_name.clone(),
+                    row,
+                },
+                status: LeadStatus::New,
+                status_before_blacklist: None,
+                tags: Vec::new(),
+                notes: String::new(),
+                score: None,
+                created_at: now,
+                updated_at: now,
+            }
+            .cleaned(),
+        );
         if self.batch.len() >= self.batch_size {
             return self.send_batch();
         }

@@ -14,6 +14,7 @@ use url::Url;
 use super::decode::Decoded;
 use super::facts::PageFacts;
 use crate::domain::audit::{Category, CheckResult, Contacts, MeasuredBy, Severity, SiteFetch};
+use crate::domain::text;
 
 /// A check's fixed description.
 pub struct Check {
@@ -29,6 +30,9 @@ pub struct Check {
 }
 
 impl Check {
+    /// The result with its evidence cleaned and capped
+    /// ([`text::evidence`]): evidence quotes headers, titles, labels and
+    /// links the site chose, and every check result passes through here.
     pub fn result(&self, passed: bool, evidence: impl Into<String>) -> CheckResult {
         CheckResult {
             id: self.id.to_string(),
@@ -36,7 +40,7 @@ impl Check {
             severity: self.severity,
             passed,
             title: if passed { self.good } else { self.bad }.to_string(),
-            evidence: evidence.into(),
+            evidence: text::evidence(&evidence.into()),
             why: self.why.to_string(),
             fix: self.fix.to_string(),
             measured_by: MeasuredBy::Http,

@@ -281,7 +281,10 @@ pub fn run(i: &Inputs<'_>, out: &mut Vec<CheckResult>) {
     let robots_header = f.header("x-robots-tag").unwrap_or("").to_ascii_lowercase();
     let Some(facts) = i.facts else {
         if robots_header.contains("noindex") {
-            out.push(NOINDEX.result(false, format!("X-Robots-Tag: {robots_header}")));
+            out.push(NOINDEX.result(
+                false,
+                format!("X-Robots-Tag: {}", robots_directives(&robots_header)),
+            ));
         }
         return;
     };
@@ -347,9 +350,12 @@ pub fn run(i: &Inputs<'_>, out: &mut Vec<CheckResult>) {
     out.push(NOINDEX.result(
         !noindex,
         if meta_robots.contains("noindex") {
-            format!("<meta name=\"robots\" content=\"{meta_robots}\">")
+            format!(
+                "<meta name=\"robots\" content=\"{}\">",
+                robots_directives(&meta_robots)
+            )
         } else if robots_header.contains("noindex") {
-            format!("X-Robots-Tag: {robots_header}")
+            format!("X-Robots-Tag: {}", robots_directives(&robots_header))
         } else {
             "no noindex rule".into()
         },
@@ -392,6 +398,37 @@ fn truncate(text: &str, max: usize) -> String {
         return text.to_string();
     }
     format!("{}…", text.chars().take(max).collect::<String>())
+}
+
+/// The robots directives in a header or meta value (lowercase), and none
+/// of the other words a site may have put there: evidence quotes the rule,
+/// not a message planted next to it.
+fn robots_directives(value: &str) -> String {
+    const KNOWN: &[&str] = &[
+        "all",
+        "index",
+        "follow",
+        "noindex",
+        "nofollow",
+        "none",
+        "noarchive",
+        "nocache",
+        "nosnippet",
+        "notranslate",
+        "noimageindex",
+        "indexifembedded",
+        "unavailable_after",
+        "max-snippet",
+        "max-image-preview",
+        "max-video-preview",
+    ];
+    let mut found: Vec<&str> = Vec::new();
+    for token in value.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+        if KNOWN.contains(&token) && !found.contains(&token) {
+            found.push(token);
+        }
+    }
+    found.join(", ")
 }
 
 fn robots_blocks_everything(robots: &str) -> bool {
@@ -471,6 +508,18 @@ mod tests {
         assert!(!robots_blocks_everything(
             "User-agent: BadBot\nDisallow: /\n\nUser-agent: *\nDisallow:\n"
         ));
+    }
+
+    #[test]
+    fn robots_evidence_quotes_only_directives() {
+        assert_eq!(
+            robots_directives("noindex. \u{2026} pay at https://evil.example/pay, nofollow"),
+            "noindex, nofollow"
+        );
+        assert_eq!(
+            robots_directives("max-snippet:-1, noindex"),
+            "max-snippet, noindex"
+        );
     }
 
     #[test]
