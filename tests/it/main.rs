@@ -29,6 +29,7 @@ mod helpers;
 mod hostile;
 mod import_files;
 mod outreach;
+mod page_server;
 mod reaudit;
 mod report;
 mod secrets;
