@@ -178,6 +178,7 @@ fn a_flood_of_views_of_one_link_costs_no_more_disk_than_a_few() {
     drop(rt);
     let after = dir_size(&db);
     let grown = after.saturating_sub(before);
+    println!("{VIEWS} views: store {before} → {after} bytes");
     assert!(
         grown < 1024 * 1024,
         "{VIEWS} views grew the store by {grown} bytes ({before} → {after})"
