@@ -154,3 +154,22 @@ fn metrics_are_served_on_their_own_listener_only() {
     let err = open.fails(&["serve"]);
     assert!(err.contains("server.metrics_bind"), "{err}");
 }
+
+/// A kept-alive connection that goes quiet after its answer is closed
+/// after `server.idle_timeout`, well before the (here long) header timeout.
+#[test]
+fn a_connection_that_goes_quiet_is_closed() {
+    let (_cli, port) = serve(&[
+        ("LEADSCOUT_SERVER__HEADER_TIMEOUT", "60s"),
+        ("LEADSCOUT_SERVER__IDLE_TIMEOUT", "1s"),
+    ]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    assert!(
+        closed_by_server(&mut stream, deadline),
+        "a quiet connection was still open 20 s after a 1 s idle timeout"
+    );
+}
