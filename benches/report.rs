@@ -213,6 +213,8 @@ fn main() {
         ("LEADSCOUT_FETCH__ALLOW_HOSTS", format!("127.0.0.1:{site}")),
         ("LEADSCOUT_SERVER__BIND", format!("127.0.0.1:{port}")),
         ("LEADSCOUT_LOG__LEVEL", "warn".to_string()),
+        // Metrics are not measured here; no fixed port to collide on.
+        ("LEADSCOUT_SERVER__METRICS_BIND", "127.0.0.1:0".to_string()),
     ];
     leadscout(
         &data,

@@ -90,8 +90,20 @@ pub struct ServerConfig {
     /// behind a reverse proxy or a tunnel (e.g. https://reports.agency.example).
     /// Empty: http://BIND.
     pub public_base_url: String,
-    /// Serve /metrics to everyone, not only to loopback.
+    /// Where Prometheus metrics are served (`/metrics`), apart from the
+    /// public pages; "off" serves none.
+    pub metrics_bind: String,
+    /// Allow `metrics_bind` to be an address other machines can reach.
     pub metrics_public: bool,
+    /// A client that has not sent a whole request head this long after it
+    /// connected (or after its previous request) is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// A connection that moves no bytes either way this long is closed.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
     /// Report links stop working this long after they were made; "0s" never.
     #[serde(with = "humantime_serde")]
     pub report_expiry: Duration,
@@ -109,7 +121,11 @@ impl Default for ServerConfig {
         Self {
             bind: "127.0.0.1:8080".into(),
             public_base_url: String::new(),
+            metrics_bind: "127.0.0.1:9464".into(),
             metrics_public: false,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
             report_expiry: Duration::from_secs(180 * 24 * 3600),
             scanner_window: Duration::from_secs(60),
             others_read_only: false,
@@ -118,6 +134,62 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// Where metrics are served; `None` when `metrics_bind` is "off".
+    pub fn metrics_addr(&self) -> Option<&str> {
+        let bind = self.metrics_bind.trim();
+        (!bind.eq_ignore_ascii_case("off") && !bind.is_empty()).then_some(bind)
+    }
+
+    fn check_listeners(&self) -> Result<(), (&'static str, String)> {
+        if self.header_timeout.is_zero() {
+            return Err((
+                "server.header_timeout",
+                "must be longer than 0s, e.g. \"30s\"".into(),
+            ));
+        }
+        if self.idle_timeout.is_zero() {
+            return Err((
+                "server.idle_timeout",
+                "must be longer than 0s, e.g. \"60s\"".into(),
+            ));
+        }
+        if !(1..=65_536).contains(&self.max_connections) {
+            return Err((
+                "server.max_connections",
+                format!(
+                    "{} is out of range; use 1 to 65536, e.g. 1024",
+                    self.max_connections
+                ),
+            ));
+        }
+        let Some(bind) = self.metrics_addr() else {
+            return Ok(());
+        };
+        let Ok(addr) = bind.parse::<std::net::SocketAddr>() else {
+            return Err((
+                "server.metrics_bind",
+                format!("`{bind}` is not an address like 127.0.0.1:9464 (or \"off\")"),
+            ));
+        };
+        if !addr.ip().is_loopback() && !self.metrics_public {
+            return Err((
+                "server.metrics_bind",
+                format!(
+                    "`{bind}` is reachable from other machines and metrics describe your campaigns; use a loopback address such as 127.0.0.1:9464, or set server.metrics_public = true to mean it"
+                ),
+            ));
+        }
+        if addr.port() != 0 && self.bind.parse::<std::net::SocketAddr>().ok() == Some(addr) {
+            return Err((
+                "server.metrics_bind",
+                format!(
+                    "`{bind}` is server.bind's address; metrics need a port of their own, e.g. 127.0.0.1:9464"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The base of public links, without a trailing slash.
     pub fn base_url(&self) -> String {
         if self.public_base_url.is_empty() {
@@ -733,6 +805,9 @@ impl Config {
                 ),
             ));
         }
+        self.server
+            .check_listeners()
+            .map_err(|(key, m)| bad(key, m))?;
         let base = &self.server.public_base_url;
         if !base.is_empty()
             && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
@@ -1118,6 +1193,43 @@ mod tests {
         };
         let config = Config::load(Some(&file), no_env()).unwrap();
         assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn metrics_stay_on_loopback_unless_meant_otherwise() {
+        let check = |pairs: &[(&str, &str)]| {
+            let env: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::load(None, env).map_err(|e| e.to_string())
+        };
+        let open = [("LEADSCOUT_SERVER__METRICS_BIND", "0.0.0.0:9464")];
+        let err = check(&open).unwrap_err();
+        assert!(err.contains("server.metrics_bind"), "{err}");
+        assert!(err.contains("metrics_public"), "{err}");
+        let meant = [open[0], ("LEADSCOUT_SERVER__METRICS_PUBLIC", "true")];
+        assert!(check(&meant).is_ok());
+        let off = check(&[("LEADSCOUT_SERVER__METRICS_BIND", "off")]).unwrap();
+        assert_eq!(off.server.metrics_addr(), None);
+        assert_eq!(
+            Config::default().server.metrics_addr(),
+            Some("127.0.0.1:9464")
+        );
+        let same = check(&[
+            ("LEADSCOUT_SERVER__BIND", "127.0.0.1:9000"),
+            ("LEADSCOUT_SERVER__METRICS_BIND", "127.0.0.1:9000"),
+        ])
+        .unwrap_err();
+        assert!(same.contains("port of their own"), "{same}");
+        for (key, value) in [
+            ("LEADSCOUT_SERVER__HEADER_TIMEOUT", "0s"),
+            ("LEADSCOUT_SERVER__MAX_CONNECTIONS", "0"),
+        ] {
+            let err = check(&[(key, value)]).unwrap_err();
+            let name = key.trim_start_matches("LEADSCOUT_SERVER__").to_lowercase();
+            assert!(err.contains(&format!("server.{name}")), "{err}");
+        }
     }
 
     #[test]

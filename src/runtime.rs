@@ -134,7 +134,7 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
 
 /// The demo's setting: its sites served on loopback and allowed (only
 /// them) through the egress guard, a data dir of its own unless one was
-/// given, a free port for the page server, and a sender for the drafts.
+/// given, a free port for the page server and its metrics, and a sender for the drafts.
 async fn prepare_demo(
     data_dir: Option<PathBuf>,
     mut config: Config,
@@ -146,6 +146,12 @@ async fn prepare_demo(
     if std::net::TcpListener::bind(&config.server.bind).is_err() {
         let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         config.server.bind = free.to_string();
+    }
+    if let Some(metrics) = config.server.metrics_addr()
+        && std::net::TcpListener::bind(metrics).is_err()
+    {
+        let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        config.server.metrics_bind = free.to_string();
     }
     let sender = &mut config.sender;
     if sender.postal_address.is_empty() {

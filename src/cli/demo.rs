@@ -149,6 +149,9 @@ pub async fn run(
             "Report pages are served at http://{} until Ctrl-C.",
             web.addr()
         ));
+        if let Some(metrics) = web.metrics_addr() {
+            out.say(format!("Metrics: http://{metrics}/metrics"));
+        }
         shutdown_signal().await;
         web.stop().await;
     } else {

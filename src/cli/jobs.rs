@@ -571,6 +571,7 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
         data_dir = %service.data_dir().display(),
         version = crate::VERSION,
         listening = %web.addr(),
+        metrics = %web.metrics_addr().map_or("off".to_string(), |a| a.to_string()),
         control = %control.path().display(),
         links = %service.config().server.base_url(),
         "leadscout serve started"

@@ -47,6 +47,7 @@ impl Store {
     /// Writes a backup into `dir`, which must not exist or be empty.
     pub fn backup(&self, dir: &Path) -> Result<Manifest> {
         ensure_empty(dir, "backup directory")?;
+        self.write_pending_views()?;
         let io = |what: String| move |e| StoreError::io(what, e);
         fs::create_dir_all(dir.join("trees"))
             .map_err(io(format!("cannot create {}", dir.display())))?;

@@ -220,7 +220,20 @@ pub struct Store {
     pub(crate) trees: Trees,
     blobs: BlobStore,
     dir: PathBuf,
+    /// Report views not yet written (see `visits`).
+    views: visits::PendingViews,
     _pid_file: lock::PidFile,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self
+            .write_pending_views()
+            .and_then(|()| Ok(self.db.flush()?))
+        {
+            tracing::warn!(error = %e, "the last report views could not be written");
+        }
+    }
 }
 
 impl Store {
@@ -270,9 +283,11 @@ impl Store {
             trees,
             blobs,
             dir: dir.to_path_buf(),
+            views: Default::default(),
             _pid_file: pid_file,
         };
         store.migrate()?;
+        store.compact_visits()?;
         Ok(store)
     }
 
@@ -291,11 +306,13 @@ impl Store {
     /// Makes every write so far durable. Call before telling the user a
     /// write happened.
     pub async fn flush(&self) -> Result<()> {
+        self.write_pending_views()?;
         self.db.flush_async().await?;
         Ok(())
     }
 
     pub fn flush_blocking(&self) -> Result<()> {
+        self.write_pending_views()?;
         self.db.flush()?;
         Ok(())
     }

@@ -1,17 +1,16 @@
 //! The page server's routes: report pages and their data, screenshots by
-//! hash, one-click unsubscribe, health and metrics. Every miss (unknown,
-//! malformed, revoked or expired token, a name that is not a hash) gets the
-//! same plain 404. Unsubscribe tokens are the lead's own and never expire:
-//! mail already delivered must keep its link.
+//! hash, one-click unsubscribe, health; and the metrics listener's route.
+//! Every miss (unknown, malformed, revoked or expired token, a name that is
+//! not a hash) gets the same plain 404. Unsubscribe tokens are the lead's
+//! own and never expire: mail already delivered must keep its link.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -256,15 +255,11 @@ pub(super) async fn healthz(State(pages): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus metrics, for loopback callers only unless
-/// `server.metrics_public` says otherwise. A request that came through a
-/// reverse proxy (it carries forwarding headers) is not a loopback caller
-/// even though its TCP peer is.
-pub(super) async fn metrics(State(pages): State<AppState>, request: Request) -> Answer {
-    if !pages.service.config().server.metrics_public && !from_loopback(&request) {
-        return Ok(not_found().await);
-    }
-    let text = pages.service.metrics_text().await?;
+/// Prometheus metrics, on the metrics listener only (`server.metrics_bind`,
+/// loopback unless the operator opened it): never on the public pages'
+/// port, where a reverse proxy or tunnel makes every caller look local.
+pub(super) async fn metrics(State(service): State<Service>) -> Answer {
+    let text = service.metrics_text().await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -273,15 +268,4 @@ pub(super) async fn metrics(State(pages): State<AppState>, request: Request) -> 
         text,
     )
         .into_response())
-}
-
-fn from_loopback(request: &Request) -> bool {
-    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
-        .iter()
-        .any(|h| request.headers().contains_key(*h));
-    let peer_is_loopback = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(addr)| addr.ip().to_canonical().is_loopback());
-    peer_is_loopback && !forwarded
 }

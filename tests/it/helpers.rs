@@ -160,6 +160,8 @@ impl Cli {
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("LEADSCOUT_DATA_DIR", &self.data)
+            // Tests run side by side: no fixed metrics port.
+            .env("LEADSCOUT_SERVER__METRICS_BIND", "127.0.0.1:0")
             .env("NO_COLOR", "1")
             .args(args);
         for (k, v) in &self.env {
@@ -183,6 +185,10 @@ impl Cli {
                 home.join(".local/share").display().to_string(),
             ),
             ("LEADSCOUT_DATA_DIR".into(), self.data.display().to_string()),
+            (
+                "LEADSCOUT_SERVER__METRICS_BIND".into(),
+                "127.0.0.1:0".into(),
+            ),
         ];
         out.extend(self.env.iter().cloned());
         out

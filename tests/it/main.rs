@@ -30,6 +30,7 @@ mod hostile;
 mod hostile_text;
 mod import_files;
 mod outreach;
+mod page_server;
 mod reaudit;
 mod report;
 mod secrets;

@@ -5,6 +5,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
+use leadscout::service::Opener;
+
 use crate::smtp::SmtpServer;
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -127,4 +129,62 @@ fn only_people_count_and_a_lead_turns_hot_after_its_send() {
         cli.ok(&["campaign", "show", "c"])
             .contains("Funnel: 1 leads")
     );
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    crate::helpers::files_under(dir)
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Anyone holding a link can open it as often as they like: the view
+/// record is counters and a capped list of recent views, so 100,000 views
+/// (some over HTTP, the rest through the service, which the page handler
+/// calls) grow the store by less than 1 MiB and still all count.
+#[test]
+fn a_flood_of_views_of_one_link_costs_no_more_disk_than_a_few() {
+    const VIEWS: u64 = 100_000;
+    const OVER_HTTP: u64 = 2_000;
+    let p = crate::report::publish(&[]);
+    let lead_id: leadscout::domain::LeadId = p.lead.parse().unwrap();
+    let db = p.cli.data.join("db");
+    let before = dir_size(&db);
+    let rt = crate::report::runtime();
+    rt.block_on(async {
+        let service = crate::report::opener(&p.cli, leadscout::config::Config::default())
+            .open("test")
+            .unwrap();
+        let server = leadscout::web::WebServer::start_on(service.clone(), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let url = format!("http://{}/r/{}", server.addr(), p.token);
+        let http = reqwest::Client::builder()
+            .user_agent(FIREFOX)
+            .build()
+            .unwrap();
+        for _ in 0..OVER_HTTP {
+            let page = http.get(&url).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            page.bytes().await.unwrap();
+        }
+        for _ in OVER_HTTP..VIEWS {
+            service.record_view(lead_id, FIREFOX).unwrap();
+        }
+        server.stop().await;
+        service.shutdown().await;
+    });
+    drop(rt);
+    let after = dir_size(&db);
+    let grown = after.saturating_sub(before);
+    println!("{VIEWS} views: store {before} → {after} bytes");
+    assert!(
+        grown < 1024 * 1024,
+        "{VIEWS} views grew the store by {grown} bytes ({before} → {after})"
+    );
+    let shown = p.cli.json(&["leads", "show", &p.lead]);
+    assert_eq!(shown["views"], VIEWS, "{shown}");
+    assert_eq!(shown["hot"], false, "nothing was sent");
+    assert!(shown["last_viewed_at"].is_string(), "{shown}");
 }
