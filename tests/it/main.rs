@@ -16,8 +16,10 @@ macro_rules! both_modes {
 
 mod action_log;
 mod attach;
+mod attach_guard;
 mod backup;
 mod browser;
+mod browser_driver;
 mod cli_basics;
 mod crash_import;
 mod demo;
