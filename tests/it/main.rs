@@ -33,6 +33,7 @@ mod import_files;
 mod outreach;
 mod reaudit;
 mod report;
+mod report_export;
 mod secrets;
 mod smtp;
 mod testbed;
