@@ -45,8 +45,9 @@ pub struct FetchConfig {
     /// Hosts (`intranet.example`) or host:port pairs (`127.0.0.1:8001`)
     /// that may be fetched even though they are private or loopback.
     pub allow_hosts: Vec<String>,
-    /// Allow every private, loopback and link-local address. Never on a
-    /// server that can reach anything sensitive.
+    /// Allow every private and loopback address (never link-local/cloud
+    /// metadata or multicast: only an exact `allow_hosts` entry admits
+    /// those). Never on a server that can reach anything sensitive.
     pub allow_private: bool,
     /// Internal links checked for breakage per site.
     pub link_sample: usize,

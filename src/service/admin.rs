@@ -117,6 +117,15 @@ impl Service {
                 Err(problem) => Check::new("webdriver", CheckStatus::Fail, problem),
             },
         );
+        let sandbox = crate::jobs::stages::screenshot::sandbox_off_reason();
+        checks.push(match sandbox {
+            None => Check::new("chromium sandbox", CheckStatus::Ok, "on"),
+            Some(reason) => Check::new(
+                "chromium sandbox",
+                CheckStatus::Warn,
+                format!("off: {reason} (run leadscout as an ordinary user to keep it)"),
+            ),
+        });
         Ok(checks)
     }
 }

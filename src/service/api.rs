@@ -44,6 +44,23 @@ macro_rules! guard {
     };
 }
 
+/// Whether a call only reads or changes something; the control socket
+/// refuses a `Write` from a read-only client before reading its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallMode {
+    Read,
+    Write,
+}
+
+macro_rules! mode {
+    (read) => {
+        CallMode::Read
+    };
+    (write) => {
+        CallMode::Write
+    };
+}
+
 macro_rules! api {
     ($(
         $(#[$meta:meta])*
@@ -85,6 +102,14 @@ macro_rules! api {
                     }
                 }
             )*
+        }
+
+        /// Every call by name, with its mode.
+        pub const CALLS: &[(&str, CallMode)] = &[$((stringify!($name), mode!($mode)),)*];
+
+        /// The mode of a call by name; `None` when there is no such call.
+        pub fn call_mode(method: &str) -> Option<CallMode> {
+            CALLS.iter().find(|(name, _)| *name == method).map(|(_, mode)| *mode)
         }
 
         /// Answers one call that arrived on the control socket: `body` is

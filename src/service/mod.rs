@@ -26,6 +26,9 @@ pub mod settings;
 pub mod views;
 pub mod wire;
 
+/// Private output files (backups, exports) for the faces that write them.
+pub use crate::store::files;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,7 +37,7 @@ use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Stage, Timestamp
 use crate::jobs::{EngineHandle, EventBus};
 use crate::store::{Store, StoreError};
 
-pub use api::{Api, dispatch};
+pub use api::{Api, CALLS, CallMode, call_mode, dispatch};
 pub use client::Client;
 pub use remote::{Link, Remote};
 pub use views::*;

@@ -163,6 +163,16 @@ fn end_frame<T: Serialize>(result: Result<T>) -> Bytes {
     }
 }
 
+/// Whether a streaming call only reads. Any stream not named here counts
+/// as a change (so a new stream is refused to read-only clients until it
+/// is listed).
+pub fn stream_mode(method: &str) -> super::CallMode {
+    match method {
+        "leads" | "export" | "export_outreach" => super::CallMode::Read,
+        _ => super::CallMode::Write,
+    }
+}
+
 /// The streaming calls by name, for the socket server. Each answers a
 /// channel of frames; the work runs in its own task and stops when the
 /// client goes away (its sends fail).

@@ -46,11 +46,11 @@ struct Line<'a> {
 impl Store {
     /// Writes a backup into `dir`, which must not exist or be empty.
     pub fn backup(&self, dir: &Path) -> Result<Manifest> {
-        ensure_empty(dir, "backup directory")?;
+        super::files::prepare_out_dir(dir, "backup directory").map_err(out_dir_error)?;
         self.write_pending_views()?;
         let io = |what: String| move |e| StoreError::io(what, e);
-        fs::create_dir_all(dir.join("trees"))
-            .map_err(io(format!("cannot create {}", dir.display())))?;
+        super::files::create_private_dir(&dir.join("trees"))
+            .map_err(io(format!("cannot create {}", dir.join("trees").display())))?;
         let mut trees = std::collections::BTreeMap::new();
         let mut names: Vec<Vec<u8>> = self
             .db()
@@ -65,8 +65,8 @@ impl Store {
                 .map_err(|_| StoreError::Invalid("tree with a non-text name".into()))?;
             let tree = self.db().open_tree(&name)?;
             let path = dir.join("trees").join(format!("{name}.jsonl"));
-            let file =
-                fs::File::create(&path).map_err(io(format!("cannot create {}", path.display())))?;
+            let file = super::files::create_new_file(&path)
+                .map_err(io(format!("cannot create {}", path.display())))?;
             let mut out = BufWriter::new(file);
             let mut count = 0u64;
             for item in tree.iter() {
@@ -102,7 +102,9 @@ impl Store {
         let path = dir.join("manifest.json");
         let body =
             serde_json::to_vec_pretty(&manifest).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        fs::write(&path, body).map_err(io(format!("cannot write {}", path.display())))?;
+        super::files::create_new_file(&path)
+            .and_then(|mut file| file.write_all(&body))
+            .map_err(io(format!("cannot write {}", path.display())))?;
         Ok(manifest)
     }
 
@@ -142,6 +144,7 @@ impl Store {
             )));
         }
         fs::create_dir_all(to)
+            .and_then(|()| super::files::make_dir_private(to))
             .map_err(|e| StoreError::io(format!("cannot create {}", to.display()), e))?;
         {
             let db = sled::Config::new().path(to.join(DB_DIR)).open()?;
@@ -225,18 +228,11 @@ fn restore_tree(db: &sled::Db, from: &Path, name: &str) -> Result<u64> {
     Ok(count)
 }
 
-fn ensure_empty(dir: &Path, what: &str) -> Result<()> {
-    match fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                return Err(StoreError::Invalid(format!(
-                    "{what} {} is not empty; pick a new directory",
-                    dir.display()
-                )));
-            }
-            Ok(())
+fn out_dir_error(e: super::files::OutDirError) -> StoreError {
+    match e {
+        super::files::OutDirError::Io { what, path, source } => {
+            StoreError::io(format!("cannot prepare {what} {path}"), source)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(StoreError::io(format!("cannot read {}", dir.display()), e)),
+        refused => StoreError::Invalid(refused.to_string()),
     }
 }

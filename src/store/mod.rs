@@ -11,6 +11,7 @@ pub mod blacklist;
 pub mod blobs;
 pub mod campaigns;
 pub mod codec;
+pub mod files;
 pub mod jobs;
 pub mod keys;
 pub mod leads;
@@ -243,6 +244,15 @@ impl Store {
     pub fn open(dir: &Path, command: &str) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::io(format!("cannot create data dir {}", dir.display()), e))?;
+        // Tokens, addresses and drafts live here: the operator's alone,
+        // whatever the umask (and a data dir made by an older version is
+        // narrowed too).
+        files::make_dir_private(dir).map_err(|e| {
+            StoreError::io(
+                format!("cannot make data dir {} private (chmod 700)", dir.display()),
+                e,
+            )
+        })?;
         let db = sled::Config::new()
             .path(dir.join(DB_DIR))
             .cache_capacity(64 * 1024 * 1024)
@@ -275,6 +285,13 @@ impl Store {
         };
         let pid_file = lock::PidFile::write(dir, &holder).map_err(|e| {
             StoreError::io(format!("cannot write the pid file in {}", dir.display()), e)
+        })?;
+        // sled creates its files with the process umask; narrow them.
+        files::make_tree_private(&dir.join(DB_DIR)).map_err(|e| {
+            StoreError::io(
+                format!("cannot make {} private", dir.join(DB_DIR).display()),
+                e,
+            )
         })?;
         let trees = Trees::open(&db)?;
         let blobs = BlobStore::open(&dir.join(BLOB_DIR))?;

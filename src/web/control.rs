@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::service::wire::{self, ServerInfo, WireError};
-use crate::service::{Service, ServiceError};
+use crate::service::{CallMode, Service, ServiceError};
 
 /// The OS user at the other end of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,7 @@ impl Connected<IncomingStream<'_, UnixListener>> for Peer {
 struct Control {
     service: Service,
     stop: watch::Receiver<bool>,
+    import_limit: usize,
 }
 
 type Shared = State<Arc<Control>>;
@@ -79,6 +80,68 @@ async fn same_user_only(
             "the server cannot tell who is connecting, so it refuses".to_string(),
         )),
     }
+}
+
+/// The body cap of every call but `import`: arguments are small.
+const CALL_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The call a request names: its kind (`call` or `stream`) and method.
+fn named_call(path: &str) -> Option<(&'static str, &str)> {
+    if let Some(method) = path.strip_prefix("/v1/call/") {
+        Some(("call", method))
+    } else {
+        path.strip_prefix("/v1/stream/")
+            .map(|method| ("stream", method))
+    }
+}
+
+/// Whether a call changes something. `report_export` is answered here,
+/// not by the service's list, and writes files: a change.
+fn call_mode(kind: &str, method: &str) -> CallMode {
+    match kind {
+        "call" => crate::service::call_mode(method).unwrap_or(CallMode::Write),
+        _ => wire::stream_mode(method),
+    }
+}
+
+/// Runs after the peer check and before any body is read: a change asked
+/// by a read-only client is refused by the one read-only guard, and a body
+/// larger than the call's cap is refused by its declared length (or cut
+/// off at the cap when it declares none). Only `import` carries a file.
+async fn gate(
+    State(control): Shared,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some((kind, method)) = named_call(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    if call_mode(kind, method) == CallMode::Write
+        && let Err(e) = acting(&control, peer, request.headers()).refuse_if_read_only(method)
+    {
+        return reply_error(&e);
+    }
+    let cap = if kind == "call" && method == "import" {
+        control.import_limit
+    } else {
+        CALL_BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
+        let error = WireError::of(&ServiceError::Invalid(format!(
+            "the `{method}` call sends {} bytes; the control socket takes at most {} bytes for it",
+            declared.unwrap_or_default(),
+            cap
+        )));
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error)).into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, cap)));
+    next.run(request).await
 }
 
 /// The service acting for the client of this call: its OS user, how it
@@ -119,6 +182,7 @@ async fn call(
 ) -> Response {
     let service = acting(&control, peer, &headers);
     if method == "report_export" {
+        // Guarded twice: by `gate` and inside the export itself.
         return report_export(&service, &body).await;
     }
     match crate::service::dispatch(&service, &method, &body).await {
@@ -182,18 +246,23 @@ async fn blob(State(control): Shared, UrlPath(name): UrlPath<String>) -> Respons
     }
 }
 
+/// The body cap of `import`: the file (base64) in the call. The service
+/// checks the file size limit itself, with a message that names it.
+fn import_limit(service: &Service) -> usize {
+    let max_mb = service.config().import.max_file_mb as usize;
+    (max_mb.saturating_mul(4) / 3 + 1).saturating_mul(1024 * 1024)
+}
+
 fn router(control: Arc<Control>) -> Router {
-    let max_mb = control.service.config().import.max_file_mb as usize;
-    let body_limit = (max_mb * 4 / 3 + 1).saturating_mul(1024 * 1024);
     Router::new()
         .route("/v1/hello", get(hello))
         .route("/v1/call/{method}", post(call))
         .route("/v1/stream/{method}", post(stream))
         .route("/v1/events", get(events))
         .route("/v1/blob/{name}", get(blob))
-        // Imports carry the file (base64) in the call; the service checks
-        // the file size limit itself, with a message that names it.
-        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        // `gate` caps each body by its call; no second, global cap.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(control.clone(), gate))
         .layer(axum::middleware::from_fn_with_state(
             control.clone(),
             same_user_only,
@@ -221,6 +290,15 @@ impl ControlServer {
     /// a server that died; it is replaced.
     pub async fn start(service: Service) -> Result<Self, ControlError> {
         let path = service.data_dir().join(wire::SOCKET_NAME);
+        if service.config().server.others_read_only {
+            // Other users must reach the socket: they may pass through the
+            // data dir (0711) but not list it, and its files stay 0600.
+            std::fs::set_permissions(service.data_dir(), std::fs::Permissions::from_mode(0o711))
+                .map_err(|source| ControlError {
+                    path: service.data_dir().display().to_string(),
+                    source,
+                })?;
+        }
         Self::start_at(service, &path).await
     }
 
@@ -242,6 +320,7 @@ impl ControlServer {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
         let (stop, stopped) = watch::channel(false);
         let control = Arc::new(Control {
+            import_limit: import_limit(&service),
             service,
             stop: stopped.clone(),
         });

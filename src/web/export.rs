@@ -1,7 +1,8 @@
 //! `report export`: a campaign's published report pages as a static site
 //! that any web server can host: `r/TOKEN/index.html` (so `/r/TOKEN/` works
 //! as a link), `r/TOKEN.json`, `s/HASH.png`, `assets/report.css`, and a
-//! robots.txt that keeps crawlers out.
+//! robots.txt that keeps crawlers out. It writes only into a new or empty
+//! directory, only new files, never through a symlink, 0600/0700.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::render::{PageLinks, REPORT_CSS, Templates};
-use crate::service::{Service, ServiceError};
+use crate::service::{Service, ServiceError, files};
 
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct ExportSummary {
@@ -20,12 +21,22 @@ pub struct ExportSummary {
     pub skipped: usize,
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| ServiceError::io(format!("cannot create {}", parent.display()), e))?;
+/// Writes one new file (0600) at `rel` under the export directory `out`,
+/// making its parent directories (0700) inside it. Never overwrites and
+/// never follows a symlink: `out` was new or empty when the export began.
+fn write(out: &Path, rel: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    use std::io::Write as _;
+    let mut dir = out.to_path_buf();
+    if let Some(parent) = rel.parent() {
+        for part in parent.components() {
+            dir.push(part);
+            files::create_private_dir(&dir)
+                .map_err(|e| ServiceError::io(format!("cannot create {}", dir.display()), e))?;
+        }
     }
-    std::fs::write(path, bytes)
+    let path = out.join(rel);
+    files::create_new_file(&path)
+        .and_then(|mut file| file.write_all(bytes))
         .map_err(|e| ServiceError::io(format!("cannot write {}", path.display()), e))
 }
 
@@ -35,12 +46,20 @@ pub async fn export_campaign(
     campaign: &str,
     out: &Path,
 ) -> Result<ExportSummary, ServiceError> {
+    // It writes files as the server's user: a change like any other.
+    service.refuse_if_read_only("report_export")?;
     let published = service.published_reports(campaign).await?;
     if published.is_empty() {
         return Err(ServiceError::NotFound(format!(
             "campaign `{campaign}` has no published reports yet; publish them with: leadscout run --campaign {campaign} --stages report"
         )));
     }
+    files::prepare_out_dir(out, "export directory").map_err(|e| match e {
+        files::OutDirError::Io { what, path, source } => {
+            ServiceError::io(format!("cannot prepare {what} {path}"), source)
+        }
+        refused => ServiceError::Invalid(refused.to_string()),
+    })?;
     let templates = Templates::new();
     let base = service.config().server.base_url();
     let has_public_server = !service.config().server.public_base_url.is_empty();
@@ -76,11 +95,11 @@ pub async fn export_campaign(
             .map_err(|e| {
                 ServiceError::Invalid(format!("rendering the report for {token}: {e:#}"))
             })?;
-        let page_dir = out.join("r").join(token.as_str());
-        write(&page_dir.join("index.html"), html.as_bytes())?;
+        let page_dir = Path::new("r").join(token.as_str());
+        write(out, &page_dir.join("index.html"), html.as_bytes())?;
         let json = serde_json::to_vec_pretty(&view)
             .map_err(|e| ServiceError::Invalid(format!("report data for {token}: {e}")))?;
-        write(&out.join("r").join(format!("{token}.json")), &json)?;
+        write(out, &Path::new("r").join(format!("{token}.json")), &json)?;
         for shot in [&view.desktop, &view.mobile].into_iter().flatten() {
             shots.insert(shot.picture.clone());
             shots.insert(shot.thumbnail.clone());
@@ -90,14 +109,19 @@ pub async fn export_campaign(
     for path in shots {
         let name = path.trim_start_matches("s/");
         if let Some(bytes) = service.screenshot(name).await? {
-            write(&out.join("s").join(name), &bytes)?;
+            write(out, &Path::new("s").join(name), &bytes)?;
             summary.screenshots += 1;
         }
     }
     write(
-        &out.join("assets").join("report.css"),
+        out,
+        &Path::new("assets").join("report.css"),
         REPORT_CSS.as_bytes(),
     )?;
-    write(&out.join("robots.txt"), b"User-agent: *\nDisallow: /\n")?;
+    write(
+        out,
+        Path::new("robots.txt"),
+        b"User-agent: *\nDisallow: /\n",
+    )?;
     Ok(summary)
 }

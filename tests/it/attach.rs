@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::helpers::{BIN, Cli};
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     let out = Command::new("id").arg("-u").output().expect("id -u");
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
@@ -20,7 +20,7 @@ fn as_nobody(cli: &Cli, socket: &std::path::Path) -> std::process::Output {
 }
 
 /// `leadscout --socket SOCKET ARGS` as another OS user (nobody).
-fn as_nobody_run(cli: &Cli, socket: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub fn as_nobody_run(cli: &Cli, socket: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .args(["--socket", socket.to_str().unwrap()])
         .args(args)
@@ -36,7 +36,7 @@ fn as_nobody_run(cli: &Cli, socket: &std::path::Path, args: &[&str]) -> std::pro
 
 /// Lets other users reach the socket's directory; false when they could
 /// not run the binary (then the test cannot check anything).
-fn open_the_way(socket: &std::path::Path) -> bool {
+pub fn open_the_way(socket: &std::path::Path) -> bool {
     let mut dir = socket.parent();
     while let Some(d) = dir {
         if d == std::path::Path::new("/") {

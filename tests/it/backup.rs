@@ -102,3 +102,59 @@ fn backup_restore_round_trip_changes_nothing() {
     assert_eq!(store.check_lead_indexes().unwrap(), Vec::<String>::new());
     assert_eq!(store.blobs().list().unwrap().len(), 1);
 }
+
+/// With the umask letting everything through, the data dir (sled's files
+/// included) and a backup are still the operator's alone.
+#[test]
+fn the_data_dir_and_backups_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let cli = Cli::new();
+    let run = |args: &[&str]| {
+        let mut command = cli.command(args);
+        // SAFETY: umask only sets the child's file-creation mask.
+        unsafe {
+            command.pre_exec(|| {
+                libc::umask(0);
+                Ok(())
+            });
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mode = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    run(&["campaign", "create", "c", "--slug", "c"]);
+    let backup = cli.path("backup");
+    run(&["backup", backup.to_str().unwrap()]);
+    assert_eq!(mode(&cli.data), 0o700);
+    assert_eq!(mode(&backup), 0o700);
+    let data_files = files_under(&cli.data);
+    assert!(
+        data_files
+            .iter()
+            .any(|f| f.starts_with(cli.data.join("db"))),
+        "sled's files: {data_files:?}"
+    );
+    for file in data_files.iter().chain(&files_under(&backup)) {
+        assert_eq!(
+            mode(file) & 0o077,
+            0,
+            "{} is {:o}",
+            file.display(),
+            mode(file)
+        );
+    }
+    for dir in [cli.data.join("db"), backup.join("trees")] {
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    }
+}

@@ -23,7 +23,7 @@ use crate::helpers::Cli;
 /// once on two cores only measure the machine.
 static ONE_BROWSER_TEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_BROWSER_TEST.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -131,7 +131,7 @@ fn every_hostile_case_ends_within_the_limits_with_a_clear_result() {
         (Case::RedirectLoop, "redirects in a loop"),
         (
             Case::RedirectMetadata,
-            "169.254.169.254 is a link-local (cloud metadata) address; leadscout never fetches such addresses",
+            "169.254.169.254 is a link-local (cloud metadata) address; leadscout does not fetch such addresses, not even with fetch.allow_private",
         ),
         (
             Case::BigHeader,
@@ -269,4 +269,41 @@ fn a_reaudit_keeps_history_and_shows_what_changed() {
         "the lead's score is the latest overall score"
     );
     assert_eq!(lead["status"], "audited");
+}
+
+/// `fetch.allow_private` opens loopback and private networks for tests and
+/// intranets, never link-local (cloud metadata) addresses.
+#[test]
+fn allow_private_never_admits_cloud_metadata() {
+    let cli = Cli::new()
+        .env("LEADSCOUT_FETCH__ALLOW_PRIVATE", "true")
+        .env("LEADSCOUT_FETCH__TIMEOUT", "3s")
+        .env("LEADSCOUT_STAGES__FETCH__MAX_ATTEMPTS", "1");
+    cli.campaign("c");
+    cli.ok(&[
+        "leads",
+        "add",
+        "-c",
+        "c",
+        "--website",
+        "http://169.254.169.254/latest/meta-data/",
+        "--name",
+        "Metadata",
+    ]);
+    cli.run(&["run", "-c", "c", "--stages", "fetch", "--wait", "--json"]);
+    let failed = cli.json(&["jobs", "list", "--status", "failed"]);
+    let errors: Vec<&str> = failed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["last_error"].as_str())
+        .collect();
+    assert_eq!(errors.len(), 1, "{failed}");
+    assert!(
+        errors[0].contains("169.254.169.254 is a link-local (cloud metadata) address")
+            && errors[0].contains("not even with fetch.allow_private")
+            && errors[0].contains("fetch.allow_hosts"),
+        "{}",
+        errors[0]
+    );
 }

@@ -16,8 +16,10 @@ macro_rules! both_modes {
 
 mod action_log;
 mod attach;
+mod attach_guard;
 mod backup;
 mod browser;
+mod browser_driver;
 mod cli_basics;
 mod crash_import;
 mod demo;
@@ -33,6 +35,7 @@ mod outreach;
 mod page_server;
 mod reaudit;
 mod report;
+mod report_export;
 mod secrets;
 mod send_race;
 mod smtp;

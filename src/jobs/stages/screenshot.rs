@@ -34,6 +34,11 @@ impl ScreenshotStage {
 }
 
 /// For `doctor`: the browser's version from a test session, or the problem.
+/// Why Chromium runs without its sandbox here, if it does; for `doctor`.
+pub fn sandbox_off_reason() -> Option<&'static str> {
+    crate::pipeline::browser::sandbox_off_reason()
+}
+
 pub async fn check_webdriver(config: &Config) -> Result<String, String> {
     let browser = Browser::new(config).map_err(|e| e.to_string())?;
     let version = browser.version().await.map_err(|e| e.to_string());

@@ -1,6 +1,6 @@
 //! Where WebDriver comes from: a configured URL (a chromedriver or a
-//! Selenium Grid), or a chromedriver that leadscout starts itself on a free
-//! loopback port, restarts if it dies, and stops on exit.
+//! Selenium Grid), or a chromedriver that leadscout starts itself on a
+//! loopback port chromedriver picks, restarts if it dies, and stops on exit.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -120,18 +120,20 @@ impl Driver {
     }
 }
 
+/// Starts chromedriver on a port it picks itself (`--port=0`) and reports
+/// on stdout, so no other process can take the port between a choice and
+/// the bind. Without `--allowed-ips`/`--allowed-origins` chromedriver
+/// listens on loopback only (127.0.0.1 and ::1): it has no
+/// authentication, so another interface would let anyone who can reach it
+/// start a browser binary of their choosing.
 async fn start(program: &Path) -> Result<(Child, String), DriverError> {
+    use tokio::io::AsyncBufReadExt;
     let shown = program.display().to_string();
-    let port = free_port().map_err(|e| DriverError::Start {
-        program: shown.clone(),
-        reason: e.to_string(),
-    })?;
     let mut command = Command::new(program);
     command
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
+        .arg("--port=0")
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     // If leadscout dies (even by SIGKILL), the kernel sends chromedriver
@@ -149,8 +151,43 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
         program: shown.clone(),
         reason: e.to_string(),
     })?;
-    let url = format!("http://127.0.0.1:{port}");
+    let Some(stdout) = child.stdout.take() else {
+        let _ = child.kill().await;
+        return Err(DriverError::Start {
+            program: shown,
+            reason: "no stdout to read its port from".into(),
+        });
+    };
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(15);
+    let port = loop {
+        let line = match tokio::time::timeout_at(deadline.into(), lines.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            Ok(Ok(None)) | Ok(Err(_)) => {
+                let status = child.wait().await.map(|s| s.to_string());
+                return Err(DriverError::Start {
+                    program: shown,
+                    reason: format!(
+                        "it exited before saying its port ({})",
+                        status.unwrap_or_else(|e| e.to_string())
+                    ),
+                });
+            }
+            Err(_) => {
+                let _ = child.kill().await;
+                return Err(DriverError::NotReady {
+                    program: shown,
+                    seconds: 15,
+                });
+            }
+        };
+        if let Some(port) = reported_port(&line) {
+            break port;
+        }
+    };
+    // Keep reading stdout so chromedriver never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let url = format!("http://127.0.0.1:{port}");
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(DriverError::Start {
@@ -170,10 +207,12 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
     })
 }
 
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+/// The port in chromedriver's "ChromeDriver was started successfully on
+/// port 44311." line.
+fn reported_port(line: &str) -> Option<u16> {
+    let rest = line.split("started successfully on port ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|p| *p != 0)
 }
 
 /// Whether chromedriver answers `/status` with ready: a tiny raw request,
@@ -211,4 +250,19 @@ async fn ready(port: u16) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_comes_from_chromedriver_s_own_line() {
+        assert_eq!(
+            reported_port("ChromeDriver was started successfully on port 44311."),
+            Some(44311)
+        );
+        assert_eq!(reported_port("Starting ChromeDriver 148 on port 0"), None);
+        assert_eq!(reported_port("Only local connections are allowed."), None);
+    }
 }

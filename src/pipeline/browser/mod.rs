@@ -44,7 +44,6 @@ const MOBILE: Viewport = Viewport {
 const MOBILE_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const CHROMIUM_FLAGS: &[&str] = &[
     "--headless=new",
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--no-first-run",
@@ -68,6 +67,15 @@ const CHROMIUM_FLAGS: &[&str] = &[
     // WebRTC could reach the network over UDP, around the proxy.
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 ];
+
+/// Whether Chromium runs in its sandbox. It does, unless leadscout runs as
+/// root: Chromium refuses to start as root with a sandbox, so there (and
+/// only there) it gets `--no-sandbox`, and `doctor` says so.
+pub fn sandbox_off_reason() -> Option<&'static str> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    root.then_some("running as root")
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Viewport {
@@ -220,6 +228,9 @@ impl Browser {
         }
         for flag in CHROMIUM_FLAGS {
             add(&mut caps, flag)?;
+        }
+        if sandbox_off_reason().is_some() {
+            add(&mut caps, "--no-sandbox")?;
         }
         add(
             &mut caps,

@@ -40,16 +40,23 @@ fn internal_reason(host: &str, addr: &IpAddr, kind: &str, host_port: &str) -> St
     } else {
         format!("{host} resolves to {addr}, a {kind} address")
     };
-    // Loopback and private networks can be allowed for tests and intranets;
-    // metadata, multicast and the like never should be.
-    let allowable = ["loopback", "private", "unique-local", "carrier-grade NAT"].contains(&kind);
-    if allowable {
+    if private_kind(kind) {
         format!(
             "{what}; leadscout does not fetch internal addresses (to allow it, add \"{host_port}\" to fetch.allow_hosts)"
         )
     } else {
-        format!("{what}; leadscout never fetches such addresses")
+        format!(
+            "{what}; leadscout does not fetch such addresses, not even with fetch.allow_private (only an exact fetch.allow_hosts entry, \"{host_port}\", admits it)"
+        )
     }
+}
+
+/// Loopback and private networks, which `fetch.allow_private` admits (tests,
+/// intranets). Link-local (cloud metadata), multicast, internal addresses
+/// in IPv6 disguise and the like it never admits: only an exact
+/// `fetch.allow_hosts` entry does.
+fn private_kind(kind: &str) -> bool {
+    ["loopback", "private", "unique-local", "carrier-grade NAT"].contains(&kind)
 }
 
 /// What the guard allows beyond public addresses.
@@ -97,10 +104,10 @@ impl EgressGuard {
         self.resolver.clone()
     }
 
+    /// Whether an exact `allow_hosts` entry names this host (and port).
     fn allowed(&self, host: &str, port: u16) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        self.allow_private
-            || self.hosts.iter().any(|h| h == host)
+        self.hosts.iter().any(|h| h == host)
             || self.host_ports.iter().any(|(h, p)| h == host && *p == port)
     }
 
@@ -148,7 +155,9 @@ impl EgressGuard {
             // Every address must be public: one internal answer is enough to
             // refuse, or the connection could land on it.
             for addr in &addrs {
-                if let Some(kind) = internal_kind(*addr) {
+                if let Some(kind) = internal_kind(*addr)
+                    && !(self.allow_private && private_kind(kind))
+                {
                     return Err(Refused::Internal {
                         url: shown,
                         host: name.clone(),
@@ -404,12 +413,29 @@ mod tests {
         let open = guard(&[], true);
         for url in [
             "http://127.0.0.1/",
-            "http://169.254.169.254/",
+            "http://10.0.0.1/",
             "http://[::1]/",
             "http://localhost/",
         ] {
             assert!(verdict(&open, url).await.is_ok(), "{url}");
         }
+        // allow_private never reaches link-local (cloud metadata) ranges
+        // or multicast; only an exact allow_hosts entry does.
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fe80::1]/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://224.0.0.1/",
+        ] {
+            let err = verdict(&open, url).await.unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("not even with fetch.allow_private"),
+                "{url}: {err}"
+            );
+        }
+        let exact = guard(&["169.254.169.254"], true);
+        assert!(verdict(&exact, "http://169.254.169.254/").await.is_ok());
     }
 
     #[test]
@@ -434,7 +460,7 @@ mod tests {
         };
         assert_eq!(
             metadata.to_string(),
-            "refused http://evil.example/: evil.example resolves to 169.254.169.254, a link-local (cloud metadata) address; leadscout never fetches such addresses"
+            "refused http://evil.example/: evil.example resolves to 169.254.169.254, a link-local (cloud metadata) address; leadscout does not fetch such addresses, not even with fetch.allow_private (only an exact fetch.allow_hosts entry, \"evil.example:80\", admits it)"
         );
     }
 }
