@@ -347,11 +347,15 @@ impl Outbox<'_> {
                 continue;
             }
             let missing = o.missing_footer(&sender.postal_address);
-            if !missing.is_empty() {
-                let why = format!(
-                    "the email lacks {}; open it and save it again (leadscout adds the footer back), then approve it",
-                    missing.join(" and ")
-                );
+            let blocked = self.foreign_link_block(&lead, &o, &sender)?;
+            if !missing.is_empty() || blocked.is_some() {
+                let why = match blocked {
+                    Some(why) => why,
+                    None => format!(
+                        "the email lacks {}; open it and save it again (leadscout adds the footer back), then approve it",
+                        missing.join(" and ")
+                    ),
+                };
                 if !request.dry_run {
                     self.back_to_draft(&o, &why, now)?;
                 }
@@ -560,6 +564,42 @@ impl Outbox<'_> {
             },
             &self.config.sender,
         )
+    }
+
+    /// Why this text may not go to its lead: a link to anywhere but the
+    /// lead's site, its report and unsubscribe pages and the sender's own
+    /// addresses (`report.cta_url`, the sender's domain). Checked on the
+    /// current text, so the operator's edits count as much as a template's.
+    pub fn foreign_link_block(
+        &self,
+        lead: &crate::domain::Lead,
+        o: &Outreach,
+        sender: &draft::template::SenderContext,
+    ) -> Result<Option<String>, StoreError> {
+        let hosts = self.allowed_hosts(lead, o, sender)?;
+        Ok(crate::domain::text::email_block_reason(
+            &o.subject, &o.body, &hosts,
+        ))
+    }
+
+    /// The hosts an email to `lead` may link to (see
+    /// [`Self::foreign_link_block`]).
+    pub fn allowed_hosts(
+        &self,
+        lead: &crate::domain::Lead,
+        o: &Outreach,
+        sender: &draft::template::SenderContext,
+    ) -> Result<Vec<String>, StoreError> {
+        let cta = self
+            .store
+            .effective_setting_value(lead.campaign, "report.cta_url")?;
+        Ok(draft::allowed_hosts(
+            lead,
+            &o.report_url,
+            &o.unsubscribe_url,
+            cta.as_deref(),
+            sender,
+        ))
     }
 
     /// Settles an email this sender claimed.

@@ -84,7 +84,7 @@ impl Service {
         body: &str,
         base_version: Option<u32>,
     ) -> Result<OutreachView> {
-        let (lead, _) = self.outreach_of(reference)?;
+        let (lead, current) = self.outreach_of(reference)?;
         let subject = crate::domain::outreach::single_line(subject);
         if subject.is_empty() || body.trim().is_empty() {
             return Err(ServiceError::Invalid(
@@ -95,6 +95,12 @@ impl Service {
         let sender = match self.store().campaign(lead.campaign)? {
             Some(campaign) => Some(self.outbox().sender_identity(&campaign)),
             None => None,
+        };
+        // Links and hosts do not change with the text; reading them here
+        // keeps the transaction free of other reads.
+        let hosts = match &sender {
+            Some(sender) => self.outbox().allowed_hosts(&lead, &current, sender)?,
+            None => Vec::new(),
         };
         let refused: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
         let footer_added = std::cell::Cell::new(false);
@@ -142,6 +148,7 @@ impl Service {
                         body = full;
                     }
                     o.revise(subject.clone(), body, Author::Operator, now);
+                    o.blocked = crate::domain::text::email_block_reason(&o.subject, &o.body, &hosts);
                     if o.status == OutreachStatus::Approved {
                         o.status = OutreachStatus::Draft;
                         o.approved_at = None;
@@ -232,10 +239,24 @@ impl Service {
                 summary.suppressed += 1;
                 continue;
             }
-            let postal = match self.store().campaign(lead.campaign)? {
-                Some(c) => self.outbox().sender_identity(&c).postal_address,
-                None => String::new(),
+            let sender = match self.store().campaign(lead.campaign)? {
+                Some(c) => Some(self.outbox().sender_identity(&c)),
+                None => None,
             };
+            let postal = sender
+                .as_ref()
+                .map(|s| s.postal_address.clone())
+                .unwrap_or_default();
+            let blocked = match &sender {
+                Some(sender) => self.outbox().foreign_link_block(&lead, &o, sender)?,
+                None => None,
+            };
+            if let Some(why) = blocked {
+                summary
+                    .skipped
+                    .push(format!("{}: {why}", lead.business_name));
+                continue;
+            }
             let missing = o.missing_footer(&postal);
             if !missing.is_empty() {
                 summary.skipped.push(format!(

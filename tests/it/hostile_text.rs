@@ -321,4 +321,33 @@ fn a_draft_linking_to_a_foreign_site_is_blocked_with_the_reason() {
         shown.contains("blocked") && shown.contains("portfolio.elsewhere.example"),
         "{shown}"
     );
+    // A blocked draft is not approved, and says why.
+    let approve = cli.json(&["outreach", "approve", &leads[0]]);
+    assert_eq!(approve["approved"], 0, "{approve}");
+    assert!(
+        approve["skipped"][0]
+            .as_str()
+            .is_some_and(|s| s.contains("portfolio.elsewhere.example")),
+        "{approve}"
+    );
+    // The operator takes the link out: no longer blocked, and approved.
+    let body = o["body"]
+        .as_str()
+        .unwrap()
+        .replace("Our work: https://portfolio.elsewhere.example/cases\n", "");
+    let edit = cli.write(
+        "edit.txt",
+        format!("Subject: {}\n\n{body}", o["subject"].as_str().unwrap()),
+    );
+    cli.ok(&[
+        "outreach",
+        "edit",
+        &leads[0],
+        "--from-file",
+        edit.to_str().unwrap(),
+    ]);
+    let edited = cli.json(&["outreach", "show", &leads[0]]);
+    assert_eq!(edited["blocked"], Value::Null, "{edited}");
+    let approve = cli.json(&["outreach", "approve", &leads[0]]);
+    assert_eq!(approve["approved"], 1, "{approve}");
 }
