@@ -621,34 +621,35 @@ impl Outbox<'_> {
 
     /// An approved email that may not go as it is needs a new approval.
     fn back_to_draft(&self, o: &Outreach, why: &str, now: Timestamp) -> Result<(), StoreError> {
-        let why = why.to_string();
-        self.store.modify_outreach(
-            o.lead,
-            |x| {
-                if x.status != OutreachStatus::Approved {
-                    return false;
-                }
-                x.status = OutreachStatus::Draft;
-                x.approved_at = None;
-                x.note = Some(why.clone());
-                x.updated_at = now;
-                true
-            },
-            |_| None,
-        )?;
-        Ok(())
+        self.while_approved(o, |x| {
+            x.status = OutreachStatus::Draft;
+            x.approved_at = None;
+            x.note = Some(why.to_string());
+            x.updated_at = now;
+        })
     }
 
     fn defer(&self, o: &Outreach, reason: &str, until: Timestamp) -> Result<(), StoreError> {
-        let reason = reason.to_string();
+        self.while_approved(o, |x| {
+            x.note = Some(reason.to_string());
+            x.not_before = Some(until);
+        })
+    }
+
+    /// Changes an email only while it is still approved (another client
+    /// may have edited, rejected or claimed it meanwhile).
+    fn while_approved(
+        &self,
+        o: &Outreach,
+        change: impl Fn(&mut Outreach),
+    ) -> Result<(), StoreError> {
         self.store.modify_outreach(
             o.lead,
             |x| {
                 if x.status != OutreachStatus::Approved {
                     return false;
                 }
-                x.note = Some(reason.clone());
-                x.not_before = Some(until);
+                change(x);
                 true
             },
             |_| None,

@@ -32,6 +32,17 @@ pub struct RunningSend {
     pub detached: bool,
 }
 
+impl RunningSend {
+    /// `campaign by who, ...`, for messages about several sends.
+    pub fn describe(sends: &[RunningSend]) -> String {
+        sends
+            .iter()
+            .map(|s| format!("{} by {}", s.campaign, s.by))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 struct Entry {
     send: RunningSend,
     stop: Arc<watch::Sender<bool>>,
@@ -124,11 +135,7 @@ impl Service {
                 format!(
                     "asked {} send(s) to stop: {}",
                     stopped.len(),
-                    stopped
-                        .iter()
-                        .map(|s| format!("{} by {}", s.campaign, s.by))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    RunningSend::describe(&stopped)
                 ),
             )?;
             self.store().flush().await?;

@@ -211,11 +211,7 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
                 format!(
                     "stopping {} send(s) after the message in hand: {}",
                     stopped.len(),
-                    stopped
-                        .iter()
-                        .map(|s| format!("{} by {}", s.campaign, s.by))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::service::sending::RunningSend::describe(&stopped)
                 )
             })
         }
