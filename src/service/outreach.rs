@@ -92,10 +92,10 @@ impl Service {
             ));
         }
         let now = self.now();
-        let sender = match self.store().campaign(lead.campaign)? {
-            Some(campaign) => Some(self.outbox().sender_identity(&campaign)),
-            None => None,
-        };
+        let sender = self
+            .store()
+            .campaign(lead.campaign)?
+            .map(|campaign| self.outbox().sender_identity(&campaign));
         // Links and hosts do not change with the text; reading them here
         // keeps the transaction free of other reads.
         let hosts = match &sender {
@@ -239,10 +239,10 @@ impl Service {
                 summary.suppressed += 1;
                 continue;
             }
-            let sender = match self.store().campaign(lead.campaign)? {
-                Some(c) => Some(self.outbox().sender_identity(&c)),
-                None => None,
-            };
+            let sender = self
+                .store()
+                .campaign(lead.campaign)?
+                .map(|c| self.outbox().sender_identity(&c));
             let postal = sender
                 .as_ref()
                 .map(|s| s.postal_address.clone())
