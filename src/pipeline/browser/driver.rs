@@ -127,6 +127,27 @@ impl Driver {
 /// authentication, so another interface would let anyone who can reach it
 /// start a browser binary of their choosing.
 async fn start(program: &Path) -> Result<(Child, String), DriverError> {
+    // chromedriver picks its port for 127.0.0.1 and then binds ::1 on the
+    // same number; when another process holds that number on ::1 it exits
+    // at once. A new start picks another port, so a few tries are enough.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match start_once(program).await {
+            Err(DriverError::Start { reason, .. })
+                if tries < START_TRIES && reason.starts_with(EXITED_EARLY) =>
+            {
+                tracing::debug!(%reason, "chromedriver exited before it listened; starting it again");
+            }
+            other => return other,
+        }
+    }
+}
+
+const START_TRIES: u32 = 3;
+const EXITED_EARLY: &str = "it exited before saying its port";
+
+async fn start_once(program: &Path) -> Result<(Child, String), DriverError> {
     use tokio::io::AsyncBufReadExt;
     let shown = program.display().to_string();
     let mut command = Command::new(program);
@@ -160,6 +181,7 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
     };
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = String::new();
     let port = loop {
         let line = match tokio::time::timeout_at(deadline.into(), lines.next_line()).await {
             Ok(Ok(Some(line))) => line,
@@ -168,8 +190,13 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
                 return Err(DriverError::Start {
                     program: shown,
                     reason: format!(
-                        "it exited before saying its port ({})",
-                        status.unwrap_or_else(|e| e.to_string())
+                        "{EXITED_EARLY} ({}){}",
+                        status.unwrap_or_else(|e| e.to_string()),
+                        if last.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; it said: {last}")
+                        }
                     ),
                 });
             }
@@ -184,6 +211,7 @@ async fn start(program: &Path) -> Result<(Child, String), DriverError> {
         if let Some(port) = reported_port(&line) {
             break port;
         }
+        last = line;
     };
     // Keep reading stdout so chromedriver never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
