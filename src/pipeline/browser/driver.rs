@@ -127,9 +127,9 @@ impl Driver {
 /// authentication, so another interface would let anyone who can reach it
 /// start a browser binary of their choosing.
 async fn start(program: &Path) -> Result<(Child, String), DriverError> {
-    // chromedriver picks its port for 127.0.0.1 and then binds ::1 on the
-    // same number; when another process holds that number on ::1 it exits
-    // at once. A new start picks another port, so a few tries are enough.
+    // chromedriver has been seen to exit at once, before it listened, on a
+    // busy machine (with exit status 1; a port taken on ::1 is the likely
+    // cause). A new start picks another port, so a few tries are enough.
     let mut tries = 0;
     loop {
         tries += 1;
