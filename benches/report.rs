@@ -3,8 +3,9 @@
 //! static copy of the same HTML. Needs `wrk` and `nginx` on PATH
 //! (`apt install wrk nginx-light`).
 //!
-//! `cargo bench --bench report` (env `REPORT_BENCH_SECS`, default 10, and
-//! `REPORT_BENCH_CONNECTIONS`, default 32).
+//! `cargo bench --bench report` (env `REPORT_BENCH_SECS` per round, default
+//! 10; `REPORT_BENCH_ROUNDS`, default 3; `REPORT_BENCH_CONNECTIONS`,
+//! default 32).
 
 mod common;
 
@@ -283,11 +284,6 @@ fn main() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     println!("report page: {} bytes of HTML", html.len());
     let idle_rss = rss_kib(serve.0.id());
-    let _ = wrk(&format!("http://127.0.0.1:{port}{path}"), 2, connections);
-    let ours = wrk(&format!("http://127.0.0.1:{port}{path}"), secs, connections);
-    let loaded_rss = rss_kib(serve.0.id());
-    drop(serve);
-
     let root = dir.path().join("static");
     std::fs::create_dir_all(root.join("r")).expect("static dir");
     std::fs::write(root.join("r/page.html"), &html).expect("page");
@@ -318,45 +314,80 @@ fn main() {
     wait_for_port(nginx_port);
     let (head, _) = fetch(nginx_port, "/r/page.html");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let _ = wrk(
-        &format!("http://127.0.0.1:{nginx_port}/r/page.html"),
-        2,
-        connections,
-    );
-    let static_copy = wrk(
-        &format!("http://127.0.0.1:{nginx_port}/r/page.html"),
-        secs,
-        connections,
-    );
+    // Rounds alternate between the two servers, so a machine that gets
+    // busier or quieter during the run weighs on both alike.
+    let rounds: usize = std::env::var("REPORT_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let ours_url = format!("http://127.0.0.1:{port}{path}");
+    let nginx_url = format!("http://127.0.0.1:{nginx_port}/r/page.html");
+    let _ = wrk(&ours_url, 2, connections);
+    let _ = wrk(&nginx_url, 2, connections);
+    let mut ours = Vec::new();
+    let mut static_copy = Vec::new();
+    for _ in 0..rounds {
+        ours.push(wrk(&ours_url, secs, connections));
+        static_copy.push(wrk(&nginx_url, secs, connections));
+    }
+    let loaded_rss = rss_kib(serve.0.id());
     drop(nginx);
+    drop(serve);
 
-    println!("wrk -t2 -c{connections} -d{secs}s, loopback, load generator in its own process");
     println!(
-        "leadscout serve /r/TOKEN: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}; RSS {} MiB idle, {} MiB after",
-        ours.rps,
-        ours.p50_ms,
-        ours.p99_ms,
-        if ours.errors.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", ours.errors)
-        },
+        "wrk -t2 -c{connections} -d{secs}s, loopback, load generator in its own process; {rounds} alternating rounds"
+    );
+    for (round, (a, b)) in ours.iter().zip(&static_copy).enumerate() {
+        println!(
+            "round {}: leadscout {:.0} req/s (p99 {:.2} ms){}, nginx {:.0} req/s (p99 {:.2} ms){}, ratio {:.2}×",
+            round + 1,
+            a.rps,
+            a.p99_ms,
+            errors(a),
+            b.rps,
+            b.p99_ms,
+            errors(b),
+            a.rps / b.rps
+        );
+    }
+    let (a, b) = (median(&ours), median(&static_copy));
+    println!(
+        "leadscout serve /r/TOKEN: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (median round); RSS {} MiB idle, {} MiB after",
+        a.rps,
+        a.p50_ms,
+        a.p99_ms,
         idle_rss / 1024,
         loaded_rss / 1024
     );
     println!(
-        "nginx, static copy:        {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
-        static_copy.rps,
-        static_copy.p50_ms,
-        static_copy.p99_ms,
-        if static_copy.errors.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", static_copy.errors)
-        },
+        "nginx, static copy:        {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (median round)",
+        b.rps, b.p50_ms, b.p99_ms,
     );
+    let mut ratios: Vec<f64> = ours
+        .iter()
+        .zip(&static_copy)
+        .map(|(a, b)| a.rps / b.rps)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
     println!(
-        "ratio (leadscout / nginx): {:.2}× throughput",
-        ours.rps / static_copy.rps
+        "ratio (leadscout / nginx): {:.2}× throughput (median of the rounds' ratios; range {:.2}–{:.2}×)",
+        ratios[ratios.len() / 2],
+        ratios[0],
+        ratios[ratios.len() - 1]
     );
+}
+
+fn errors(load: &Load) -> String {
+    if load.errors.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", load.errors)
+    }
+}
+
+/// The round with the median throughput.
+fn median(loads: &[Load]) -> &Load {
+    let mut sorted: Vec<&Load> = loads.iter().collect();
+    sorted.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    sorted[sorted.len() / 2]
 }

@@ -164,16 +164,22 @@ impl Service {
     /// The lead behind a live token. Unknown, malformed, revoked and expired
     /// tokens all give `None`: callers answer them the same way.
     pub fn lead_for_token(&self, token: &str) -> Result<Option<Lead>> {
+        match self.live_report_lead(token)? {
+            Some(lead) => Ok(self.store().lead(lead)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Whose report a token opens, if its link is live: the check every
+    /// page view makes, without decoding the lead.
+    pub fn live_report_lead(&self, token: &str) -> Result<Option<LeadId>> {
         let Ok(token) = token.parse::<ReportToken>() else {
             return Ok(None);
         };
         let Some(link) = self.store().report_link(&token)? else {
             return Ok(None);
         };
-        if !link.is_live(self.now()) {
-            return Ok(None);
-        }
-        Ok(self.store().lead(link.lead)?)
+        Ok(link.is_live(self.now()).then_some(link.lead))
     }
 
     /// The lead behind an unsubscribe token: its own, or an old report
@@ -205,7 +211,7 @@ impl Service {
         lead: crate::domain::LeadId,
         user_agent: &str,
     ) -> Result<crate::domain::visits::ClientKind> {
-        let sent_at = self.store().outreach(lead)?.and_then(|o| o.sent_at);
+        let sent_at = self.store().sent_at(lead)?;
         let client = crate::domain::visits::classify(user_agent);
         let counted = self.store().record_visit(
             lead,

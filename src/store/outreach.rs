@@ -61,6 +61,21 @@ impl Store {
             .transpose()
     }
 
+    /// When the lead's email went out, if it did: read on every report
+    /// view, so only that one field is decoded, not the email's history.
+    pub fn sent_at(&self, lead: LeadId) -> Result<Option<Timestamp>> {
+        #[derive(serde::Deserialize)]
+        struct SentAt {
+            #[serde(default)]
+            sent_at: Option<Timestamp>,
+        }
+        let key = lead.to_bytes();
+        let Some(value) = self.trees.outreach.get(key)? else {
+            return Ok(None);
+        };
+        Ok(decode::<SentAt>("outreach", &key, &value)?.sent_at)
+    }
+
     /// Stores an email, moving its index entry when its status changed;
     /// with `lead_status`, the lead moves forward to it in the same
     /// transaction.

@@ -124,7 +124,7 @@ pub(super) async fn report(
         });
     }
     let token = name.as_str();
-    let Some(lead) = pages.service.lead_for_token(token)? else {
+    let Some(lead) = pages.service.live_report_lead(token)? else {
         pages.forget(token);
         return Ok(not_found().await);
     };
@@ -133,7 +133,7 @@ pub(super) async fn report(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     // A view that cannot be recorded must not cost the visitor the page.
-    if let Err(e) = pages.service.record_view(lead.id, agent) {
+    if let Err(e) = pages.service.record_view(lead, agent) {
         tracing::warn!(error = %e, "a report view was not recorded");
     }
     if let Some(html) = pages.cached(token) {
