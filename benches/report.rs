@@ -162,6 +162,43 @@ fn wrk(url: &str, secs: u64, connections: u32) -> Load {
     }
 }
 
+/// CPU time (user + system, in clock ticks) a process and its direct
+/// children have used: nginx serves from worker processes.
+fn cpu_ticks(pid: u32) -> u64 {
+    let own = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                // Fields after the parenthesised command name; utime and
+                // stime are the 14th and 15th fields of the line.
+                let rest = &s[s.rfind(')')? + 2..];
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0)
+    };
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    own(&pid.to_string()) + children.split_whitespace().map(own).sum::<u64>()
+}
+
+/// Microseconds of CPU per request: the throughput-independent cost.
+fn cpu_us_per_request(ticks: u64, load: &Load, secs: u64) -> f64 {
+    // SAFETY: sysconf reads a constant of the system; no pointers.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    ticks as f64 / hz * 1e6 / (load.rps * secs as f64)
+}
+
+/// CPU time (µs) used by this process's children that have ended and were
+/// waited for: around one `wrk` run, the load generator's own cost.
+fn ended_children_cpu_us() -> u64 {
+    // SAFETY: getrusage fills the zeroed struct owned by this frame.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -284,6 +321,20 @@ fn main() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     println!("report page: {} bytes of HTML", html.len());
     let idle_rss = rss_kib(serve.0.id());
+    // nginx sends the same response headers as leadscout (the security
+    // headers and no-store), so both put the same bytes on the wire.
+    let same_headers: String = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| {
+            !matches!(
+                name.to_ascii_lowercase().as_str(),
+                "date" | "content-length" | "content-type" | "connection" | "server"
+            )
+        })
+        .map(|(name, value)| format!("    add_header {name} \"{}\" always;\n", value.trim()))
+        .collect();
     let root = dir.path().join("static");
     std::fs::create_dir_all(root.join("r")).expect("static dir");
     std::fs::write(root.join("r/page.html"), &html).expect("page");
@@ -292,7 +343,7 @@ fn main() {
     std::fs::write(
         &conf,
         format!(
-            "daemon off;\nworker_processes auto;\npid {pid};\nerror_log stderr error;\nevents {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n  server {{\n    listen 127.0.0.1:{nginx_port};\n    root {root};\n    location / {{ default_type text/html; }}\n  }}\n}}\n",
+            "daemon off;\nworker_processes auto;\npid {pid};\nerror_log stderr error;\nevents {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n  server {{\n    listen 127.0.0.1:{nginx_port};\n    root {root};\n    location / {{\n    default_type text/html;\n{same_headers}    }}\n  }}\n}}\n",
             pid = dir.path().join("nginx.pid").display(),
             tmp = dir.path().display(),
             root = root.display(),
@@ -312,8 +363,13 @@ fn main() {
             .expect("start nginx"),
     );
     wait_for_port(nginx_port);
-    let (head, _) = fetch(nginx_port, "/r/page.html");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (nginx_head, _) = fetch(nginx_port, "/r/page.html");
+    assert!(nginx_head.starts_with("HTTP/1.1 200"), "{nginx_head}");
+    println!(
+        "response head: leadscout {} bytes, nginx {} bytes",
+        head.len(),
+        nginx_head.len()
+    );
     // Rounds alternate between the two servers, so a machine that gets
     // busier or quieter during the run weighs on both alike.
     let rounds: usize = std::env::var("REPORT_BENCH_ROUNDS")
@@ -326,9 +382,21 @@ fn main() {
     let _ = wrk(&nginx_url, 2, connections);
     let mut ours = Vec::new();
     let mut static_copy = Vec::new();
+    // Per round and server: (server µs CPU/request, wrk µs CPU/request).
+    let (mut ours_cpu, mut nginx_cpu) = (Vec::new(), Vec::new());
+    let measure = |url: &str, pid: u32, cpu: &mut Vec<(f64, f64)>| {
+        let (server, generator) = (cpu_ticks(pid), ended_children_cpu_us());
+        let load = wrk(url, secs, connections);
+        let requests = load.rps * secs as f64;
+        cpu.push((
+            cpu_us_per_request(cpu_ticks(pid) - server, &load, secs),
+            (ended_children_cpu_us() - generator) as f64 / requests,
+        ));
+        load
+    };
     for _ in 0..rounds {
-        ours.push(wrk(&ours_url, secs, connections));
-        static_copy.push(wrk(&nginx_url, secs, connections));
+        ours.push(measure(&ours_url, serve.0.id(), &mut ours_cpu));
+        static_copy.push(measure(&nginx_url, nginx.0.id(), &mut nginx_cpu));
     }
     let loaded_rss = rss_kib(serve.0.id());
     drop(nginx);
@@ -339,13 +407,17 @@ fn main() {
     );
     for (round, (a, b)) in ours.iter().zip(&static_copy).enumerate() {
         println!(
-            "round {}: leadscout {:.0} req/s (p99 {:.2} ms){}, nginx {:.0} req/s (p99 {:.2} ms){}, ratio {:.2}×",
+            "round {}: leadscout {:.0} req/s (p99 {:.2} ms, CPU/req {:.1} µs, wrk's {:.1} µs){}, nginx {:.0} req/s (p99 {:.2} ms, CPU/req {:.1} µs, wrk's {:.1} µs){}, ratio {:.2}×",
             round + 1,
             a.rps,
             a.p99_ms,
+            ours_cpu[round].0,
+            ours_cpu[round].1,
             errors(a),
             b.rps,
             b.p99_ms,
+            nginx_cpu[round].0,
+            nginx_cpu[round].1,
             errors(b),
             a.rps / b.rps
         );
