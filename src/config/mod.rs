@@ -17,11 +17,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Secret;
 
+mod effective;
 mod load;
 mod policy;
 mod schema;
 mod validate;
 
+pub use effective::{DEFAULT_CTA_TEXT, Effective};
 pub use policy::{JobsConfig, StageConfig, StageSettings};
 pub use schema::*;
 pub use validate::{is_loopback_host, read_ca_file};

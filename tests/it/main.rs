@@ -24,6 +24,7 @@ mod cli_basics;
 mod crash_import;
 mod demo;
 mod discover;
+mod effective_settings;
 mod engine;
 mod engine_crash;
 mod fetch_audit;
