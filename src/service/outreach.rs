@@ -318,7 +318,7 @@ impl Service {
                 |_| None,
             )?;
             self.store().modify_lead(lead.id, |l| {
-                if !l.status.is_closed() {
+                if l.status.may_move_to(LeadStatus::Rejected) {
                     l.status = LeadStatus::Rejected;
                     l.updated_at = now;
                 }
