@@ -27,13 +27,13 @@ use super::settings::SettingView;
 use super::{
     CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
 };
-use crate::domain::GcReport;
-use crate::domain::Manifest;
-use crate::domain::StageCounts;
 use crate::domain::action_log::ActionRecord;
 use crate::domain::outreach::OutreachStatus;
 use crate::domain::report::ReportLink;
-use crate::domain::{Attempt, BlacklistEntry, BlacklistReason, CampaignStatus, Lead, Stage};
+use crate::domain::{
+    Attempt, BlacklistEntry, BlacklistReason, CampaignStatus, GcReport, Lead, Manifest, Stage,
+    StageCounts,
+};
 
 /// The read-only guard of one call: `write` calls check, `read` calls do
 /// not, and any other word does not compile.
