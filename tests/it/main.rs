@@ -32,6 +32,7 @@ mod helpers;
 mod hostile;
 mod hostile_text;
 mod import_files;
+mod layers;
 mod outreach;
 mod page_server;
 mod reaudit;
