@@ -55,7 +55,12 @@ fn each_layer_names_only_the_layers_below_it() {
     ];
     for (layer, allowed) in rules {
         let paths = crate_paths(layer);
-        assert!(!paths.is_empty(), "no crate:: paths found in src/{layer}");
+        // The domain names itself through `super::`; the others show the
+        // scan works.
+        assert!(
+            *layer == "domain" || !paths.is_empty(),
+            "no crate:: paths found in src/{layer}"
+        );
         for (name, at) in paths {
             assert!(
                 allowed.contains(&name.as_str()),
