@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Service, ServiceError};
-use crate::domain::settings::{self, KNOWN, Setting};
+use crate::domain::settings::{self, KNOWN, Setting, SettingSource};
 
 /// A setting as `settings list` shows it: the effective value and where it
 /// comes from.
@@ -13,7 +13,7 @@ pub struct SettingView {
     pub value: Option<String>,
     /// `campaign`, `global`, `config` or `default` (see
     /// `Config::effective_setting`).
-    pub source: String,
+    pub source: SettingSource,
     pub help: String,
 }
 
@@ -94,7 +94,7 @@ impl Service {
         Ok(SettingView {
             key: key.into(),
             value: effective.value,
-            source: effective.source.to_string(),
+            source: effective.source,
             help,
         })
     }
