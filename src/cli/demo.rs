@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use super::jobs::{shutdown_signal, wait_for};
 use super::output::{Out, clip};
+use crate::domain::StageCounts;
 use crate::service::Opener;
 use crate::service::import::ImportRequest;
 use crate::service::jobs::RunRequest;
 use crate::service::leads::LeadQuery;
-use crate::store::runs::StageCounts;
 use crate::web::demo::DemoSite;
 
 const CAMPAIGN: &str = "demo";

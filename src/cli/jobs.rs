@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use super::args::{JobsCommand, RunArgs, RunsCommand};
 use super::output::{Out, clip, when};
+use crate::domain::StageCounts;
 use crate::domain::event::Event;
 use crate::domain::{JobStatus, LeadStatus, Stage};
 use crate::service::jobs::{JobQuery, RunRequest, RunView};
 use crate::service::{Api, Client, Opener};
-use crate::store::runs::StageCounts;
 
 /// Per-stage outcome counts, the `--json` shape of a summary.
 #[derive(Debug, Serialize)]

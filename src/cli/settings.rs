@@ -20,7 +20,7 @@ pub async fn run(command: SettingsCommand, service: &Client, out: &Out) -> Resul
                     vec![
                         s.key.clone(),
                         opt(&s.value),
-                        s.source.clone(),
+                        s.source.to_string(),
                         s.help.clone(),
                     ]
                 }),

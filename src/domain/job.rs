@@ -258,6 +258,43 @@ pub fn backoff(base_ms: u64, max_ms: u64, attempt: u32, jitter_unit: f64) -> u64
     ((raw as f64) * jitter) as u64
 }
 
+/// How the jobs of one stage (of a run, or of all time) stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageCounts {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub dead: u64,
+    pub cancelled: u64,
+    pub needs_review: u64,
+}
+
+impl StageCounts {
+    pub fn finished(&self) -> u64 {
+        self.succeeded + self.failed + self.skipped + self.dead + self.cancelled + self.needs_review
+    }
+
+    /// Queued, retrying or running.
+    pub fn pending(&self) -> u64 {
+        self.total.saturating_sub(self.finished())
+    }
+
+    /// Counts `n` jobs that ended in `status`; statuses still under way
+    /// are only in `total`.
+    pub fn add_finished(&mut self, status: JobStatus, n: u64) {
+        match status {
+            JobStatus::Succeeded => self.succeeded += n,
+            JobStatus::Failed => self.failed += n,
+            JobStatus::Skipped => self.skipped += n,
+            JobStatus::Dead => self.dead += n,
+            JobStatus::Cancelled => self.cancelled += n,
+            JobStatus::NeedsReview => self.needs_review += n,
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

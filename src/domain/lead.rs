@@ -200,26 +200,55 @@ impl LeadStatus {
         Self::ALL.into_iter().find(|s| s.key_byte() == byte)
     }
 
-    /// The status after a pipeline stage brought the lead to `reached`:
-    /// statuses only move forward through the pipeline (new → fetched →
-    /// audited → reported → drafted), so re-auditing an approved or sent
-    /// lead does not move it back. A failed lead that succeeds again
-    /// resumes.
-    pub fn advanced_to(self, reached: LeadStatus) -> LeadStatus {
-        let pipeline = [
-            Self::New,
-            Self::Fetched,
-            Self::Audited,
-            Self::Reported,
-            Self::Drafted,
-        ];
-        let rank = |s: LeadStatus| pipeline.iter().position(|p| *p == s);
-        match (self, rank(self), rank(reached)) {
-            (Self::Failed, _, Some(_)) => reached,
-            (_, Some(now), Some(next)) if next > now => reached,
-            _ => self,
+    /// Whether an automatic step (a pipeline stage, a failed job, a draft,
+    /// an approval, a send, a bounce, a rejection) may move a lead from
+    /// `self` to `to`. The one place these rules live; the store applies
+    /// them inside its transactions through [`advanced_to`](Self::advanced_to).
+    ///
+    /// - The flow new → fetched → audited → reported → drafted → approved →
+    ///   sent only moves forward, so re-auditing an approved or sent lead
+    ///   does not move it back.
+    /// - A failed lead that succeeds again resumes anywhere in the flow.
+    /// - A rejected lead moves on only with a new draft (or later): a
+    ///   re-audit alone leaves the operator's rejection visible.
+    /// - A job failure marks only a lead still in the pipeline: a failed
+    ///   re-audit of a contacted lead does not hide where its outreach
+    ///   stands.
+    /// - A bounce applies whatever the lead's state, except blacklisted.
+    /// - Closed leads (replied, won, bounced) and blacklisted ones stay:
+    ///   only the operator moves them (marks, the blacklist).
+    pub fn may_move_to(self, to: LeadStatus) -> bool {
+        let rank = |s: LeadStatus| Self::FLOW.iter().position(|p| *p == s);
+        match (self, to) {
+            (from, to) if from == to => false,
+            (Self::Blacklisted, _) => false,
+            (_, Self::Bounced) => true,
+            (from, _) if from.is_closed() => false,
+            (_, Self::Rejected) => true,
+            (from, Self::Failed) => rank(from).is_some_and(|r| r <= Self::DRAFTED_RANK),
+            (Self::Failed, to) => rank(to).is_some(),
+            (Self::Rejected, to) => rank(to).is_some_and(|r| r >= Self::DRAFTED_RANK),
+            (from, to) => matches!((rank(from), rank(to)), (Some(a), Some(b)) if b > a),
         }
     }
+
+    /// `to` when [`may_move_to`](Self::may_move_to) allows it, else `self`.
+    pub fn advanced_to(self, to: LeadStatus) -> LeadStatus {
+        if self.may_move_to(to) { to } else { self }
+    }
+
+    /// The forward flow of a lead through the pipeline and the outreach.
+    const FLOW: [LeadStatus; 7] = [
+        Self::New,
+        Self::Fetched,
+        Self::Audited,
+        Self::Reported,
+        Self::Drafted,
+        Self::Approved,
+        Self::Sent,
+    ];
+    /// Up to here the lead is still in the pipeline (nothing approved).
+    const DRAFTED_RANK: usize = 4;
 
     /// Statuses after which no more email may go to the lead.
     pub fn is_closed(self) -> bool {
@@ -265,6 +294,36 @@ mod tests {
         assert_eq!(Failed.advanced_to(Fetched), Fetched);
         assert_eq!(Sent.advanced_to(Audited), Sent);
         assert_eq!(Blacklisted.advanced_to(Audited), Blacklisted);
+    }
+
+    #[test]
+    fn outreach_and_failures_follow_the_same_rules() {
+        use LeadStatus::*;
+        // Outreach moves forward, never back, never out of a closed state.
+        assert_eq!(Drafted.advanced_to(Approved), Approved);
+        assert_eq!(Reported.advanced_to(Sent), Sent);
+        assert_eq!(Sent.advanced_to(Approved), Sent);
+        assert_eq!(Replied.advanced_to(Sent), Replied);
+        assert_eq!(Won.advanced_to(Drafted), Won);
+        // A bounce always applies, except to a blacklisted lead.
+        assert_eq!(Won.advanced_to(Bounced), Bounced);
+        assert_eq!(Sent.advanced_to(Bounced), Bounced);
+        assert_eq!(Blacklisted.advanced_to(Bounced), Blacklisted);
+        // A rejected lead moves on with a new draft, not with a re-audit.
+        assert_eq!(Rejected.advanced_to(Drafted), Drafted);
+        assert_eq!(Rejected.advanced_to(Audited), Rejected);
+        assert_eq!(Approved.advanced_to(Rejected), Rejected);
+        assert_eq!(Replied.advanced_to(Rejected), Replied);
+        // A job failure marks only a lead still in the pipeline.
+        assert_eq!(Audited.advanced_to(Failed), Failed);
+        assert_eq!(Drafted.advanced_to(Failed), Failed);
+        assert_eq!(Sent.advanced_to(Failed), Sent);
+        assert_eq!(Approved.advanced_to(Failed), Approved);
+        assert_eq!(Blacklisted.advanced_to(Failed), Blacklisted);
+        assert_eq!(Failed.advanced_to(Drafted), Drafted);
+        for s in LeadStatus::ALL {
+            assert!(!s.may_move_to(s), "{s} to itself is no move");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod import;
 pub mod job;
 pub mod lead;
+pub mod maintenance;
 pub mod outreach;
 pub mod report;
 pub mod secret;
@@ -33,8 +34,9 @@ pub use clock::{Clock, FixedClock, IdGen, SystemClock};
 pub use email::Email;
 pub use hash::Hash;
 pub use ids::{CampaignId, JobId, LeadId, RunId};
-pub use job::{Attempt, Job, JobStatus, Run, Stage};
+pub use job::{Attempt, Job, JobStatus, Run, Stage, StageCounts};
 pub use lead::{Lead, LeadSource, LeadStatus};
+pub use maintenance::{GcReport, Manifest};
 pub use secret::Secret;
 pub use web::{Domain, Website};
 

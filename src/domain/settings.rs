@@ -18,6 +18,48 @@ pub struct Setting {
     pub updated_at: Timestamp,
 }
 
+/// Where the value in force for a setting came from, most specific first:
+/// the campaign's own setting, the global setting, the config file (or
+/// its environment overrides), else leadscout's built-in default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingSource {
+    Campaign,
+    Global,
+    Config,
+    Default,
+}
+
+impl SettingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Campaign => "campaign",
+            Self::Global => "global",
+            Self::Config => "config",
+            Self::Default => "default",
+        }
+    }
+}
+
+impl std::fmt::Display for SettingSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stored settings as the effective-setting resolver reads them: a
+/// campaign's own (`Some(campaign)`) or the global one (`None`). The store
+/// implements it; the resolver itself lives with the config, which holds
+/// the layers under these two.
+pub trait StoredSettings {
+    type Error;
+    fn stored_setting(
+        &self,
+        campaign: Option<CampaignId>,
+        key: &str,
+    ) -> Result<Option<String>, Self::Error>;
+}
+
 /// The value type of a known setting, used to validate what is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingKind {

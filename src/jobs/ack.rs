@@ -12,9 +12,9 @@ use futures::future::BoxFuture;
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use super::backend::{InFlight, QueueError, Wakers};
 use super::durability::Durability;
 use super::events::EventBus;
+use super::queue::{InFlight, QueueError, Wakers};
 use super::stage::{ErrorKind, StageError, StageOutcome};
 use crate::config::Config;
 use crate::domain::event::Event;

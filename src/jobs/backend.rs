@@ -4,10 +4,9 @@
 //! and leases live in the store, so they survive a crash; apalis runs the
 //! handlers (concurrency, panics, events).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,6 +21,7 @@ use futures::task::AtomicWaker;
 
 use super::ack::Acker;
 use super::events::EventBus;
+use super::queue::{InFlight, QueueError};
 use crate::domain::{Clock, Job, JobId, Stage};
 use crate::store::Store;
 use crate::store::jobs::Claim;
@@ -30,61 +30,6 @@ use crate::store::jobs::Claim;
 #[derive(Debug, Clone)]
 pub struct Ticket {
     pub job: Job,
-}
-
-/// Wakes the worker of a stage when a job becomes due there.
-#[derive(Debug, Default)]
-pub struct Wakers {
-    by_stage: Mutex<HashMap<Stage, Arc<AtomicWaker>>>,
-}
-
-impl Wakers {
-    pub fn of(&self, stage: &Stage) -> Arc<AtomicWaker> {
-        let mut map = self.by_stage.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(stage.clone()).or_default().clone()
-    }
-
-    pub fn wake(&self, stage: &Stage) {
-        self.of(stage).wake();
-    }
-
-    pub fn wake_all(&self) {
-        let map = self.by_stage.lock().unwrap_or_else(|e| e.into_inner());
-        map.values().for_each(|w| w.wake());
-    }
-}
-
-/// Jobs this process is running right now; their leases are renewed.
-#[derive(Debug, Default)]
-pub struct InFlight(Mutex<std::collections::HashSet<JobId>>);
-
-impl InFlight {
-    pub fn add(&self, id: JobId) {
-        self.lock().insert(id);
-    }
-
-    pub fn remove(&self, id: JobId) {
-        self.lock().remove(&id);
-    }
-
-    pub fn ids(&self) -> Vec<JobId> {
-        self.lock().iter().copied().collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<JobId>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Error of the backend itself (the store failing).
-#[derive(Debug, thiserror::Error)]
-#[error("job queue: {0}")]
-pub struct QueueError(String);
-
-impl QueueError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
 }
 
 /// Longest sleep between two looks at an idle queue; a safety net, since

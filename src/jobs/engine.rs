@@ -15,9 +15,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::ack::{AckInner, Acker};
-use super::backend::{InFlight, SledBackend, Ticket, Wakers};
+use super::backend::{SledBackend, Ticket};
 use super::durability::Durability;
 use super::events::EventBus;
+use super::queue::{InFlight, Wakers};
 use super::stage::{StageContext, StageError, StageHandler, StageOutcome, StageSet};
 use crate::config::Config;
 use crate::domain::event::Event;

@@ -11,6 +11,7 @@ mod backend;
 mod durability;
 pub mod engine;
 pub mod events;
+mod queue;
 pub mod sender;
 pub mod stage;
 pub mod stages;

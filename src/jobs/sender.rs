@@ -164,20 +164,9 @@ impl Outbox<'_> {
     /// The limits for a campaign: `[sending]` with the campaign's
     /// `sending.*` settings on top.
     fn limits_for(&self, campaign: &Campaign) -> Result<Limits, SendFailure> {
-        let mut config: SendingConfig = self.config.sending.clone();
-        let setting = |key: &str| self.store.effective_setting_value(campaign.id, key);
-        if let Some(v) = setting("sending.campaign_daily_cap")? {
-            config.campaign_daily_cap = v.parse().unwrap_or(config.campaign_daily_cap);
-        }
-        if let Some(v) = setting("sending.window")? {
-            config.window = v;
-        }
-        if let Some(v) = setting("sending.weekdays")? {
-            config.weekdays = v.split(',').map(str::to_string).collect();
-        }
-        if let Some(v) = setting("sending.min_spacing_secs")? {
-            config.min_spacing_secs = v.parse().unwrap_or(config.min_spacing_secs);
-        }
+        let config: SendingConfig = self
+            .config
+            .effective_sending(self.store, Some(campaign.id))?;
         config.limits().map_err(|(key, why)| {
             SendFailure::Setup(format!(
                 "the sending limits for {} are not valid: {key}: {why}",
@@ -553,17 +542,17 @@ impl Outbox<'_> {
     }
 
     /// The sender's identity for a campaign: its settings over the
-    /// global ones over `[sender]`.
+    /// global ones over `[sender]`. A store that cannot be read leaves
+    /// `[sender]`, logged: the send itself then fails on the store.
     pub fn sender_identity(&self, campaign: &Campaign) -> draft::template::SenderContext {
-        draft::resolve_sender(
-            |key| {
-                self.store
-                    .effective_setting_value(campaign.id, key)
-                    .ok()
-                    .flatten()
-            },
-            &self.config.sender,
-        )
+        let sender = self
+            .config
+            .effective_sender(self.store, Some(campaign.id))
+            .unwrap_or_else(|e| {
+                tracing::warn!(campaign = %campaign.slug, error = %e, "cannot read the sender settings");
+                self.config.sender.clone()
+            });
+        draft::sender_context(&sender)
     }
 
     /// Why this text may not go to its lead: a link to anywhere but the
@@ -591,8 +580,8 @@ impl Outbox<'_> {
         sender: &draft::template::SenderContext,
     ) -> Result<Vec<String>, StoreError> {
         let cta = self
-            .store
-            .effective_setting_value(lead.campaign, "report.cta_url")?;
+            .config
+            .effective_value(self.store, Some(lead.campaign), "report.cta_url")?;
         Ok(draft::allowed_hosts(
             lead,
             &o.report_url,

@@ -5,8 +5,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Service};
+use crate::domain::Manifest;
 use crate::store::Store;
-use crate::store::backup::Manifest;
 
 /// One line of `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +48,7 @@ impl Service {
     /// Deletes cached blobs (fetched pages, screenshots) that no record
     /// points at any more. Blobs younger than an hour are kept: a running
     /// job may have written one it has not recorded yet.
-    pub async fn blobs_gc(&self) -> Result<crate::store::blobs::GcReport> {
+    pub async fn blobs_gc(&self) -> Result<crate::domain::GcReport> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let referenced = this.store().referenced_blobs()?;

@@ -30,10 +30,10 @@ use super::{
 use crate::domain::action_log::ActionRecord;
 use crate::domain::outreach::OutreachStatus;
 use crate::domain::report::ReportLink;
-use crate::domain::{Attempt, BlacklistEntry, BlacklistReason, CampaignStatus, Lead, Stage};
-use crate::store::backup::Manifest;
-use crate::store::blobs::GcReport;
-use crate::store::runs::StageCounts;
+use crate::domain::{
+    Attempt, BlacklistEntry, BlacklistReason, CampaignStatus, GcReport, Lead, Manifest, Stage,
+    StageCounts,
+};
 
 /// The read-only guard of one call: `write` calls check, `read` calls do
 /// not, and any other word does not compile.

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Service, ServiceError};
+use crate::domain::StageCounts;
 use crate::domain::{
     Attempt, CampaignStatus, Job, JobId, JobStatus, LeadId, LeadStatus, Run, RunId, Stage,
     Timestamp,
 };
-use crate::store::runs::StageCounts;
 
 /// What `run` asks for.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -318,7 +318,7 @@ impl Service {
                 |_| None,
             )?;
             self.store().modify_lead(lead.id, |l| {
-                if !l.status.is_closed() {
+                if l.status.may_move_to(LeadStatus::Rejected) {
                     l.status = LeadStatus::Rejected;
                     l.updated_at = now;
                 }
@@ -504,7 +504,6 @@ impl Service {
         Ok(())
     }
 
-    /// The email template a campaign uses and where it comes from.
     /// The slug of a lead's campaign, for the action log.
     fn campaign_slug_of_lead(&self, lead: crate::domain::LeadId) -> Result<Option<String>> {
         match self.store().lead(lead)? {
@@ -513,29 +512,15 @@ impl Service {
         }
     }
 
+    /// The email template a campaign (or, without one, every campaign)
+    /// uses and where it comes from: the effective `email.template_file`,
+    /// else the built-in one.
     pub async fn email_template(&self, campaign: Option<&str>) -> Result<(String, String)> {
-        let campaign = match campaign {
-            Some(slug) => Some(self.campaign_by_slug(slug)?),
-            None => None,
-        };
-        match campaign {
-            Some(c) => {
-                crate::jobs::stages::draft::template_source(self.store(), self.config(), c.id)
-                    .map_err(ServiceError::Invalid)
-            }
-            None if !self.config().drafts.template.is_empty() => {
-                let path = &self.config().drafts.template;
-                std::fs::read_to_string(path)
-                    .map(|t| (t, path.clone()))
-                    .map_err(|e| {
-                        ServiceError::io(format!("cannot read the email template {path}"), e)
-                    })
-            }
-            None => Ok((
-                crate::jobs::stages::draft::DEFAULT_TEMPLATE.to_string(),
-                "the built-in template".into(),
-            )),
-        }
+        let campaign = campaign
+            .map(|slug| self.campaign_by_slug(slug).map(|c| c.id))
+            .transpose()?;
+        crate::jobs::stages::draft::template_source(self.store(), self.config(), campaign)
+            .map_err(ServiceError::Invalid)
     }
 
     fn outbox(&self) -> Outbox<'_> {

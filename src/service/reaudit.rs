@@ -15,17 +15,12 @@ use crate::domain::{CampaignStatus, LeadStatus};
 /// The stages a re-audit runs.
 pub const REAUDIT_STAGES: [&str; 3] = ["fetch", "audit", "screenshot"];
 
-const SETTING: &str = "reaudit_every";
-
 impl Service {
     /// How often a campaign's contacted leads are re-audited, if at all.
     fn reaudit_every(&self, campaign: crate::domain::CampaignId) -> Result<Option<Duration>> {
-        match self.store().effective_setting_value(campaign, SETTING)? {
-            Some(value) if value == "off" => Ok(None),
-            // Stored values were validated when they were set.
-            Some(value) => Ok(humantime::parse_duration(&value).ok()),
-            None => Ok(self.config().reaudit.every),
-        }
+        Ok(self
+            .config()
+            .effective_reaudit_every(self.store(), Some(campaign))?)
     }
 
     /// Starts a re-audit run for each campaign with leads that are due.

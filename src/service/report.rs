@@ -284,20 +284,23 @@ impl Service {
                 thumbnail: format!("s/{thumbnail}.png"),
             })
         };
+        // The same resolver as drafts and sending, so the page's footer
+        // names the sender the email named.
         let setting = |key: &str| -> Result<Option<String>> {
-            Ok(self.effective_setting(Some(lead.campaign), key)?.value)
+            Ok(self
+                .config()
+                .effective_value(self.store(), Some(lead.campaign), key)?)
         };
-        let cta = match (
-            setting("report.cta_text")?,
-            setting("report.cta_url")?.and_then(|u| safe_url(&u)),
-        ) {
-            (Some(text), Some(url)) => Some(CallToAction { text, url }),
-            (None, Some(url)) => Some(CallToAction {
-                text: "Book a free call".into(),
-                url,
-            }),
-            _ => None,
-        };
+        let cta = setting("report.cta_url")?
+            .and_then(|u| safe_url(&u))
+            .map(|url| -> Result<CallToAction> {
+                let text = setting("report.cta_text")?;
+                Ok(CallToAction {
+                    text: text.unwrap_or_else(|| crate::config::DEFAULT_CTA_TEXT.into()),
+                    url,
+                })
+            })
+            .transpose()?;
         Ok(ReportView {
             business_name: lead.business_name.clone(),
             website: safe_url(lead.website.as_str()),

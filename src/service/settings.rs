@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Service, ServiceError};
-use crate::domain::settings::{self, KNOWN, Setting};
+use crate::domain::settings::{self, KNOWN, Setting, SettingSource};
 
 /// A setting as `settings list` shows it: the effective value and where it
 /// comes from.
@@ -11,8 +11,9 @@ use crate::domain::settings::{self, KNOWN, Setting};
 pub struct SettingView {
     pub key: String,
     pub value: Option<String>,
-    /// `campaign`, `global` or `unset`.
-    pub source: String,
+    /// `campaign`, `global`, `config` or `default` (see
+    /// `Config::effective_setting`).
+    pub source: SettingSource,
     pub help: String,
 }
 
@@ -77,7 +78,8 @@ impl Service {
         self.effective_setting(campaign_id, key)
     }
 
-    /// The value in force for a campaign (its own, else the global one).
+    /// The value in force for a campaign (or globally) and where it came
+    /// from, through the one resolver drafts, pages and sending use.
     pub(crate) fn effective_setting(
         &self,
         campaign: Option<crate::domain::CampaignId>,
@@ -86,29 +88,14 @@ impl Service {
         let help = settings::spec(key)
             .map(|s| s.help.to_string())
             .unwrap_or_default();
-        if let Some(id) = campaign
-            && let Some(s) = self.store().setting(Some(id), key)?
-        {
-            return Ok(SettingView {
-                key: key.into(),
-                value: Some(s.value),
-                source: "campaign".into(),
-                help,
-            });
-        }
-        Ok(match self.store().setting(None, key)? {
-            Some(s) => SettingView {
-                key: key.into(),
-                value: Some(s.value),
-                source: "global".into(),
-                help,
-            },
-            None => SettingView {
-                key: key.into(),
-                value: None,
-                source: "unset".into(),
-                help,
-            },
+        let effective = self
+            .config()
+            .effective_setting(self.store(), campaign, key)?;
+        Ok(SettingView {
+            key: key.into(),
+            value: effective.value,
+            source: effective.source,
+            help,
         })
     }
 }

@@ -12,22 +12,11 @@ use serde_json::value::RawValue;
 
 use super::codec::{CODEC_JSON_V1, json_body, printable_key};
 use super::{BlobStore, DB_DIR, Hash, Result, SCHEMA_VERSION, Store, StoreError};
+use crate::domain::Manifest;
 
 const FORMAT: &str = "leadscout-backup";
 const FORMAT_VERSION: u32 = 1;
 const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format: String,
-    pub format_version: u32,
-    pub leadscout_version: String,
-    pub schema_version: u32,
-    pub created_at: String,
-    /// Tree name → number of records.
-    pub trees: std::collections::BTreeMap<String, u64>,
-    pub blobs: u64,
-}
 
 /// One record of a tree dump. Keys that are text are kept readable; values
 /// in leadscout's encoding are embedded as JSON.

@@ -7,23 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
-
 pub use crate::domain::Hash;
 
 use super::{Result, StoreError};
+use crate::domain::GcReport;
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
-}
-
-/// What a garbage collection did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct GcReport {
-    pub deleted: usize,
-    pub kept: usize,
-    pub bytes_freed: u64,
 }
 
 impl BlobStore {

@@ -381,19 +381,9 @@ impl Store {
                 }
                 if let Some(lead_status) = finish.lead_status {
                     modify_lead_tx(leads, by_status, lead_counts, job.lead, &|lead| {
-                        // A blacklisted lead stays blacklisted whatever its
-                        // jobs do, and a failed re-audit of a contacted lead
-                        // does not hide where its outreach stands.
-                        let in_pipeline = matches!(
-                            lead.status,
-                            LeadStatus::New
-                                | LeadStatus::Fetched
-                                | LeadStatus::Audited
-                                | LeadStatus::Reported
-                                | LeadStatus::Drafted
-                                | LeadStatus::Failed
-                        );
-                        if in_pipeline || lead_status != LeadStatus::Failed {
+                        // The domain's rules: a blacklisted or contacted
+                        // lead keeps its status whatever its jobs do.
+                        if lead.status.may_move_to(lead_status) {
                             lead.status = lead_status;
                             lead.updated_at = finish.now;
                         }

@@ -140,7 +140,7 @@ impl Store {
                 put_tx(outreach, index, &o)?;
                 if let Some(status) = lead_status(&o) {
                     modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
-                        l.status = next_lead_status(l.status, status);
+                        l.status = l.status.advanced_to(status);
                         l.updated_at = o.updated_at;
                     })?;
                 }
@@ -291,32 +291,11 @@ impl Store {
                 }
                 log.insert(LAST_SENT, &now.as_millisecond().to_be_bytes())?;
                 modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
-                    l.status = next_lead_status(l.status, LeadStatus::Sent);
+                    l.status = l.status.advanced_to(LeadStatus::Sent);
                     l.updated_at = now;
                 })?;
                 Ok(Some(o))
             })?;
         Ok(out)
-    }
-}
-
-/// Outreach moves a lead forward (drafted → approved → sent), never back,
-/// and never out of a closed state (replied, won, bounced, blacklisted);
-/// `bounced` always applies.
-fn next_lead_status(current: LeadStatus, wanted: LeadStatus) -> LeadStatus {
-    use LeadStatus::*;
-    let rank = |s: LeadStatus| {
-        [New, Fetched, Audited, Reported, Drafted, Approved, Sent]
-            .iter()
-            .position(|x| *x == s)
-    };
-    match (current, wanted) {
-        (_, Bounced) if current != Blacklisted => Bounced,
-        (c, _) if c.is_closed() => c,
-        (c, w) => match (rank(c), rank(w)) {
-            (Some(a), Some(b)) if b > a => w,
-            (None, Some(_)) if c == Failed || c == Rejected => w,
-            _ => c,
-        },
     }
 }

@@ -2,45 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::codec::{decode, encode};
 use super::{Result, Store, counter_value};
-use crate::domain::{JobStatus, Run, RunId, Stage};
+use crate::domain::{JobStatus, Run, RunId, Stage, StageCounts};
 
-/// How the jobs of one stage of a run stand.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StageCounts {
-    pub total: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub skipped: u64,
-    pub dead: u64,
-    pub cancelled: u64,
-    pub needs_review: u64,
-}
-
-impl StageCounts {
-    pub fn finished(&self) -> u64 {
-        self.succeeded + self.failed + self.skipped + self.dead + self.cancelled + self.needs_review
-    }
-
-    /// Queued, retrying or running.
-    pub fn pending(&self) -> u64 {
-        self.total.saturating_sub(self.finished())
-    }
-
-    fn add(&mut self, status_byte: u8, n: u64) {
-        match JobStatus::from_key_byte(status_byte) {
-            None if status_byte == 0 => self.total += n,
-            Some(JobStatus::Succeeded) => self.succeeded += n,
-            Some(JobStatus::Failed) => self.failed += n,
-            Some(JobStatus::Skipped) => self.skipped += n,
-            Some(JobStatus::Dead) => self.dead += n,
-            Some(JobStatus::Cancelled) => self.cancelled += n,
-            Some(JobStatus::NeedsReview) => self.needs_review += n,
-            _ => {}
-        }
+/// Adds a counter to its stage's counts: status byte 0 is the total, the
+/// others are job statuses' key bytes.
+fn add_counter(counts: &mut StageCounts, status_byte: u8, n: u64) {
+    match JobStatus::from_key_byte(status_byte) {
+        None if status_byte == 0 => counts.total += n,
+        Some(status) => counts.add_finished(status, n),
+        None => {}
     }
 }
 
@@ -78,9 +50,7 @@ impl Store {
         for item in self.trees.run_counts.scan_prefix(run.to_bytes()) {
             let (key, value) = item?;
             if let Some((stage, status)) = split_stage_status(&key[16..]) {
-                out.entry(stage)
-                    .or_default()
-                    .add(status, counter_value(&value));
+                add_counter(out.entry(stage).or_default(), status, counter_value(&value));
             }
         }
         Ok(out)
@@ -92,9 +62,7 @@ impl Store {
         for item in self.trees.job_counts.iter() {
             let (key, value) = item?;
             if let Some((stage, status)) = split_stage_status(&key) {
-                out.entry(stage)
-                    .or_default()
-                    .add(status, counter_value(&value));
+                add_counter(out.entry(stage).or_default(), status, counter_value(&value));
             }
         }
         Ok(out)

@@ -4,7 +4,7 @@ use super::codec::{decode, encode};
 use super::keys;
 use super::{Result, Store};
 use crate::domain::CampaignId;
-use crate::domain::settings::Setting;
+use crate::domain::settings::{Setting, StoredSettings};
 
 impl Store {
     pub fn put_setting(&self, setting: &Setting) -> Result<()> {
@@ -44,17 +44,14 @@ impl Store {
             })
             .collect()
     }
+}
 
-    /// A setting's value for a campaign: the campaign's own, else the
-    /// global one.
-    pub fn effective_setting_value(
-        &self,
-        campaign: CampaignId,
-        key: &str,
-    ) -> Result<Option<String>> {
-        if let Some(s) = self.setting(Some(campaign), key)? {
-            return Ok(Some(s.value));
-        }
-        Ok(self.setting(None, key)?.map(|s| s.value))
+/// The stored layers of the effective-setting resolver
+/// (`Config::effective_setting`).
+impl StoredSettings for Store {
+    type Error = super::StoreError;
+
+    fn stored_setting(&self, campaign: Option<CampaignId>, key: &str) -> Result<Option<String>> {
+        Ok(self.setting(campaign, key)?.map(|s| s.value))
     }
 }

@@ -42,12 +42,11 @@ impl DraftStage {
 pub fn template_source(
     store: &Store,
     config: &Config,
-    campaign: CampaignId,
+    campaign: Option<CampaignId>,
 ) -> Result<(String, String), String> {
-    let path = store
-        .effective_setting_value(campaign, "email.template_file")
-        .map_err(|e| e.to_string())?
-        .or_else(|| Some(config.drafts.template.clone()).filter(|t| !t.is_empty()));
+    let path = config
+        .effective_value(store, campaign, "email.template_file")
+        .map_err(|e| e.to_string())?;
     match path {
         None => Ok((
             template::DEFAULT_TEMPLATE.to_string(),
@@ -111,15 +110,11 @@ impl StageHandler for DraftStage {
                 StageError::permanent("the lead has no audit yet; run the audit stage first")
             })?;
             let previous = audits.next();
-            let sender = draft::resolve_sender(
-                |key| {
-                    store
-                        .effective_setting_value(lead.campaign, key)
-                        .ok()
-                        .flatten()
-                },
-                &ctx.config.sender,
-            );
+            let sender = ctx
+                .config
+                .effective_sender(&**store, Some(lead.campaign))
+                .map_err(store_error)?;
+            let sender = draft::sender_context(&sender);
             let missing = draft::missing_identity(&sender);
             if !missing.is_empty() {
                 return Err(StageError::permanent(format!(
@@ -157,10 +152,11 @@ impl StageHandler for DraftStage {
             if let Some(warning) = &link_warning {
                 tracing::warn!(lead = %lead.id, %warning, "draft made with an unusable unsubscribe link");
             }
-            let (source, origin) = template_source(store, &ctx.config, lead.campaign)
+            let (source, origin) = template_source(store, &ctx.config, Some(lead.campaign))
                 .map_err(StageError::permanent)?;
-            let cta_url = store
-                .effective_setting_value(lead.campaign, "report.cta_url")
+            let cta_url = ctx
+                .config
+                .effective_value(&**store, Some(lead.campaign), "report.cta_url")
                 .map_err(store_error)?;
             let context = draft::context(
                 &lead,

@@ -27,22 +27,17 @@ pub struct Draft {
     pub blocked: Option<String>,
 }
 
-/// The sender's identity: each `sender.*` value from `setting` (the
-/// campaign's, else the global one), else from the config.
-pub fn resolve_sender(
-    setting: impl Fn(&str) -> Option<String>,
-    config: &crate::config::SenderConfig,
-) -> SenderContext {
+/// The sender as a template sees it, from the effective identity
+/// (`Config::effective_sender`).
+pub fn sender_context(sender: &crate::config::SenderConfig) -> SenderContext {
     // Settings are typed by the operator; they go into headers and bodies.
-    let pick = |key: &str, fallback: &str| {
-        text::single_line(&setting(key).unwrap_or_else(|| fallback.to_string()))
-    };
+    let line = |value: &str| text::single_line(value);
     SenderContext {
-        name: pick("sender.name", &config.name),
-        company: pick("sender.company", &config.company),
-        email: pick("sender.email", &config.email),
-        reply_to: pick("sender.reply_to", &config.reply_to),
-        postal_address: pick("sender.postal_address", &config.postal_address),
+        name: line(&sender.name),
+        company: line(&sender.company),
+        email: line(&sender.email),
+        reply_to: line(&sender.reply_to),
+        postal_address: line(&sender.postal_address),
     }
 }
 

@@ -1,0 +1,308 @@
+//! The config's loading, validation and example file, end to end.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn write(text: &str) -> (tempfile::TempDir, ConfigFile) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    (
+        dir,
+        ConfigFile {
+            path,
+            explicit: true,
+        },
+    )
+}
+
+fn no_env() -> Vec<(String, String)> {
+    Vec::new()
+}
+
+#[test]
+fn example_file_parses_to_the_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example");
+    let file = ConfigFile {
+        path,
+        explicit: true,
+    };
+    let config = Config::load(Some(&file), no_env()).unwrap();
+    assert_eq!(config, Config::default());
+}
+
+#[test]
+fn metrics_stay_on_loopback_unless_meant_otherwise() {
+    let check = |pairs: &[(&str, &str)]| {
+        let env: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(None, env).map_err(|e| e.to_string())
+    };
+    let open = [("LEADSCOUT_SERVER__METRICS_BIND", "0.0.0.0:9464")];
+    let err = check(&open).unwrap_err();
+    assert!(err.contains("server.metrics_bind"), "{err}");
+    assert!(err.contains("metrics_public"), "{err}");
+    let meant = [open[0], ("LEADSCOUT_SERVER__METRICS_PUBLIC", "true")];
+    assert!(check(&meant).is_ok());
+    let off = check(&[("LEADSCOUT_SERVER__METRICS_BIND", "off")]).unwrap();
+    assert_eq!(off.server.metrics_addr(), None);
+    assert_eq!(
+        Config::default().server.metrics_addr(),
+        Some("127.0.0.1:9464")
+    );
+    let same = check(&[
+        ("LEADSCOUT_SERVER__BIND", "127.0.0.1:9000"),
+        ("LEADSCOUT_SERVER__METRICS_BIND", "127.0.0.1:9000"),
+    ])
+    .unwrap_err();
+    assert!(same.contains("port of their own"), "{same}");
+    for (key, value) in [
+        ("LEADSCOUT_SERVER__HEADER_TIMEOUT", "0s"),
+        ("LEADSCOUT_SERVER__MAX_CONNECTIONS", "0"),
+    ] {
+        let err = check(&[(key, value)]).unwrap_err();
+        let name = key.trim_start_matches("LEADSCOUT_SERVER__").to_lowercase();
+        assert!(err.contains(&format!("server.{name}")), "{err}");
+    }
+}
+
+#[test]
+fn example_file_documents_every_key() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example"))
+            .unwrap();
+    let example: toml::Table = text.parse().unwrap();
+    let defaults = toml::Table::try_from(Config::default()).unwrap();
+    for (section, keys) in &defaults {
+        if keys.as_table().is_some_and(|t| t.is_empty()) {
+            // A map with no default entries, e.g. [stages.NAME]: shown
+            // as a commented example.
+            assert!(
+                text.contains(&format!("# [{section}.")),
+                "no example of [{section}.NAME] in config.toml.example"
+            );
+            continue;
+        }
+        let documented = example.get(section).and_then(|s| s.as_table());
+        let documented = documented
+            .unwrap_or_else(|| panic!("section [{section}] missing from config.toml.example"));
+        for key in keys.as_table().unwrap().keys() {
+            assert!(
+                documented.contains_key(key),
+                "`{section}.{key}` missing from config.toml.example"
+            );
+        }
+    }
+}
+
+#[test]
+fn file_then_env_override_the_defaults() {
+    let (_dir, file) = write("[log]\nlevel = \"debug\"\n[import]\nbatch_size = 50\n");
+    let env = vec![
+        ("LEADSCOUT_IMPORT__BATCH_SIZE".to_string(), "75".to_string()),
+        ("LEADSCOUT_LOG__FORMAT".to_string(), "json".to_string()),
+        ("LEADSCOUT_DATA_DIR".to_string(), "/ignored".to_string()),
+    ];
+    let config = Config::load(Some(&file), env).unwrap();
+    assert_eq!(config.log.level, "debug");
+    assert_eq!(config.log.format, LogFormat::Json);
+    assert_eq!(config.import.batch_size, 75);
+}
+
+#[test]
+fn plain_text_smtp_is_only_for_this_machine() {
+    let env = |host: &str| {
+        vec![
+            ("LEADSCOUT_SMTP__HOST".to_string(), host.to_string()),
+            ("LEADSCOUT_SMTP__TLS".to_string(), "none".to_string()),
+        ]
+    };
+    assert!(Config::load(None, env("127.0.0.1")).is_ok());
+    assert!(Config::load(None, env("localhost")).is_ok());
+    let err = Config::load(None, env("smtp.example.com"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("smtp.tls") && err.contains("only accepted for a server on this machine"),
+        "{err}"
+    );
+    let bad_window = vec![(
+        "LEADSCOUT_SENDING__WINDOW".to_string(),
+        "17:00-09:00".to_string(),
+    )];
+    let err = Config::load(None, bad_window).unwrap_err().to_string();
+    assert!(err.contains("sending.window"), "{err}");
+    let bad_zone = vec![(
+        "LEADSCOUT_SENDING__TIMEZONE".to_string(),
+        "Mars/Base".to_string(),
+    )];
+    let err = Config::load(None, bad_zone).unwrap_err().to_string();
+    assert!(err.contains("sending.timezone"), "{err}");
+}
+
+#[test]
+fn a_plain_string_for_a_list_key_is_comma_separated() {
+    let env = vec![(
+        "LEADSCOUT_FETCH__ALLOW_HOSTS".to_string(),
+        "127.0.0.1:8001, intranet.example".to_string(),
+    )];
+    let config = Config::load(None, env).unwrap();
+    assert_eq!(
+        config.fetch.allow_hosts,
+        ["127.0.0.1:8001", "intranet.example"]
+    );
+    let env = vec![(
+        "LEADSCOUT_FETCH__ALLOW_HOSTS".to_string(),
+        r#"["a.example", "b.example"]"#.to_string(),
+    )];
+    let config = Config::load(None, env).unwrap();
+    assert_eq!(config.fetch.allow_hosts, ["a.example", "b.example"]);
+}
+
+#[test]
+fn unknown_keys_name_the_key_and_the_file() {
+    let (_dir, file) = write("[import]\nbatch_sise = 5\n");
+    let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "unknown config key `import.batch_sise` in {}",
+            file.path.display()
+        )
+    );
+    let (_dir, file) = write("[imports]\nx = 1\n");
+    let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+    assert!(err.starts_with("unknown config key `imports`"), "{err}");
+}
+
+#[test]
+fn bad_values_name_the_key_and_the_origin() {
+    let (_dir, file) = write("[import]\nbatch_size = \"many\"\n");
+    let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+    assert!(
+        err.starts_with("bad value for config key `import.batch_size` in "),
+        "{err}"
+    );
+    assert!(err.contains("config.toml"), "{err}");
+
+    let env = vec![("LEADSCOUT_LOG__FORMAT".to_string(), "xml".to_string())];
+    let err = Config::load(None, env).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "bad value for config key `log.format` in environment variable LEADSCOUT_LOG__FORMAT"
+        ),
+        "{err}"
+    );
+
+    let env = vec![("LEADSCOUT_IMPORT__BATCH_SIZE".to_string(), "0".to_string())];
+    let err = Config::load(None, env).unwrap_err().to_string();
+    assert!(
+        err.contains("`import.batch_size`") && err.contains("between 1 and 10000"),
+        "{err}"
+    );
+
+    let env = vec![("LEADSCOUT_NOPE__X".to_string(), "1".to_string())];
+    let err = Config::load(None, env).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unknown config key `nope` in environment variable LEADSCOUT_NOPE__X"
+    );
+}
+
+#[test]
+fn secrets_in_the_file_are_refused_without_echoing_them() {
+    let (_dir, file) = write("[smtp]\npassword = \"hunter2\"\n");
+    let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+    assert!(
+        err.starts_with("config key `smtp.password`") && err.contains("`smtp.password_env`"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    let (_dir, file) = write("[llm]\napi_key_env = \"sk-live-abc123\"\n");
+    let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+    assert!(
+        err.contains("`llm.api_key_env`") && err.contains("NAME of an environment variable"),
+        "{err}"
+    );
+    assert!(!err.contains("sk-live-abc123"), "{err}");
+}
+
+#[test]
+fn a_bad_ca_file_is_a_config_error_naming_the_key_and_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |path: &Path| {
+        let env = vec![(
+            "LEADSCOUT_SMTP__CA_FILE".to_string(),
+            path.display().to_string(),
+        )];
+        Config::load(None, env).map_err(|e| e.to_string())
+    };
+    let ca = rcgen::generate_simple_self_signed(vec!["ca.test".to_string()]).unwrap();
+    let good = dir.path().join("ca.pem");
+    std::fs::write(&good, format!("# our CA\n{}", ca.cert.pem())).unwrap();
+    let config = load(&good).unwrap();
+    assert_eq!(config.smtp.ca_file, good.display().to_string());
+
+    let missing = dir.path().join("missing.pem");
+    let not_pem = dir.path().join("notes.txt");
+    std::fs::write(&not_pem, "just text").unwrap();
+    let key = dir.path().join("with-key.pem");
+    std::fs::write(
+        &key,
+        format!("{}{}", ca.cert.pem(), ca.signing_key.serialize_pem()),
+    )
+    .unwrap();
+    let garbled = dir.path().join("garbled.pem");
+    std::fs::write(
+        &garbled,
+        "-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let cut = dir.path().join("cut.pem");
+    let pem = ca.cert.pem();
+    std::fs::write(&cut, &pem[..pem.len() / 2]).unwrap();
+    let relative = PathBuf::from("relative/ca.pem");
+    for (path, says) in [
+        (&missing, "cannot read"),
+        (&not_pem, "holds no PEM certificate"),
+        (&key, "never a private key"),
+        (&garbled, "certificate 1"),
+        (&cut, "has no END line"),
+        (&relative, "not an absolute path"),
+    ] {
+        let err = load(path).unwrap_err();
+        assert!(
+            err.contains("`smtp.ca_file`")
+                && err.contains("LEADSCOUT_SMTP__CA_FILE")
+                && err.contains(&format!("`{}`", path.display()))
+                && err.contains(says),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_and_missing_explicit_files_are_reported() {
+    let (_dir, file) = write("[log\nlevel = 1");
+    let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();
+    assert!(err.contains("is not valid TOML"), "{err}");
+    let missing = ConfigFile {
+        path: "/nonexistent/leadscout.toml".into(),
+        explicit: true,
+    };
+    assert!(matches!(
+        Config::load(Some(&missing), no_env()),
+        Err(ConfigError::Read { .. })
+    ));
+    let optional = ConfigFile {
+        path: "/nonexistent/leadscout.toml".into(),
+        explicit: false,
+    };
+    assert_eq!(
+        Config::load(Some(&optional), no_env()).unwrap(),
+        Config::default()
+    );
+}

@@ -1,0 +1,346 @@
+//! Checks that go beyond types: values that parse but make no sense, each
+//! reported with the key at fault and what to do.
+
+use std::path::Path;
+
+use super::{Config, ConfigError, Origin, ServerConfig, SmtpTls};
+
+impl Config {
+    /// Checks that go beyond types: values that parse but make no sense.
+    pub(super) fn validate(&self, origin_of: &dyn Fn(&str) -> Origin) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::BadValue {
+            key: key.into(),
+            origin: origin_of(key),
+            message,
+        };
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(bad(
+                "log.level",
+                format!(
+                    "`{}` is not a level (error, warn, info, debug, trace) or a filter",
+                    self.log.level
+                ),
+            ));
+        }
+        if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
+            return Err(bad(
+                "import.batch_size",
+                "must be between 1 and 10000".into(),
+            ));
+        }
+        let fetch = &self.fetch;
+        for (i, host) in fetch.allow_hosts.iter().enumerate() {
+            if host.is_empty() || host.contains(['/', ' ']) {
+                return Err(bad(
+                    "fetch.allow_hosts",
+                    format!(
+                        "entry {} `{host}` is not a host or host:port (e.g. \"127.0.0.1:8001\")",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        if fetch.max_body_mb == 0 || fetch.max_body_mb > 1024 {
+            return Err(bad(
+                "fetch.max_body_mb",
+                "must be between 1 and 1024".into(),
+            ));
+        }
+        if fetch.timeout.is_zero() || fetch.connect_timeout.is_zero() {
+            return Err(bad(
+                "fetch.timeout",
+                "timeouts must be longer than 0s".into(),
+            ));
+        }
+        if fetch.max_redirects > 20 {
+            return Err(bad("fetch.max_redirects", "must be at most 20".into()));
+        }
+        if fetch.max_header_kb == 0 {
+            return Err(bad("fetch.max_header_kb", "must be at least 1".into()));
+        }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad(
+                "server.bind",
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            ));
+        }
+        self.server
+            .check_listeners()
+            .map_err(|(key, m)| bad(key, m))?;
+        let base = &self.server.public_base_url;
+        if !base.is_empty()
+            && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(bad(
+                "server.public_base_url",
+                format!("`{base}` is not an http(s) URL"),
+            ));
+        }
+        let smtp = &self.smtp;
+        if smtp.tls == SmtpTls::None && !smtp.host.is_empty() && !is_loopback_host(&smtp.host) {
+            return Err(bad(
+                "smtp.tls",
+                format!(
+                    "\"none\" sends mail and password in clear text; it is only accepted for a server on this machine, not `{}`. Use \"starttls\" (port 587) or \"tls\" (port 465)",
+                    smtp.host
+                ),
+            ));
+        }
+        if smtp.timeout.is_zero() {
+            return Err(bad("smtp.timeout", "must be more than 0s".into()));
+        }
+        if !smtp.ca_file.is_empty() {
+            read_ca_file(&smtp.ca_file).map_err(|message| bad("smtp.ca_file", message))?;
+        }
+        if let Err((key, message)) = self.sending.limits() {
+            return Err(bad(key, message));
+        }
+        for (key, value) in [
+            ("sender.email", &self.sender.email),
+            ("sender.reply_to", &self.sender.reply_to),
+        ] {
+            if !value.is_empty() && crate::domain::Email::parse(value).is_err() {
+                return Err(bad(key, format!("`{value}` is not an email address")));
+            }
+        }
+        if !self.llm.base_url.is_empty() {
+            if !url::Url::parse(&self.llm.base_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+            {
+                return Err(bad(
+                    "llm.base_url",
+                    format!("`{}` is not an http(s) URL", self.llm.base_url),
+                ));
+            }
+            if self.llm.model.is_empty() {
+                return Err(bad(
+                    "llm.model",
+                    "name the model when llm.base_url is set".into(),
+                ));
+            }
+        }
+        if !url::Url::parse(&self.discovery.overpass_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(bad(
+                "discovery.overpass_url",
+                format!("`{}` is not an http(s) URL", self.discovery.overpass_url),
+            ));
+        }
+        if self.discovery.max_attempts == 0 {
+            return Err(bad("discovery.max_attempts", "must be at least 1".into()));
+        }
+        if self.drafts.top_findings == 0 || self.drafts.top_findings > 20 {
+            return Err(bad(
+                "drafts.top_findings",
+                "must be between 1 and 20".into(),
+            ));
+        }
+        let wd = &self.webdriver;
+        if wd.sessions == 0 || wd.sessions > 32 {
+            return Err(bad("webdriver.sessions", "must be between 1 and 32".into()));
+        }
+        if !wd.url.is_empty() && url::Url::parse(&wd.url).is_err() {
+            return Err(bad(
+                "webdriver.url",
+                format!("`{}` is not a URL (e.g. http://127.0.0.1:4444)", wd.url),
+            ));
+        }
+        if wd.thumbnail_width < 16 || wd.thumbnail_width > 4000 {
+            return Err(bad(
+                "webdriver.thumbnail_width",
+                "must be between 16 and 4000".into(),
+            ));
+        }
+        if wd.page_timeout.is_zero() || wd.recycle_after == 0 {
+            return Err(bad(
+                "webdriver.page_timeout",
+                "page_timeout and recycle_after must be above 0".into(),
+            ));
+        }
+        let jobs = &self.jobs;
+        if jobs.concurrency == 0 || jobs.concurrency > 256 {
+            return Err(bad("jobs.concurrency", "must be between 1 and 256".into()));
+        }
+        if jobs.max_attempts == 0 {
+            return Err(bad("jobs.max_attempts", "must be at least 1".into()));
+        }
+        if jobs.timeout.is_zero() {
+            return Err(bad("jobs.timeout", "must be longer than 0s".into()));
+        }
+        if jobs.heartbeat.is_zero() || jobs.heartbeat >= jobs.lease {
+            return Err(bad(
+                "jobs.heartbeat",
+                "must be longer than 0s and shorter than jobs.lease".into(),
+            ));
+        }
+        for (name, stage) in &self.stages {
+            if stage.concurrency.is_some_and(|c| c == 0 || c > 256) {
+                return Err(bad(
+                    &format!("stages.{name}.concurrency"),
+                    "must be between 1 and 256".into(),
+                ));
+            }
+            if stage.max_attempts == Some(0) {
+                return Err(bad(
+                    &format!("stages.{name}.max_attempts"),
+                    "must be at least 1".into(),
+                ));
+            }
+            if stage.timeout.is_some_and(|t| t.is_zero()) {
+                return Err(bad(
+                    &format!("stages.{name}.timeout"),
+                    "must be longer than 0s".into(),
+                ));
+            }
+        }
+        if self.import.max_file_mb == 0 {
+            return Err(bad("import.max_file_mb", "must be at least 1".into()));
+        }
+        for (key, name) in [
+            ("smtp.password_env", &self.smtp.password_env),
+            ("llm.api_key_env", &self.llm.api_key_env),
+        ] {
+            if !is_env_var_name(name) {
+                // The value is not echoed: it may be a secret pasted by mistake.
+                return Err(bad(
+                    key,
+                    "must be the NAME of an environment variable (A-Z, 0-9, _), not the secret itself".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ServerConfig {
+    fn check_listeners(&self) -> Result<(), (&'static str, String)> {
+        if self.header_timeout.is_zero() {
+            return Err((
+                "server.header_timeout",
+                "must be longer than 0s, e.g. \"30s\"".into(),
+            ));
+        }
+        if self.idle_timeout.is_zero() {
+            return Err((
+                "server.idle_timeout",
+                "must be longer than 0s, e.g. \"60s\"".into(),
+            ));
+        }
+        if !(1..=65_536).contains(&self.max_connections) {
+            return Err((
+                "server.max_connections",
+                format!(
+                    "{} is out of range; use 1 to 65536, e.g. 1024",
+                    self.max_connections
+                ),
+            ));
+        }
+        let Some(bind) = self.metrics_addr() else {
+            return Ok(());
+        };
+        let Ok(addr) = bind.parse::<std::net::SocketAddr>() else {
+            return Err((
+                "server.metrics_bind",
+                format!("`{bind}` is not an address like 127.0.0.1:9464 (or \"off\")"),
+            ));
+        };
+        if !addr.ip().is_loopback() && !self.metrics_public {
+            return Err((
+                "server.metrics_bind",
+                format!(
+                    "`{bind}` is reachable from other machines and metrics describe your campaigns; use a loopback address such as 127.0.0.1:9464, or set server.metrics_public = true to mean it"
+                ),
+            ));
+        }
+        if addr.port() != 0 && self.bind.parse::<std::net::SocketAddr>().ok() == Some(addr) {
+            return Err((
+                "server.metrics_bind",
+                format!(
+                    "`{bind}` is server.bind's address; metrics need a port of their own, e.g. 127.0.0.1:9464"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The PEM text of `smtp.ca_file`, once it is known to hold at least one
+/// well-formed certificate block and nothing else that claims to be PEM.
+/// Checked when the config loads, so a wrong path stops every command at
+/// once rather than the first send; the TLS library parses the
+/// certificates themselves when it connects. Errors name the path, not the
+/// key: callers add the key.
+pub fn read_ca_file(path: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    if !Path::new(path).is_absolute() {
+        return Err(format!(
+            "`{path}` is not an absolute path; give the full path of the PEM file with your CA's certificate(s)"
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut rest = text.as_ref();
+    let mut count = 0;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let block = &rest[start..];
+        let label_end = block[11..].find("-----").map(|i| i + 11);
+        let label = label_end.map(|e| &block[11..e]).unwrap_or("");
+        let Some(body_start) = label_end.map(|e| e + 5) else {
+            return Err(format!(
+                "`{path}` is not a valid PEM file (a BEGIN line is cut off)"
+            ));
+        };
+        let end_line = format!("-----END {label}-----");
+        let Some(body_len) = block[body_start..].find(&end_line) else {
+            return Err(format!(
+                "`{path}` is not a valid PEM file (`-----BEGIN {label}-----` has no END line)"
+            ));
+        };
+        if label != "CERTIFICATE" {
+            return Err(format!(
+                "`{path}` holds a {label}, not only certificates; give only your CA's certificate(s) (never a private key)"
+            ));
+        }
+        count += 1;
+        let body: String = block[body_start..body_start + body_len]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        // A DER certificate is an ASN.1 SEQUENCE: it starts with 0x30.
+        let der = base64::engine::general_purpose::STANDARD.decode(body.as_bytes());
+        if !der.is_ok_and(|d| d.first() == Some(&0x30)) {
+            return Err(format!(
+                "certificate {count} in `{path}` is not valid PEM (bad base64 or not a certificate)"
+            ));
+        }
+        rest = &block[body_start + body_len + end_line.len()..];
+    }
+    if count == 0 {
+        return Err(format!(
+            "`{path}` holds no PEM certificate (a `-----BEGIN CERTIFICATE-----` block); give your CA's certificate in PEM form"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `localhost`, `127.0.0.1`, `::1` and the like.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+fn is_env_var_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
