@@ -154,7 +154,11 @@ impl Fetcher {
             .await;
         let sitemap_url = robots
             .as_ref()
-            .and_then(|(r, _)| sitemap_from_robots(&r.text))
+            .and_then(|(r, _)| {
+                crate::pipeline::robots::sitemaps(&r.text)
+                    .into_iter()
+                    .next()
+            })
             .unwrap_or_else(|| format!("{origin}/sitemap.xml"));
         let sitemap =
             self.side(client, &sitemap_url, SITEMAP_MAX)
@@ -307,16 +311,6 @@ impl Fetcher {
     }
 }
 
-fn sitemap_from_robots(robots: &str) -> Option<String> {
-    robots.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.trim()
-            .eq_ignore_ascii_case("sitemap")
-            .then(|| value.trim().to_string())
-            .filter(|v| v.starts_with("http"))
-    })
-}
-
 /// Counts `<loc>` entries of a sitemap or sitemap index; an error says why
 /// it does not parse.
 fn count_sitemap_entries(body: &[u8]) -> Result<u64, String> {
@@ -370,14 +364,5 @@ mod tests {
                 .unwrap_err()
                 .contains("gzip")
         );
-    }
-
-    #[test]
-    fn robots_sitemap_lines_are_found() {
-        assert_eq!(
-            sitemap_from_robots("User-agent: *\nDisallow:\nSitemap: https://a.example/map.xml\n"),
-            Some("https://a.example/map.xml".into())
-        );
-        assert_eq!(sitemap_from_robots("User-agent: *\n"), None);
     }
 }
