@@ -460,10 +460,24 @@ fn unsubscribing_on_a_real_server_blacklists_the_lead_on_disk() {
         let metrics_at = format!("http://{}/metrics", server.metrics_addr().unwrap());
         let metrics = http.get(&metrics_at).send().await.unwrap();
         assert_eq!(metrics.status(), 200);
+        let metrics_type = metrics.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
         let text = metrics.text().await.unwrap();
         assert!(
-            text.contains("leadscout_jobs{stage=\"report\",status=\"succeeded\"} 1"),
+            text.contains("leadscout_jobs_total{stage=\"report\",status=\"succeeded\"} 1"),
             "{text}"
+        );
+        assert!(text.contains("# TYPE leadscout_jobs counter"), "{text}");
+        assert!(
+            text.contains("leadscout_jobs_created_total{stage=\"report\"} 1"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert_eq!(
+            metrics_type,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
         );
         assert!(
             text.contains("# TYPE leadscout_jobs_queued gauge"),
