@@ -167,6 +167,8 @@ pub struct Browser {
     config: WebDriverConfig,
     guard: EgressGuard,
     binary: Option<std::path::PathBuf>,
+    /// The demo sites' key hash, which Chromium accepts (demo runs only).
+    demo_spki: Option<String>,
     idle: Mutex<Vec<Session>>,
     permits: Semaphore,
 }
@@ -192,6 +194,11 @@ impl Browser {
             config: config.webdriver.clone(),
             guard: EgressGuard::new(&config.fetch),
             binary,
+            demo_spki: config
+                .fetch
+                .demo_root
+                .as_ref()
+                .map(|r| r.spki_sha256.clone()),
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(config.webdriver.sessions),
         }))
@@ -240,6 +247,13 @@ impl Browser {
         // Without this, Chromium sends loopback and link-local addresses
         // around the proxy; with it, everything goes through the guard.
         add(&mut caps, "--proxy-bypass-list=<-loopback>")?;
+        if let Some(spki) = &self.demo_spki {
+            // Only the demo's own throw-away certificate, not any error.
+            add(
+                &mut caps,
+                &format!("--ignore-certificate-errors-spki-list={spki}"),
+            )?;
+        }
         caps.set_browser_log_level(LoggingPrefsLogLevel::Severe)
             .map_err(session_error)?;
         let driver = tokio::time::timeout(Duration::from_secs(30), WebDriver::new(&url, caps))

@@ -57,6 +57,15 @@ impl Fetcher {
                     .tls_danger_accept_invalid_certs(true)
                     .tls_danger_accept_invalid_hostnames(true);
             }
+            if let Some(root) = &config.demo_root {
+                let ca = reqwest::Certificate::from_pem(root.ca_pem.as_bytes()).map_err(|e| {
+                    FetchError::Protocol {
+                        url: String::new(),
+                        reason: format!("the demo's certificate authority is unusable: {e}"),
+                    }
+                })?;
+                builder = builder.tls_certs_merge([ca]);
+            }
             builder.build().map_err(|e| FetchError::Protocol {
                 url: String::new(),
                 reason: format!("cannot build the HTTP client: {e}"),
