@@ -581,9 +581,14 @@ fn revoked_and_expired_links_answer_404() {
         .to_string();
     assert_ne!(fresh, p.token, "a new link, never the revoked one");
     let mut short = Config::default();
-    short.server.report_expiry = Duration::from_millis(1500);
+    short.server.report_expiry = Duration::from_secs(3600);
+    // Time moves when the test says so, not while it sleeps.
+    let clock = std::sync::Arc::new(leadscout::domain::FixedClock::new(jiff::Timestamp::now()));
     rt.block_on(async {
-        let service = opener(&p.cli, short).open("test").unwrap();
+        let service = opener(&p.cli, short)
+            .with_clock(clock.clone())
+            .open("test")
+            .unwrap();
         assert_eq!(
             get(&service, &format!("/r/{fresh}")).await.status,
             StatusCode::OK
@@ -596,7 +601,7 @@ fn revoked_and_expired_links_answer_404() {
             get(&service, &format!("/r/{token}")).await.status,
             StatusCode::OK
         );
-        tokio::time::sleep(Duration::from_millis(1600)).await;
+        clock.advance(jiff::SignedDuration::from_secs(3601));
         assert_plain_404(
             &get(&service, &format!("/r/{token}")).await,
             "an expired link",
