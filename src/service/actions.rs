@@ -18,8 +18,7 @@ pub fn user_name(uid: u32) -> String {
 
 /// The effective uid of this process.
 pub fn own_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    uzers::get_effective_uid()
 }
 
 /// The name of this process's user, looked up once.

@@ -72,8 +72,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
 /// root: Chromium refuses to start as root with a sandbox, so there (and
 /// only there) it gets `--no-sandbox`, and `doctor` says so.
 pub fn sandbox_off_reason() -> Option<&'static str> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = uzers::get_effective_uid() == 0;
     root.then_some("running as root")
 }
 
