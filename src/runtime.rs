@@ -139,10 +139,11 @@ async fn prepare_demo(
     data_dir: Option<PathBuf>,
     mut config: Config,
 ) -> color_eyre::eyre::Result<(PathBuf, Config, Vec<crate::web::demo::DemoSite>)> {
-    let sites = crate::web::demo::serve_sites(&crate::web::demo::bundled_sites())
+    let (sites, root) = crate::web::demo::serve_sites(&crate::web::demo::bundled_sites())
         .await
         .map_err(|e| color_eyre::eyre::eyre!(e))?;
     config.fetch.allow_hosts = sites.iter().map(|s| s.addr.to_string()).collect();
+    config.fetch.demo_root = Some(root);
     if std::net::TcpListener::bind(&config.server.bind).is_err() {
         let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         config.server.bind = free.to_string();

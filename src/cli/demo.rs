@@ -48,8 +48,8 @@ pub async fn run(
         for site in sites {
             let _ = writeln!(
                 csv,
-                "\"{}\",http://{}/,{},Berlin,demo",
-                site.name, site.addr, site.email
+                "\"{}\",{},{},Berlin,demo",
+                site.name, site.url, site.email
             );
         }
         let file = service.data_dir().join("demo-leads.csv");

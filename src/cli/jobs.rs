@@ -227,7 +227,7 @@ where
         let (done, finished) = poll(service.clone()).await?;
         progress.update(done, &service.queue_stats().borrow());
         if finished {
-            progress.finish();
+            progress.complete(done);
             return Ok(true);
         }
         tokio::select! {
@@ -252,7 +252,8 @@ where
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     plain: bool,
-    last_line: std::sync::Mutex<Instant>,
+    /// When the last plain line was printed, and what it said.
+    last_line: std::sync::Mutex<(Instant, String)>,
     total: std::sync::atomic::AtomicU64,
 }
 
@@ -275,7 +276,7 @@ impl Progress {
         Self {
             bar,
             plain: !terminal && !out.json,
-            last_line: std::sync::Mutex::new(Instant::now()),
+            last_line: std::sync::Mutex::new((Instant::now(), String::new())),
             total: total.into(),
         }
     }
@@ -294,10 +295,12 @@ impl Progress {
             bar.set_position(done);
             bar.set_message(msg);
         } else if self.plain {
+            let line = format!("progress: {done}/{total} jobs done; {msg}");
             let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
-            if last.elapsed() >= Duration::from_secs(2) {
-                eprintln!("progress: {done}/{total} jobs done; {msg}");
-                *last = Instant::now();
+            // A log, not a screen: a line only when something moved.
+            if last.0.elapsed() >= Duration::from_secs(2) && last.1 != line {
+                eprintln!("{line}");
+                *last = (Instant::now(), line);
             }
         }
     }
@@ -309,6 +312,20 @@ impl Progress {
             Some(bar) => bar.println(line),
             None if self.plain => eprintln!("{line}"),
             None => {}
+        }
+    }
+
+    /// The run is over, so every job it has is finished and `done` is its
+    /// true size (the count given at the start was an estimate): the last
+    /// line says so, whenever the last periodic line was printed.
+    fn complete(&self, done: u64) {
+        self.total.store(done, std::sync::atomic::Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.set_length(done);
+            bar.set_position(done);
+            bar.finish();
+        } else if self.plain {
+            eprintln!("progress: {done}/{done} jobs done");
         }
     }
 

@@ -31,6 +31,22 @@ pub struct FetchConfig {
     pub max_header_kb: u64,
     /// The User-Agent sent to sites; empty for leadscout's own.
     pub user_agent: String,
+    /// Trusted for this run only, on top of the system's roots: set by
+    /// `leadscout demo` for its own sites. Never read from a file or the
+    /// environment, so no normal run trusts it.
+    #[serde(skip)]
+    pub demo_root: Option<DemoRoot>,
+}
+
+/// The demo's throw-away certificate authority, and the key hash that
+/// Chromium is told to accept for the certificate its sites serve.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DemoRoot {
+    /// The authority's certificate, PEM.
+    pub ca_pem: String,
+    /// Base64 of the SHA-256 of the sites' SubjectPublicKeyInfo, for
+    /// Chromium's `--ignore-certificate-errors-spki-list`.
+    pub spki_sha256: String,
 }
 
 impl Default for FetchConfig {
@@ -45,6 +61,7 @@ impl Default for FetchConfig {
             max_redirects: 5,
             max_header_kb: 64,
             user_agent: String::new(),
+            demo_root: None,
         }
     }
 }

@@ -7,4 +7,5 @@ pub mod audit;
 pub mod browser;
 pub mod draft;
 pub mod fetch;
+pub mod robots;
 pub mod send;

@@ -7,25 +7,18 @@ use std::sync::Arc;
 use super::{Result, Service, ServiceError};
 use crate::domain::action_log::{ActionRecord, Actor};
 
-/// The name of an OS user, from /etc/passwd; `uid N` when it has none.
+/// The name of an OS user, asked of NSS (so LDAP, sssd and systemd-homed
+/// users have names too, not only those in /etc/passwd); `uid N` when it
+/// has none.
 pub fn user_name(uid: u32) -> String {
-    std::fs::read_to_string("/etc/passwd")
-        .ok()
-        .and_then(|passwd| {
-            passwd.lines().find_map(|line| {
-                let mut fields = line.split(':');
-                let name = fields.next()?;
-                let id = fields.nth(1)?;
-                (id.parse::<u32>().ok()? == uid).then(|| name.to_string())
-            })
-        })
+    uzers::get_user_by_uid(uid)
+        .map(|user| user.name().to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// The effective uid of this process.
 pub fn own_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    uzers::get_effective_uid()
 }
 
 /// The name of this process's user, looked up once.
@@ -101,5 +94,17 @@ impl Service {
         Ok(self.store().actions(limit, |r| {
             campaign.is_none_or(|c| r.campaign.as_deref() == Some(c))
         })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_come_from_nss() {
+        assert_eq!(user_name(0), "root", "every system names uid 0");
+        // No account system hands out the last uid: it means "no user".
+        assert_eq!(user_name(u32::MAX), format!("uid {}", u32::MAX));
     }
 }

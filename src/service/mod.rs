@@ -17,6 +17,8 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod leads;
+mod metrics;
+pub use metrics::METRICS_CONTENT_TYPE;
 pub mod outreach;
 pub mod reaudit;
 pub mod remote;

@@ -261,10 +261,7 @@ pub(super) async fn healthz(State(pages): State<AppState>) -> Response {
 pub(super) async fn metrics(State(service): State<Service>) -> Answer {
     let text = service.metrics_text().await?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, crate::service::METRICS_CONTENT_TYPE)],
         text,
     )
         .into_response())

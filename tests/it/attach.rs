@@ -21,7 +21,8 @@ fn as_nobody(cli: &Cli, socket: &std::path::Path) -> std::process::Output {
 
 /// `leadscout --socket SOCKET ARGS` as another OS user (nobody).
 pub fn as_nobody_run(cli: &Cli, socket: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
+    let theirs = nobodys_copy();
+    Command::new(theirs.path().join("leadscout"))
         .args(["--socket", socket.to_str().unwrap()])
         .args(args)
         .env_clear()
@@ -32,6 +33,28 @@ pub fn as_nobody_run(cli: &Cli, socket: &std::path::Path, args: &[&str]) -> std:
         .gid(65534)
         .output()
         .expect("run leadscout as nobody")
+}
+
+/// The binary where another user can run it: the checkout (and so the
+/// target dir) may sit under a directory only its owner may enter, as
+/// `mktemp -d` makes. A fresh 0755 directory under /tmp holds a hard link
+/// to it (a copy when /tmp is another file system); removed when dropped.
+fn nobodys_copy() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("leadscout-bin-")
+        .tempdir_in("/tmp")
+        .expect("a directory under /tmp");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("leadscout");
+    let others_may_run = std::fs::metadata(BIN)
+        .map(|m| m.permissions().mode() & 0o005 == 0o005)
+        .unwrap_or(false);
+    // A link shares the build's mode bits, so only when they already suit.
+    if !(others_may_run && std::fs::hard_link(BIN, &exe).is_ok()) {
+        std::fs::copy(BIN, &exe).expect("copy the binary for the other user");
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
 }
 
 /// Lets other users reach the socket's directory; false when they could
@@ -46,13 +69,18 @@ pub fn open_the_way(socket: &std::path::Path) -> bool {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(m | 0o711)).unwrap();
         dir = d.parent();
     }
-    let runnable = std::fs::metadata(BIN)
-        .map(|m| m.permissions().mode() & 0o005 == 0o005)
+    // The socket's directories must be reachable; the binary is run from
+    // a copy they can reach (see `nobodys_copy`).
+    let reachable = std::fs::metadata(socket.parent().unwrap_or(socket))
+        .map(|m| m.permissions().mode() & 0o001 == 0o001)
         .unwrap_or(false);
-    if !runnable {
-        eprintln!("skipping: {BIN} is not executable by other users here");
+    if !reachable {
+        eprintln!(
+            "skipping: {} cannot be opened to other users here",
+            socket.display()
+        );
     }
-    runnable
+    reachable
 }
 
 #[test]

@@ -48,6 +48,21 @@ fn the_headless_demo_reports_on_every_site() {
             "{row}"
         );
     }
+    // Served over https with the demo's own certificate, no site tops its
+    // list with "not served over HTTPS": each shows its own worst problem.
+    let tops: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["top_problem"].as_str())
+        .collect();
+    assert!(
+        !tops.contains(&"The site is not served over HTTPS"),
+        "{tops:?}"
+    );
+    let distinct: std::collections::BTreeSet<&str> = tops.iter().copied().collect();
+    assert!(
+        distinct.len() * 2 > tops.len(),
+        "the sites' top problems differ: {tops:?}"
+    );
     assert_eq!(
         rows[0]["business"], "Nordlicht Physiotherapie",
         "the strong site scores highest: {rows:?}"
@@ -60,4 +75,31 @@ fn the_headless_demo_reports_on_every_site() {
     // Drafts were written for the demo leads.
     let drafts = cli.json(&["outreach", "list", "-c", "demo", "--status", "draft"]);
     assert!(drafts.as_array().unwrap().len() >= 9, "{drafts}");
+}
+
+/// Without a terminal the progress goes to stderr as lines; the last one
+/// gives the run's true count, however long ago the previous one was.
+#[test]
+fn the_demo_progress_ends_at_the_true_count() {
+    let cli = Cli::new().env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0");
+    let out = cli.run(&["demo", "--headless"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let last = stderr
+        .lines()
+        .rfind(|l| l.starts_with("progress: "))
+        .unwrap_or_else(|| panic!("no progress line: {stderr}"));
+    let count = last
+        .trim_start_matches("progress: ")
+        .split(' ')
+        .next()
+        .unwrap_or("");
+    let (done, total) = count.split_once('/').unwrap_or_else(|| panic!("{last}"));
+    assert_eq!(done, total, "the last progress line: {last}");
+    let jobs = cli.json(&["jobs", "list"]);
+    assert_eq!(
+        total.parse::<usize>().unwrap(),
+        jobs.as_array().unwrap().len(),
+        "{last}"
+    );
 }

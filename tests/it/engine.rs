@@ -306,8 +306,31 @@ fn sigterm_releases_running_jobs_back_to_the_queue_after_the_grace_period() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Give the workers time to claim both jobs.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Wait until the workers hold both jobs (asking through the control
+    // socket once the server has opened it).
+    let socket = cli.data.join("control.sock");
+    let started = std::time::Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the workers did not claim both jobs within 60 s"
+        );
+        if socket.exists() {
+            let out = cli
+                .testbed(&["jobs", "list", "--run", &run_id, "--json"])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if out.status.success()
+                && stdout_json(&stdout).as_array().is_some_and(|jobs| {
+                    jobs.len() == 2 && jobs.iter().all(|j| j["status"] == "running")
+                })
+            {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     sigterm(&serve);
     let started = std::time::Instant::now();
     let status = wait_with_timeout(&mut serve, std::time::Duration::from_secs(10));

@@ -460,10 +460,24 @@ fn unsubscribing_on_a_real_server_blacklists_the_lead_on_disk() {
         let metrics_at = format!("http://{}/metrics", server.metrics_addr().unwrap());
         let metrics = http.get(&metrics_at).send().await.unwrap();
         assert_eq!(metrics.status(), 200);
+        let metrics_type = metrics.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
         let text = metrics.text().await.unwrap();
         assert!(
-            text.contains("leadscout_jobs{stage=\"report\",status=\"succeeded\"} 1"),
+            text.contains("leadscout_jobs_total{stage=\"report\",status=\"succeeded\"} 1"),
             "{text}"
+        );
+        assert!(text.contains("# TYPE leadscout_jobs counter"), "{text}");
+        assert!(
+            text.contains("leadscout_jobs_created_total{stage=\"report\"} 1"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert_eq!(
+            metrics_type,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
         );
         assert!(
             text.contains("# TYPE leadscout_jobs_queued gauge"),
@@ -567,9 +581,14 @@ fn revoked_and_expired_links_answer_404() {
         .to_string();
     assert_ne!(fresh, p.token, "a new link, never the revoked one");
     let mut short = Config::default();
-    short.server.report_expiry = Duration::from_millis(1500);
+    short.server.report_expiry = Duration::from_secs(3600);
+    // Time moves when the test says so, not while it sleeps.
+    let clock = std::sync::Arc::new(leadscout::domain::FixedClock::new(jiff::Timestamp::now()));
     rt.block_on(async {
-        let service = opener(&p.cli, short).open("test").unwrap();
+        let service = opener(&p.cli, short)
+            .with_clock(clock.clone())
+            .open("test")
+            .unwrap();
         assert_eq!(
             get(&service, &format!("/r/{fresh}")).await.status,
             StatusCode::OK
@@ -582,7 +601,7 @@ fn revoked_and_expired_links_answer_404() {
             get(&service, &format!("/r/{token}")).await.status,
             StatusCode::OK
         );
-        tokio::time::sleep(Duration::from_millis(1600)).await;
+        clock.advance(jiff::SignedDuration::from_secs(3601));
         assert_plain_404(
             &get(&service, &format!("/r/{token}")).await,
             "an expired link",

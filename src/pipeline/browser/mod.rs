@@ -72,8 +72,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
 /// root: Chromium refuses to start as root with a sandbox, so there (and
 /// only there) it gets `--no-sandbox`, and `doctor` says so.
 pub fn sandbox_off_reason() -> Option<&'static str> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = uzers::get_effective_uid() == 0;
     root.then_some("running as root")
 }
 
@@ -167,6 +166,8 @@ pub struct Browser {
     config: WebDriverConfig,
     guard: EgressGuard,
     binary: Option<std::path::PathBuf>,
+    /// The demo sites' key hash, which Chromium accepts (demo runs only).
+    demo_spki: Option<String>,
     idle: Mutex<Vec<Session>>,
     permits: Semaphore,
 }
@@ -192,6 +193,11 @@ impl Browser {
             config: config.webdriver.clone(),
             guard: EgressGuard::new(&config.fetch),
             binary,
+            demo_spki: config
+                .fetch
+                .demo_root
+                .as_ref()
+                .map(|r| r.spki_sha256.clone()),
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(config.webdriver.sessions),
         }))
@@ -240,6 +246,13 @@ impl Browser {
         // Without this, Chromium sends loopback and link-local addresses
         // around the proxy; with it, everything goes through the guard.
         add(&mut caps, "--proxy-bypass-list=<-loopback>")?;
+        if let Some(spki) = &self.demo_spki {
+            // Only the demo's own throw-away certificate, not any error.
+            add(
+                &mut caps,
+                &format!("--ignore-certificate-errors-spki-list={spki}"),
+            )?;
+        }
         caps.set_browser_log_level(LoggingPrefsLogLevel::Severe)
             .map_err(session_error)?;
         let driver = tokio::time::timeout(Duration::from_secs(30), WebDriver::new(&url, caps))

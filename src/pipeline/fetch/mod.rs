@@ -57,6 +57,15 @@ impl Fetcher {
                     .tls_danger_accept_invalid_certs(true)
                     .tls_danger_accept_invalid_hostnames(true);
             }
+            if let Some(root) = &config.demo_root {
+                let ca = reqwest::Certificate::from_pem(root.ca_pem.as_bytes()).map_err(|e| {
+                    FetchError::Protocol {
+                        url: String::new(),
+                        reason: format!("the demo's certificate authority is unusable: {e}"),
+                    }
+                })?;
+                builder = builder.tls_certs_merge([ca]);
+            }
             builder.build().map_err(|e| FetchError::Protocol {
                 url: String::new(),
                 reason: format!("cannot build the HTTP client: {e}"),
@@ -154,7 +163,11 @@ impl Fetcher {
             .await;
         let sitemap_url = robots
             .as_ref()
-            .and_then(|(r, _)| sitemap_from_robots(&r.text))
+            .and_then(|(r, _)| {
+                crate::pipeline::robots::sitemaps(&r.text)
+                    .into_iter()
+                    .next()
+            })
             .unwrap_or_else(|| format!("{origin}/sitemap.xml"));
         let sitemap =
             self.side(client, &sitemap_url, SITEMAP_MAX)
@@ -307,16 +320,6 @@ impl Fetcher {
     }
 }
 
-fn sitemap_from_robots(robots: &str) -> Option<String> {
-    robots.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.trim()
-            .eq_ignore_ascii_case("sitemap")
-            .then(|| value.trim().to_string())
-            .filter(|v| v.starts_with("http"))
-    })
-}
-
 /// Counts `<loc>` entries of a sitemap or sitemap index; an error says why
 /// it does not parse.
 fn count_sitemap_entries(body: &[u8]) -> Result<u64, String> {
@@ -370,14 +373,5 @@ mod tests {
                 .unwrap_err()
                 .contains("gzip")
         );
-    }
-
-    #[test]
-    fn robots_sitemap_lines_are_found() {
-        assert_eq!(
-            sitemap_from_robots("User-agent: *\nDisallow:\nSitemap: https://a.example/map.xml\n"),
-            Some("https://a.example/map.xml".into())
-        );
-        assert_eq!(sitemap_from_robots("User-agent: *\n"), None);
     }
 }

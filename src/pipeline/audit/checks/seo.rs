@@ -4,6 +4,7 @@
 
 use super::{Check, Inputs, of, plural, some};
 use crate::domain::audit::{Category::Seo, CheckResult, Severity::*};
+use crate::pipeline::robots;
 
 pub const STATUS: Check = Check {
     id: "seo.status",
@@ -228,12 +229,18 @@ pub fn run(i: &Inputs<'_>, out: &mut Vec<CheckResult>) {
         },
     ));
     if let Some(probe) = &f.robots {
-        let blocks_all = robots_blocks_everything(&probe.text);
-        let ok = probe.status.is_some_and(|s| s < 400) && !blocks_all;
+        let blocked = robots::home_blocked_for(&probe.text);
+        let ok = probe.status.is_some_and(|s| s < 400) && blocked.is_empty();
         let evidence = match (probe.status, &probe.error) {
             (Some(s), _) if s >= 400 => format!("{} answers {s}", probe.url),
-            (Some(_), _) if blocks_all => {
+            (Some(_), _) if blocked.first() == Some(&robots::ANY_CRAWLER) => {
                 "robots.txt blocks all crawlers (Disallow: /)".to_string()
+            }
+            (Some(_), _) if !blocked.is_empty() => {
+                format!(
+                    "robots.txt keeps {} off the home page",
+                    blocked.join(" and ")
+                )
             }
             (Some(_), _) => "robots.txt present".to_string(),
             (None, Some(e)) => format!("robots.txt could not be fetched: {e}"),
@@ -431,23 +438,6 @@ fn robots_directives(value: &str) -> String {
     found.join(", ")
 }
 
-fn robots_blocks_everything(robots: &str) -> bool {
-    let mut applies = false;
-    for line in robots.lines() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let (key, value) = (key.trim().to_ascii_lowercase(), value.trim());
-        if key == "user-agent" {
-            applies = value == "*";
-        } else if applies && key == "disallow" && value == "/" {
-            return true;
-        }
-    }
-    false
-}
-
 /// Says what the address served instead of a page.
 pub fn not_html_evidence(content_type: &str, body: &[u8]) -> String {
     let kind = if body.starts_with(b"%PDF") {
@@ -498,17 +488,6 @@ pub fn looks_like_html(content_type: &str, body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn robots_rules() {
-        assert!(robots_blocks_everything("User-agent: *\nDisallow: /\n"));
-        assert!(!robots_blocks_everything(
-            "User-agent: *\nDisallow: /admin\n"
-        ));
-        assert!(!robots_blocks_everything(
-            "User-agent: BadBot\nDisallow: /\n\nUser-agent: *\nDisallow:\n"
-        ));
-    }
 
     #[test]
     fn robots_evidence_quotes_only_directives() {
