@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod host;
 pub mod jobs;
 pub mod pipeline;
 pub mod runtime;

@@ -10,7 +10,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigFile, LogFormat, default_data_dir, describe_file};
 use crate::domain::{Clock, IdGen, Stage, SystemClock};
 use crate::jobs::{EngineHandle, EngineParts, EventBus, StageSet};
-use crate::service::{Opener, Service, ServiceError, ServiceParts};
+use crate::service::{HostOptions, Hosted, Opener, Service, ServiceError, ServiceParts};
 use crate::store::Store;
 
 /// Runs the parsed command line to completion and returns the exit code.
@@ -308,6 +308,18 @@ impl Opener for LocalOpener {
             bus: self.bus.clone(),
         })?;
         Ok(Service::new(self.parts(store, Some(Arc::new(engine)))))
+    }
+
+    fn start_host<'a>(
+        &'a self,
+        command: &'a str,
+        options: HostOptions,
+    ) -> futures::future::BoxFuture<'a, Result<Hosted, ServiceError>> {
+        Box::pin(async move {
+            let service = self.open_with_workers(command)?;
+            let face = crate::service::face_client(&service, command, self.read_only);
+            crate::host::start(service, face, options).await
+        })
     }
 
     fn data_dir(&self) -> &Path {

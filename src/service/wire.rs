@@ -58,6 +58,13 @@ pub struct ServerInfo {
     /// it before sending it.
     #[serde(default = "default_max_import_mb")]
     pub max_import_mb: u64,
+    /// Which command hosts: `serve`, `tui` or `demo`.
+    #[serde(default = "default_host")]
+    pub host: String,
+}
+
+fn default_host() -> String {
+    "serve".to_string()
 }
 
 fn default_max_import_mb() -> u64 {
@@ -76,6 +83,8 @@ impl ServerInfo {
             pages_url: server.base_url(),
             public_links: !server.public_base_url.is_empty(),
             max_import_mb: service.config().import.max_file_mb,
+            host: crate::store::lock::read_holder(service.data_dir())
+                .map_or_else(default_host, |holder| holder.command),
         }
     }
 
@@ -398,6 +407,8 @@ pub fn event_feed(
     let mut events = service.subscribe();
     let mut stats = service.queue_stats();
     tokio::spawn(async move {
+        let mut beat = tokio::time::interval(HEARTBEAT);
+        beat.tick().await;
         let first: QueueStats = *stats.borrow_and_update();
         if tx.send(frame(STATS, &first)).await.is_err() {
             return;
@@ -414,6 +425,10 @@ pub fn event_feed(
                     Ok(()) => { let s: QueueStats = *stats.borrow_and_update(); frame(STATS, &s) }
                     Err(_) => break,
                 },
+                // Without traffic a client that left is noticed only on
+                // the next write; the beat makes that within a second, so
+                // the host knows who is still attached.
+                _ = beat.tick() => frame(HEARTBEAT_TAG, &()),
                 _ = stop.wait_for(|stop| *stop) => break,
             };
             if tx.send(line).await.is_err() {

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::service::wire::{self, ServerInfo, WireError};
-use crate::service::{CallMode, Service, ServiceError};
+use crate::service::{Attachments, CallMode, Service, ServiceError};
 
 /// The OS user at the other end of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +44,44 @@ struct Control {
     service: Service,
     stop: watch::Receiver<bool>,
     import_limit: usize,
+    /// Who is attached: open event feeds and streams in flight.
+    attached: Arc<watch::Sender<Attachments>>,
+}
+
+/// Which count a response body holds up while it is open.
+#[derive(Clone, Copy)]
+enum Holds {
+    Feed,
+    Stream,
+}
+
+/// Counts one attachment from creation until the response body is
+/// dropped (the client read it to the end, or left and a write failed).
+struct Attachment {
+    attached: Arc<watch::Sender<Attachments>>,
+    holds: Holds,
+}
+
+impl Attachment {
+    fn new(attached: &Arc<watch::Sender<Attachments>>, holds: Holds) -> Self {
+        attached.send_modify(|a| match holds {
+            Holds::Feed => a.feeds += 1,
+            Holds::Stream => a.streams += 1,
+        });
+        Self {
+            attached: attached.clone(),
+            holds,
+        }
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        self.attached.send_modify(|a| match self.holds {
+            Holds::Feed => a.feeds = a.feeds.saturating_sub(1),
+            Holds::Stream => a.streams = a.streams.saturating_sub(1),
+        });
+    }
 }
 
 type Shared = State<Arc<Control>>;
@@ -208,11 +246,11 @@ async fn report_export(service: &Service, body: &[u8]) -> Response {
     }
 }
 
-fn frames(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Response {
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+fn frames(rx: tokio::sync::mpsc::Receiver<Bytes>, attachment: Attachment) -> Response {
+    let stream = futures::stream::unfold((rx, attachment), |(mut rx, attachment)| async move {
         rx.recv()
             .await
-            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), (rx, attachment)))
     });
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
@@ -229,13 +267,16 @@ async fn stream(
     body: Bytes,
 ) -> Response {
     match wire::stream_call(acting(&control, peer, &headers), &method, &body) {
-        Ok(rx) => frames(rx),
+        Ok(rx) => frames(rx, Attachment::new(&control.attached, Holds::Stream)),
         Err(e) => reply_error(&e),
     }
 }
 
 async fn events(State(control): Shared) -> Response {
-    frames(wire::event_feed(&control.service, control.stop.clone()))
+    frames(
+        wire::event_feed(&control.service, control.stop.clone()),
+        Attachment::new(&control.attached, Holds::Feed),
+    )
 }
 
 async fn blob(State(control): Shared, UrlPath(name): UrlPath<String>) -> Response {
@@ -288,7 +329,11 @@ impl ControlServer {
     /// Listens on `control.sock` in the service's data dir. The caller
     /// holds the store's lock, so a socket file already there was left by
     /// a server that died; it is replaced.
-    pub async fn start(service: Service) -> Result<Self, ControlError> {
+    /// `attached` counts who is attached while it listens.
+    pub async fn start(
+        service: Service,
+        attached: watch::Sender<Attachments>,
+    ) -> Result<Self, ControlError> {
         let path = service.data_dir().join(wire::SOCKET_NAME);
         if service.config().server.others_read_only {
             // Other users must reach the socket: they may pass through the
@@ -299,10 +344,14 @@ impl ControlServer {
                     source,
                 })?;
         }
-        Self::start_at(service, &path).await
+        Self::start_at(service, &path, attached).await
     }
 
-    pub async fn start_at(service: Service, path: &Path) -> Result<Self, ControlError> {
+    pub async fn start_at(
+        service: Service,
+        path: &Path,
+        attached: watch::Sender<Attachments>,
+    ) -> Result<Self, ControlError> {
         let fail = |source| ControlError {
             path: path.display().to_string(),
             source,
@@ -323,6 +372,7 @@ impl ControlServer {
             import_limit: import_limit(&service),
             service,
             stop: stopped.clone(),
+            attached: Arc::new(attached),
         });
         let app = router(control).into_make_service_with_connect_info::<Peer>();
         let mut until = stopped;
