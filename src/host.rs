@@ -16,9 +16,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::service::{
-    Api, Attachments, Client, HostAddrs, HostOptions, Hosted, Service, ServiceError, Stopper,
+    Api, Attachments, Client, ControlServer, HostAddrs, HostOptions, Hosted, Service, ServiceError,
+    Stopper,
 };
-use crate::web::{ControlServer, WebServer};
+use crate::web::WebServer;
 
 /// The parts of a running host, in the order they stop.
 struct Host {

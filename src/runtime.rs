@@ -219,6 +219,12 @@ fn init_logging(filter: &str, format: LogFormat, writer: Writer) {
     };
 }
 
+/// A service with what only the composition root can give it: the page
+/// renderer for `report export`.
+fn service(parts: ServiceParts) -> Service {
+    Service::new(parts).with_site_export(Arc::new(crate::web::SiteExporter))
+}
+
 /// Opens the store in this process.
 pub struct LocalOpener {
     data_dir: PathBuf,
@@ -289,7 +295,7 @@ impl LocalOpener {
 impl Opener for LocalOpener {
     fn open(&self, command: &str) -> Result<Service, ServiceError> {
         let store = Arc::new(Store::open(&self.data_dir, command)?);
-        Ok(Service::new(self.parts(store, None)))
+        Ok(service(self.parts(store, None)))
     }
 
     fn open_with_workers(&self, command: &str) -> Result<Service, ServiceError> {
@@ -307,7 +313,7 @@ impl Opener for LocalOpener {
             stages,
             bus: self.bus.clone(),
         })?;
-        Ok(Service::new(self.parts(store, Some(Arc::new(engine)))))
+        Ok(service(self.parts(store, Some(Arc::new(engine)))))
     }
 
     fn start_host<'a>(

@@ -28,15 +28,14 @@ pub struct HostAddrs {
 /// Who uses the host from another process right now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Attachments {
-    /// Open event feeds: another TUI, or a command following a run.
-    pub feeds: usize,
-    /// Streaming calls in flight (a send with progress, an export, a list).
-    pub streams: usize,
+    /// Streams open: another TUI or a command following events, a send
+    /// with progress, a list or an export in flight.
+    pub clients: usize,
 }
 
 impl Attachments {
     pub fn any(&self) -> bool {
-        self.feeds > 0 || self.streams > 0
+        self.clients > 0
     }
 }
 

@@ -11,6 +11,7 @@ pub mod audits;
 pub mod blacklist;
 pub mod campaigns;
 mod client;
+pub mod control;
 pub mod dashboard;
 pub mod discover;
 pub mod export;
@@ -20,12 +21,11 @@ pub mod jobs;
 pub mod leads;
 pub mod outreach;
 pub mod reaudit;
-pub mod remote;
 pub mod report;
 pub mod sending;
 pub mod settings;
+mod site_export;
 pub mod views;
-pub mod wire;
 
 /// Private output files (backups, exports) for the faces that write them.
 pub use crate::store::files;
@@ -38,10 +38,13 @@ use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Stage, Timestamp
 use crate::jobs::{EngineHandle, EventBus};
 use crate::store::{Store, StoreError};
 
-pub use api::{Api, CALLS, CallMode, call_mode, dispatch};
+pub use api::{
+    Api, CALLS, CallMode, STREAMS, Streams, call_mode, carries_file, dispatch, stream_mode,
+};
 pub use client::Client;
+pub use control::{ControlError, ControlServer, Link, Remote, wire};
 pub use hosted::{Attachments, HostAddrs, HostOptions, Hosted, Stopper};
-pub use remote::{Link, Remote};
+pub use site_export::{ExportSummary, SiteExport};
 pub use views::*;
 
 /// Everything a use case may fail with. Messages are one line, name the
@@ -231,6 +234,8 @@ pub struct Service {
     actor: Arc<crate::domain::action_log::Actor>,
     /// The one sender of this process (shared by every actor's view).
     sends: Arc<sending::SendDesk>,
+    /// Writes report pages as a static site (`report export`).
+    site_export: Option<Arc<dyn SiteExport>>,
 }
 
 /// What a service is built from.
@@ -256,6 +261,7 @@ impl Service {
             engine: parts.engine,
             actor: Arc::new(actions::local_actor("leadscout", false)),
             sends: Arc::new(sending::SendDesk::new()),
+            site_export: None,
         }
     }
 

@@ -243,14 +243,11 @@ async fn others_using(service: &Client, host: &Hosted) -> Option<String> {
         return None;
     }
     let mut what = Vec::new();
-    if attached.feeds > 0 {
+    if attached.clients > 0 {
         what.push(format!(
             "{} other TUI(s) or command(s) are attached to this TUI",
-            attached.feeds
+            attached.clients
         ));
-    }
-    if attached.streams > 0 {
-        what.push(format!("{} attached call(s) still run", attached.streams));
     }
     if sends > 0 {
         what.push(format!("{sends} send(s) run here"));

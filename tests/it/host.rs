@@ -95,8 +95,10 @@ fn commands_attach_to_an_open_tui_with_the_output_they_give_embedded() {
 /// An attached client that follows the host's events, as another TUI does.
 fn follow_events(cli: &Cli) -> UnixStream {
     let mut feed = UnixStream::connect(cli.data.join("control.sock")).unwrap();
-    feed.write_all(b"GET /v1/events HTTP/1.1\r\nHost: leadscout\r\n\r\n")
-        .unwrap();
+    feed.write_all(
+        b"POST /v1/stream/events HTTP/1.1\r\nHost: leadscout\r\nContent-Length: 4\r\n\r\nnull",
+    )
+    .unwrap();
     let mut first = [0u8; 12];
     feed.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200", "the feed is open");

@@ -1,10 +1,12 @@
-//! The control socket of `serve`: `control.sock` in the data dir (mode
-//! 0600), HTTP with JSON bodies, for the CLI and the TUI of the same OS
-//! user. The peer's uid is checked with SO_PEERCRED on every connection, so
-//! a socket made readable by mistake still refuses other users.
+//! The server end of the control socket, run by the host: `control.sock`
+//! in the data dir (mode 0600), HTTP with JSON bodies, for the CLI and the
+//! TUI of the same OS user. The peer's uid is checked with SO_PEERCRED on
+//! every connection, so a socket made readable by mistake still refuses
+//! other users.
 //!
-//! The calls themselves are the service's (`service::dispatch` and the
-//! streams in `service::wire`); this file is the axum glue and the guard.
+//! The calls themselves come from the table in `api` (`dispatch` and
+//! `dispatch_stream`); this file is the axum glue, the guard and the caps,
+//! and it counts who is attached.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use tokio::net::UnixListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::service::wire::{self, ServerInfo, WireError};
+use super::wire::{self, ServerInfo, WireError};
 use crate::service::{Attachments, CallMode, Service, ServiceError};
 
 /// The OS user at the other end of a connection.
@@ -44,43 +46,30 @@ struct Control {
     service: Service,
     stop: watch::Receiver<bool>,
     import_limit: usize,
-    /// Who is attached: open event feeds and streams in flight.
+    /// Who is attached: streams open (event feeds, sends, lists).
     attached: Arc<watch::Sender<Attachments>>,
 }
 
-/// Which count a response body holds up while it is open.
-#[derive(Clone, Copy)]
-enum Holds {
-    Feed,
-    Stream,
-}
-
-/// Counts one attachment from creation until the response body is
-/// dropped (the client read it to the end, or left and a write failed).
+/// Counts one attached client from the start of its stream until the
+/// response body is dropped (read to the end, or the client left and a
+/// write failed; the event feed's heartbeat makes that within a second).
 struct Attachment {
     attached: Arc<watch::Sender<Attachments>>,
-    holds: Holds,
 }
 
 impl Attachment {
-    fn new(attached: &Arc<watch::Sender<Attachments>>, holds: Holds) -> Self {
-        attached.send_modify(|a| match holds {
-            Holds::Feed => a.feeds += 1,
-            Holds::Stream => a.streams += 1,
-        });
+    fn new(attached: &Arc<watch::Sender<Attachments>>) -> Self {
+        attached.send_modify(|a| a.clients += 1);
         Self {
             attached: attached.clone(),
-            holds,
         }
     }
 }
 
 impl Drop for Attachment {
     fn drop(&mut self) {
-        self.attached.send_modify(|a| match self.holds {
-            Holds::Feed => a.feeds = a.feeds.saturating_sub(1),
-            Holds::Stream => a.streams = a.streams.saturating_sub(1),
-        });
+        self.attached
+            .send_modify(|a| a.clients = a.clients.saturating_sub(1));
     }
 }
 
@@ -123,29 +112,37 @@ async fn same_user_only(
 /// The body cap of every call but `import`: arguments are small.
 const CALL_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The call a request names: its kind (`call` or `stream`) and method.
-fn named_call(path: &str) -> Option<(&'static str, &str)> {
+/// Which table a request's call comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Call,
+    Stream,
+}
+
+/// The call a request names: its kind and method.
+fn named_call(path: &str) -> Option<(Kind, &str)> {
     if let Some(method) = path.strip_prefix("/v1/call/") {
-        Some(("call", method))
+        Some((Kind::Call, method))
     } else {
         path.strip_prefix("/v1/stream/")
-            .map(|method| ("stream", method))
+            .map(|method| (Kind::Stream, method))
     }
 }
 
-/// Whether a call changes something. `report_export` is answered here,
-/// not by the service's list, and writes files: a change.
-fn call_mode(kind: &str, method: &str) -> CallMode {
+/// Whether a call changes something; a call the tables do not name
+/// counts as a change (it is refused to read-only clients, then not found).
+fn call_mode(kind: Kind, method: &str) -> CallMode {
     match kind {
-        "call" => crate::service::call_mode(method).unwrap_or(CallMode::Write),
-        _ => wire::stream_mode(method),
+        Kind::Call => crate::service::call_mode(method),
+        Kind::Stream => crate::service::stream_mode(method),
     }
+    .unwrap_or(CallMode::Write)
 }
 
 /// Runs after the peer check and before any body is read: a change asked
 /// by a read-only client is refused by the one read-only guard, and a body
 /// larger than the call's cap is refused by its declared length (or cut
-/// off at the cap when it declares none). Only `import` carries a file.
+/// off at the cap when it declares none). Only `upload` calls carry a file.
 async fn gate(
     State(control): Shared,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -160,7 +157,7 @@ async fn gate(
     {
         return reply_error(&e);
     }
-    let cap = if kind == "call" && method == "import" {
+    let cap = if kind == Kind::Call && crate::service::carries_file(method) {
         control.import_limit
     } else {
         CALL_BODY_LIMIT
@@ -219,29 +216,8 @@ async fn call(
     body: Bytes,
 ) -> Response {
     let service = acting(&control, peer, &headers);
-    if method == "report_export" {
-        // Guarded twice: by `gate` and inside the export itself.
-        return report_export(&service, &body).await;
-    }
     match crate::service::dispatch(&service, &method, &body).await {
         Ok(bytes) => json_bytes(bytes),
-        Err(e) => reply_error(&e),
-    }
-}
-
-/// `report export` writes files, so it runs where the store is; the path
-/// names a directory on the server's machine.
-async fn report_export(service: &Service, body: &[u8]) -> Response {
-    let (campaign, dir): (String, PathBuf) = match serde_json::from_slice(body) {
-        Ok(args) => args,
-        Err(e) => {
-            return reply_error(&ServiceError::Invalid(format!(
-                "bad arguments for `report_export`: {e}"
-            )));
-        }
-    };
-    match super::export_campaign(service, &campaign, &dir).await {
-        Ok(summary) => axum::Json(summary).into_response(),
         Err(e) => reply_error(&e),
     }
 }
@@ -266,17 +242,11 @@ async fn stream(
     UrlPath(method): UrlPath<String>,
     body: Bytes,
 ) -> Response {
-    match wire::stream_call(acting(&control, peer, &headers), &method, &body) {
-        Ok(rx) => frames(rx, Attachment::new(&control.attached, Holds::Stream)),
+    let service = acting(&control, peer, &headers);
+    match crate::service::api::dispatch_stream(service, &method, &body, control.stop.clone()) {
+        Ok(rx) => frames(rx, Attachment::new(&control.attached)),
         Err(e) => reply_error(&e),
     }
-}
-
-async fn events(State(control): Shared) -> Response {
-    frames(
-        wire::event_feed(&control.service, control.stop.clone()),
-        Attachment::new(&control.attached, Holds::Feed),
-    )
 }
 
 async fn blob(State(control): Shared, UrlPath(name): UrlPath<String>) -> Response {
@@ -299,7 +269,6 @@ fn router(control: Arc<Control>) -> Router {
         .route("/v1/hello", get(hello))
         .route("/v1/call/{method}", post(call))
         .route("/v1/stream/{method}", post(stream))
-        .route("/v1/events", get(events))
         .route("/v1/blob/{name}", get(blob))
         // `gate` caps each body by its call; no second, global cap.
         .layer(axum::extract::DefaultBodyLimit::disable())
