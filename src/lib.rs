@@ -2,7 +2,8 @@
 //!
 //! Module map (arrows point at what may be used; see DESIGN.md):
 //! `domain` ← `store` ← `service` ← `cli`; `config` is read by all;
-//! `runtime` composes everything.
+//! `runtime` composes everything; `host` (workers, page server, control
+//! socket, schedulers, shutdown) is the part of it every face starts.
 
 pub mod cli;
 pub mod config;

@@ -144,6 +144,29 @@ fn a_hosting_tui_asks_before_it_quits_while_others_are_attached() {
 }
 
 #[test]
+fn a_second_tui_attaches_to_the_first_and_is_told_when_it_quits() {
+    if !tmux_available() {
+        return;
+    }
+    let s = crate::outreach::setup(1, &[("Alpha Bakery", "a@alpha.example")], &[]);
+    let cli = s.cli;
+    let host = Tmux::start(&cli, 120, 40);
+    host.wait_for("Alpha Bakery");
+    cli.wait_for_server();
+    let second = Tmux::start_named(&cli, "second.sock", 120, 40);
+    second.wait_for("Alpha Bakery");
+    second.wait_for("attached to");
+
+    host.keys(&["q"]);
+    let screen = host.wait_for("1 other TUI(s) or command(s) are attached to this TUI");
+    assert!(screen.contains("Quit anyway?"), "{screen}");
+    host.keys(&["y"]);
+    wait_until("the hosting TUI to quit", || !host.running());
+    second.wait_for("disconnected, retrying");
+    second.quit();
+}
+
+#[test]
 fn a_hosting_tui_quits_without_asking_when_no_one_is_attached() {
     if !tmux_available() {
         return;

@@ -38,7 +38,12 @@ pub(crate) struct Tmux {
 
 impl Tmux {
     pub(crate) fn start(cli: &Cli, width: u16, height: u16) -> Self {
-        let socket = cli.path("tmux.sock");
+        Self::start_named(cli, "tmux.sock", width, height)
+    }
+
+    /// Like [`Tmux::start`], on a tmux server of its own (a second TUI).
+    pub(crate) fn start_named(cli: &Cli, name: &str, width: u16, height: u16) -> Self {
+        let socket = cli.path(name);
         let mut env: Vec<String> = cli
             .env_pairs()
             .into_iter()
