@@ -1,6 +1,8 @@
 //! `leadscout demo`: the bundled websites (already served on loopback by
 //! the caller) become a campaign that runs through the whole pipeline;
 //! then the TUI opens on it, or, with `--headless`, a summary is printed.
+//! The demo runs a host like `serve` does, so other terminals attach to it
+//! while it runs.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
