@@ -334,3 +334,34 @@ pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value)
         .map_err(|e| ServiceError::Invalid(format!("cannot encode an answer: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_call_and_stream_is_declared_once_with_its_mode() {
+        let mut names: Vec<&str> = CALLS.iter().chain(STREAMS).map(|(n, _)| *n).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "a name is declared twice");
+        assert_eq!(call_mode("report_export"), Some(CallMode::Write));
+        assert_eq!(call_mode("import"), Some(CallMode::Write));
+        assert_eq!(stream_mode("send_outreach"), Some(CallMode::Write));
+        assert_eq!(stream_mode("leads"), Some(CallMode::Read));
+        assert_eq!(stream_mode("events"), Some(CallMode::Read));
+        assert_eq!(stream_mode("nosuch"), None);
+    }
+
+    #[test]
+    fn only_uploads_carry_a_file() {
+        assert!(carries_file("import"));
+        let others: Vec<&str> = CALLS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| carries_file(n))
+            .collect();
+        assert_eq!(others, ["import"]);
+    }
+}
