@@ -2,11 +2,13 @@
 //!
 //! Module map (arrows point at what may be used; see DESIGN.md):
 //! `domain` ← `store` ← `service` ← `cli`; `config` is read by all;
-//! `runtime` composes everything.
+//! `runtime` composes everything; `host` (workers, page server, control
+//! socket, schedulers, shutdown) is the part of it every face starts.
 
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod host;
 pub mod jobs;
 pub mod pipeline;
 pub mod runtime;

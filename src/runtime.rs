@@ -10,7 +10,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigFile, LogFormat, default_data_dir, describe_file};
 use crate::domain::{Clock, IdGen, Stage, SystemClock};
 use crate::jobs::{EngineHandle, EngineParts, EventBus, StageSet};
-use crate::service::{Opener, Service, ServiceError, ServiceParts};
+use crate::service::{HostOptions, Hosted, Opener, Service, ServiceError, ServiceParts};
 use crate::store::Store;
 
 /// Runs the parsed command line to completion and returns the exit code.
@@ -220,6 +220,12 @@ fn init_logging(filter: &str, format: LogFormat, writer: Writer) {
     };
 }
 
+/// A service with what only the composition root can give it: the page
+/// renderer for `report export`.
+fn service(parts: ServiceParts) -> Service {
+    Service::new(parts).with_site_export(Arc::new(crate::web::SiteExporter))
+}
+
 /// Opens the store in this process.
 pub struct LocalOpener {
     data_dir: PathBuf,
@@ -290,7 +296,7 @@ impl LocalOpener {
 impl Opener for LocalOpener {
     fn open(&self, command: &str) -> Result<Service, ServiceError> {
         let store = Arc::new(Store::open(&self.data_dir, command)?);
-        Ok(Service::new(self.parts(store, None)))
+        Ok(service(self.parts(store, None)))
     }
 
     fn open_with_workers(&self, command: &str) -> Result<Service, ServiceError> {
@@ -308,7 +314,19 @@ impl Opener for LocalOpener {
             stages,
             bus: self.bus.clone(),
         })?;
-        Ok(Service::new(self.parts(store, Some(Arc::new(engine)))))
+        Ok(service(self.parts(store, Some(Arc::new(engine)))))
+    }
+
+    fn start_host<'a>(
+        &'a self,
+        command: &'a str,
+        options: HostOptions,
+    ) -> futures::future::BoxFuture<'a, Result<Hosted, ServiceError>> {
+        Box::pin(async move {
+            let service = self.open_with_workers(command)?;
+            let face = crate::service::face_client(&service, command, self.read_only);
+            crate::host::start(service, face, options).await
+        })
     }
 
     fn data_dir(&self) -> &Path {

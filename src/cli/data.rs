@@ -252,7 +252,8 @@ pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
             "server",
             CheckStatus::Ok,
             format!(
-                "attached to serve (pid {}, leadscout {})",
+                "attached to {} (pid {}, leadscout {})",
+                client.info().host,
                 client.info().pid,
                 client.info().version
             ),

@@ -1,6 +1,8 @@
 //! `leadscout demo`: the bundled websites (already served on loopback by
 //! the caller) become a campaign that runs through the whole pipeline;
 //! then the TUI opens on it, or, with `--headless`, a summary is printed.
+//! The demo runs a host like `serve` does, so other terminals attach to it
+//! while it runs.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -8,7 +10,7 @@ use std::process::ExitCode;
 use color_eyre::eyre::{Result, bail};
 use serde::Serialize;
 
-use super::jobs::{shutdown_signal, wait_for};
+use super::jobs::wait_for;
 use super::output::{Out, clip};
 use crate::domain::StageCounts;
 use crate::service::Opener;
@@ -38,7 +40,16 @@ pub async fn run(
         bail!("the demo sites did not start");
     }
     let out = Out::new(json);
-    let service = opener.open_with_workers("demo")?;
+    // The demo hosts like `serve` does: other terminals attach to it
+    // while it runs.
+    let options = crate::service::HostOptions {
+        pages_required: serve,
+    };
+    let hosted = opener.start_host("demo", options).await?;
+    let Some(service) = hosted.client().as_local().cloned() else {
+        hosted.stop().await;
+        bail!("the demo's host did not open the store here");
+    };
     out.say(format!("Demo data dir: {}", service.data_dir().display()));
     if service.campaign(CAMPAIGN).await.is_err() {
         service
@@ -93,7 +104,7 @@ pub async fn run(
         })
         .await?;
         if !finished {
-            service.shutdown().await;
+            hosted.stop().await;
             out.say("Stopped before the demo run finished; `leadscout --data-dir DIR work --until-idle` resumes it.");
             return Ok(ExitCode::from(130));
         }
@@ -102,7 +113,7 @@ pub async fn run(
         out.say("The demo campaign is already here; opening it as it is.");
     }
     if !headless {
-        return crate::tui::run_on(service.into()).await;
+        return crate::tui::run_hosted(hosted).await;
     }
     let mut rows = Vec::new();
     let leads = service
@@ -143,24 +154,40 @@ pub async fn run(
         )?;
     }
     let missing = rows.iter().filter(|r| r.report_url.is_none()).count();
+    let dir = shell_word(&service.data_dir().display().to_string());
     if serve {
-        let web = crate::web::WebServer::start(service.clone()).await?;
-        out.say(format!(
-            "Report pages are served at http://{} until Ctrl-C.",
-            web.addr()
-        ));
-        if let Some(metrics) = web.metrics_addr() {
+        if let Some(pages) = hosted.addrs().pages {
+            out.say(format!(
+                "Report pages are served at http://{pages} until Ctrl-C."
+            ));
+        }
+        if let Some(metrics) = hosted.addrs().metrics {
             out.say(format!("Metrics: http://{metrics}/metrics"));
         }
-        shutdown_signal().await;
-        web.stop().await;
+        out.say(format!(
+            "While this runs, other terminals attach to it: `leadscout --data-dir {dir}` opens the TUI, `leadscout --data-dir {dir} leads list --campaign {CAMPAIGN}` lists the leads."
+        ));
+        hosted.signalled().await;
     } else {
-        out.say("Open the TUI on this data: leadscout --data-dir DIR (the dir above); the page server runs while it is open.");
+        out.say(format!("Open the TUI on this data: leadscout --data-dir {dir}; the page server runs while it is open."));
     }
-    service.shutdown().await;
+    hosted.stop().await;
     Ok(if missing == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `word` as one shell word: quoted when it holds anything but plain path
+/// characters, so the printed command works when pasted.
+fn shell_word(word: &str) -> String {
+    let plain = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c));
+    if plain && !word.is_empty() {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }

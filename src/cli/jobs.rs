@@ -565,49 +565,27 @@ pub async fn jobs(command: JobsCommand, service: &Client, out: &Out) -> Result<(
     Ok(())
 }
 
-/// `serve`: the workers run until SIGTERM or Ctrl-C; events are logged.
+/// `serve`: the host runs until SIGTERM or Ctrl-C; events are logged.
 pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
-    let service = opener.open_with_workers("serve")?;
-    let web = match crate::web::WebServer::start(service.clone()).await {
-        Ok(web) => web,
-        Err(e) => {
-            service.shutdown().await;
-            return Err(e.into());
-        }
+    let options = crate::service::HostOptions {
+        pages_required: true,
     };
-    let control = match crate::web::ControlServer::start(service.clone()).await {
-        Ok(control) => control,
-        Err(e) => {
-            web.stop().await;
-            service.shutdown().await;
-            return Err(e.into());
-        }
-    };
-    service.start_workers();
+    let hosted = opener.start_host("serve", options).await?;
+    let service = hosted.client().clone();
+    let addrs = hosted.addrs().clone();
     tracing::info!(
-        data_dir = %service.data_dir().display(),
+        data_dir = %service.info().data_dir.display(),
         version = crate::VERSION,
-        listening = %web.addr(),
-        metrics = %web.metrics_addr().map_or("off".to_string(), |a| a.to_string()),
-        control = %control.path().display(),
-        links = %service.config().server.base_url(),
+        listening = %addrs.pages.map_or("off".to_string(), |a| a.to_string()),
+        metrics = %addrs.metrics.map_or("off".to_string(), |a| a.to_string()),
+        control = %addrs.control.as_ref().map_or("off".to_string(), |p| p.display().to_string()),
+        links = %service.info().pages_url,
         "leadscout serve started"
     );
     let mut events = service.subscribe();
-    let signal = shutdown_signal();
-    tokio::pin!(signal);
-    let mut reaudit = tokio::time::interval(service.config().reaudit.check_every);
-    reaudit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut signal = hosted.signal();
     loop {
         tokio::select! {
-            _ = reaudit.tick() => match service.start_due_reaudits().await {
-                Ok(runs) => {
-                    for run in runs {
-                        tracing::info!(run = %run.id, campaign = %run.campaign, leads = run.leads, "scheduled re-audit started");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "scheduled re-audits could not start"),
-            },
             event = events.recv() => match event {
                 Ok(Event::JobChanged { job, lead, stage, status, .. }) => {
                     tracing::info!(%job, %lead, %stage, %status, "job changed");
@@ -616,13 +594,11 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::debug!(missed = n, "event log fell behind"),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             },
-            _ = &mut signal => break,
+            _ = signal.wait_for(|s| *s) => break,
         }
     }
     tracing::info!("stopping: running jobs get the grace period, the rest go back to the queue");
-    control.stop().await;
-    web.stop().await;
-    service.shutdown().await;
+    hosted.stop().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

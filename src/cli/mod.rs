@@ -2,8 +2,9 @@
 //! module per command group. Handlers talk to `service` only and print
 //! tables for people or JSON with `--json`.
 //!
-//! Must not import `store`, `jobs` or `pipeline`; `web` for the page
-//! server (`serve`) and the static export.
+//! Must not import `store`, `jobs` or `pipeline`; `web` only for the demo's
+//! sites. `serve` and `demo` get their host (page server, control socket,
+//! workers) from the opener.
 
 pub mod args;
 mod audit;

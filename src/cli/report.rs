@@ -35,17 +35,14 @@ pub async fn run(command: ReportCommand, service: &Client, out: &Out) -> Result<
             });
         }
         ReportCommand::Export { campaign, out: dir } => {
-            let summary = match service {
-                Client::Local(local) => crate::web::export_campaign(local, &campaign, &dir).await?,
-                // The server writes the files, so the path must name the
-                // same place for it.
-                Client::Remote(remote) => {
-                    let dir = std::path::absolute(&dir)?;
-                    remote
-                        .call::<_, crate::web::ExportSummary>("report_export", &(campaign, dir))
-                        .await?
-                }
+            // The host writes the files, so the path must name the same
+            // place for it.
+            let dir = if service.is_remote() {
+                std::path::absolute(&dir)?
+            } else {
+                dir
             };
+            let summary = service.report_export(campaign, dir).await?;
             if out.json {
                 return out.json(&summary);
             }

@@ -15,15 +15,19 @@ use std::path::PathBuf;
 use super::admin::Check;
 use super::audits::{AuditDiffView, AuditView};
 use super::blacklist::{BlacklistAdded, BlacklistImport};
+use super::control::Remote;
+use super::control::streams;
 use super::dashboard::Dashboard;
 use super::discover::{DiscoverReport, DiscoverRequest};
+use super::export::ExportFormat;
 use super::import::ImportRequest;
 use super::jobs::{JobQuery, JobView, RunRequest, RunView};
 use super::leads::{LeadQuery, NewLead};
 use super::outreach::{ApproveSummary, Mark, OutreachView};
-use super::remote::Remote;
+use super::outreach::{SendRequest, SendSummary};
 use super::sending::RunningSend;
 use super::settings::SettingView;
+use super::site_export::ExportSummary;
 use super::{
     CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
 };
@@ -42,6 +46,9 @@ macro_rules! guard {
     (write, $service:expr, $name:ident) => {
         $service.refuse_if_read_only(stringify!($name))?;
     };
+    (upload, $service:expr, $name:ident) => {
+        $service.refuse_if_read_only(stringify!($name))?;
+    };
 }
 
 /// Whether a call only reads or changes something; the control socket
@@ -58,6 +65,20 @@ macro_rules! mode {
     };
     (write) => {
         CallMode::Write
+    };
+    (upload) => {
+        CallMode::Write
+    };
+}
+
+/// Whether a call carries a file (`upload`): the control socket lets its
+/// body grow to `import.max_file_mb`, every other call's to 1 MiB.
+macro_rules! upload {
+    (upload) => {
+        true
+    };
+    ($other:ident) => {
+        false
     };
 }
 
@@ -107,9 +128,17 @@ macro_rules! api {
         /// Every call by name, with its mode.
         pub const CALLS: &[(&str, CallMode)] = &[$((stringify!($name), mode!($mode)),)*];
 
+        /// The calls that carry a file.
+        const UPLOADS: &[(&str, bool)] = &[$((stringify!($name), upload!($mode)),)*];
+
         /// The mode of a call by name; `None` when there is no such call.
         pub fn call_mode(method: &str) -> Option<CallMode> {
             CALLS.iter().find(|(name, _)| *name == method).map(|(_, mode)| *mode)
+        }
+
+        /// Whether the call carries a file in its body.
+        pub fn carries_file(method: &str) -> bool {
+            UPLOADS.iter().any(|(name, upload)| *name == method && *upload)
         }
 
         /// Answers one call that arrived on the control socket: `body` is
@@ -147,7 +176,7 @@ api! {
     write fn add_lead(new: NewLead) -> LeadDetail = |s| s.add_lead(&new);
     /// Imports a file; a remote import needs the file's bytes in the
     /// request (`Client::import_file` puts them there).
-    write fn import(request: ImportRequest) -> ImportOutcome =
+    upload fn import(request: ImportRequest) -> ImportOutcome =
         |s| async { s.import(request).await.map(ImportOutcome::from) };
 
     /// Asks OpenStreetMap (from where the store is) for businesses.
@@ -213,6 +242,87 @@ api! {
 
     write fn report_link(reference: String) -> (ReportLink, String) = |s| s.report_link(&reference);
     write fn revoke_report(reference: String) -> bool = |s| s.revoke_report(&reference);
+    /// Writes a campaign's report pages as a static site; `dir` names a
+    /// directory where the store is.
+    write fn report_export(campaign: String, dir: PathBuf) -> ExportSummary =
+        |s| s.report_export(&campaign, &dir);
+}
+
+/// The streaming calls: each answers item frames as it goes, then its
+/// result. The macro writes the server's [`dispatch_stream`] and the
+/// client's [`Streams`], so they cannot drift apart either; the read-only
+/// guard and the body cap apply to them as to the plain calls.
+macro_rules! streams {
+    ($(
+        $(#[$meta:meta])*
+        $mode:ident stream $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$svc:ident, $stop:ident| $start:expr;
+    )*) => {
+        /// Every streaming call by name, with its mode.
+        pub const STREAMS: &[(&str, CallMode)] = &[$((stringify!($name), mode!($mode)),)*];
+
+        /// The mode of a streaming call by name; `None` when there is none.
+        pub fn stream_mode(method: &str) -> Option<CallMode> {
+            STREAMS.iter().find(|(name, _)| *name == method).map(|(_, mode)| *mode)
+        }
+
+        /// Starts one streaming call that arrived on the control socket;
+        /// `stop` turns true when the server stops.
+        pub(crate) fn dispatch_stream(
+            service: Service,
+            method: &str,
+            body: &[u8],
+            stop: tokio::sync::watch::Receiver<bool>,
+        ) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+            match method {
+                $(
+                    stringify!($name) => {
+                        guard!($mode, service, $name);
+                        let ($($arg,)*): ($($ty,)*) = decode_args(method, body)?;
+                        let ($svc, $stop) = (service, stop);
+                        Ok($start)
+                    }
+                )*
+                _ => Err(ServiceError::NotFound(format!(
+                    "the server has no stream `{method}`; client and server must be the same version"
+                ))),
+            }
+        }
+
+        /// The streaming calls as a client makes them: `item` gets each
+        /// item's JSON as it arrives, the answer is the final result.
+        pub struct Streams<'a>(pub(crate) &'a Remote);
+
+        impl Streams<'_> {
+            $(
+                $(#[$meta])*
+                pub async fn $name(
+                    &self,
+                    $($arg: $ty,)*
+                    item: impl FnMut(&[u8]) -> Result<()>,
+                ) -> Result<$ret> {
+                    self.0.stream(stringify!($name), &($($arg,)*), item).await
+                }
+            )*
+        }
+    };
+}
+
+streams! {
+    /// Each lead as one JSON object; neither side holds the whole list.
+    read stream leads(query: LeadQuery) -> u64 = |s, _stop| streams::leads(s, query);
+    /// A campaign's leads as CSV or JSONL, in text items.
+    read stream export(campaign: String, format: ExportFormat) -> u64 =
+        |s, _stop| streams::export(s, campaign, format);
+    /// A campaign's emails as CSV, in text items.
+    read stream export_outreach(campaign: String) -> u64 =
+        |s, _stop| streams::export_outreach(s, campaign);
+    /// A send with one item per message; it belongs to its client unless
+    /// detached.
+    write stream send_outreach(request: SendRequest) -> SendSummary =
+        |s, _stop| streams::send_outreach(s, request);
+    /// Events and queue stats as `wire::FeedItem`s until the server stops; it
+    /// never ends by itself.
+    read stream events() -> () = |s, stop| streams::events(&s, stop);
 }
 
 fn decode_args<T: serde::de::DeserializeOwned>(method: &str, body: &[u8]) -> Result<T> {
@@ -223,4 +333,35 @@ fn decode_args<T: serde::de::DeserializeOwned>(method: &str, body: &[u8]) -> Res
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value)
         .map_err(|e| ServiceError::Invalid(format!("cannot encode an answer: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_call_and_stream_is_declared_once_with_its_mode() {
+        let mut names: Vec<&str> = CALLS.iter().chain(STREAMS).map(|(n, _)| *n).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "a name is declared twice");
+        assert_eq!(call_mode("report_export"), Some(CallMode::Write));
+        assert_eq!(call_mode("import"), Some(CallMode::Write));
+        assert_eq!(stream_mode("send_outreach"), Some(CallMode::Write));
+        assert_eq!(stream_mode("leads"), Some(CallMode::Read));
+        assert_eq!(stream_mode("events"), Some(CallMode::Read));
+        assert_eq!(stream_mode("nosuch"), None);
+    }
+
+    #[test]
+    fn only_uploads_carry_a_file() {
+        assert!(carries_file("import"));
+        let others: Vec<&str> = CALLS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| carries_file(n))
+            .collect();
+        assert_eq!(others, ["import"]);
+    }
 }

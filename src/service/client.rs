@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
+use super::control::wire::ServerInfo;
+use super::control::{Link, Remote};
 use super::export::ExportFormat;
 use super::import::ImportRequest;
 use super::leads::LeadQuery;
 use super::outreach::{SendEvent, SendRequest, SendSummary};
-use super::remote::{Link, Remote};
-use super::wire::ServerInfo;
 use super::{Api, ImportReport, Result, Service, ServiceError};
 use crate::domain::event::{Event, QueueStats};
 
@@ -115,7 +115,8 @@ impl Client {
             }
             Self::Remote(remote) => {
                 remote
-                    .stream("leads", &(query,), |json| sink(json).map_err(write_err))
+                    .streams()
+                    .leads(query, |json| sink(json).map_err(write_err))
                     .await
             }
         }
@@ -132,9 +133,8 @@ impl Client {
             Self::Local(service) => service.export(&campaign, format, out).await,
             Self::Remote(remote) => {
                 remote
-                    .stream("export", &(campaign, format), |chunk| {
-                        write_text(out, chunk)
-                    })
+                    .streams()
+                    .export(campaign, format, |chunk| write_text(out, chunk))
                     .await
             }
         }
@@ -146,9 +146,8 @@ impl Client {
             Self::Local(service) => service.export_outreach(&campaign, out).await,
             Self::Remote(remote) => {
                 remote
-                    .stream("export_outreach", &(campaign,), |chunk| {
-                        write_text(out, chunk)
-                    })
+                    .streams()
+                    .export_outreach(campaign, |chunk| write_text(out, chunk))
                     .await
             }
         }
@@ -175,8 +174,8 @@ impl Client {
             }
             Self::Remote(remote) => {
                 let mut stopped = stop.subscribe();
-                let args = (request,);
-                let streaming = remote.stream("send_outreach", &args, |json| {
+                let streams = remote.streams();
+                let streaming = streams.send_outreach(request, |json| {
                     if let Ok(event) = serde_json::from_slice::<SendEvent>(json) {
                         progress(&event);
                     }

@@ -11,9 +11,11 @@ pub mod audits;
 pub mod blacklist;
 pub mod campaigns;
 mod client;
+pub mod control;
 pub mod dashboard;
 pub mod discover;
 pub mod export;
+mod hosted;
 pub mod import;
 pub mod jobs;
 pub mod leads;
@@ -21,12 +23,11 @@ mod metrics;
 pub use metrics::METRICS_CONTENT_TYPE;
 pub mod outreach;
 pub mod reaudit;
-pub mod remote;
 pub mod report;
 pub mod sending;
 pub mod settings;
+mod site_export;
 pub mod views;
-pub mod wire;
 
 /// Private output files (backups, exports) for the faces that write them.
 pub use crate::store::files;
@@ -39,9 +40,13 @@ use crate::domain::{Campaign, Clock, IdGen, Lead, LeadId, Slug, Stage, Timestamp
 use crate::jobs::{EngineHandle, EventBus};
 use crate::store::{Store, StoreError};
 
-pub use api::{Api, CALLS, CallMode, call_mode, dispatch};
+pub use api::{
+    Api, CALLS, CallMode, STREAMS, Streams, call_mode, carries_file, dispatch, stream_mode,
+};
 pub use client::Client;
-pub use remote::{Link, Remote};
+pub use control::{ControlError, ControlServer, Link, Remote, wire};
+pub use hosted::{Attachments, HostAddrs, HostOptions, Hosted, Stopper};
+pub use site_export::{ExportSummary, SiteExport};
 pub use views::*;
 
 /// Everything a use case may fail with. Messages are one line, name the
@@ -96,6 +101,14 @@ pub trait Opener {
     fn open(&self, command: &str) -> Result<Service>;
     /// Opens the data dir and starts the job workers in this process.
     fn open_with_workers(&self, command: &str) -> Result<Service>;
+    /// Opens the data dir and starts the host in this process: workers,
+    /// page server, control socket, schedulers (see `crate::host`). The
+    /// face gets a client acting as `command`.
+    fn start_host<'a>(
+        &'a self,
+        command: &'a str,
+        options: HostOptions,
+    ) -> futures::future::BoxFuture<'a, Result<Hosted>>;
     /// The control socket named with `--socket`, if any.
     fn explicit_socket(&self) -> Option<&Path>;
     /// `--read-only`: browse, refuse every change.
@@ -145,6 +158,50 @@ async fn connect_or(
     })
 }
 
+/// The client a face of this process holds over `service`: acting as
+/// this OS user through `command`, read-only when asked.
+pub fn face_client(service: &Service, command: &str, read_only: bool) -> Client {
+    Client::Local(service.with_actor(actions::local_actor(&via(command), read_only)))
+}
+
+/// What a face runs on: the host another process runs, or one it started.
+pub enum Face {
+    Attached(Client),
+    Hosting(Hosted),
+}
+
+/// Attaches to the host of this data dir (or `--socket`); without one,
+/// starts the host in this process. Two faces starting at once: the one
+/// that finds the data dir taken attaches once the other's socket listens.
+pub async fn attach_or_host(
+    opener: &dyn Opener,
+    command: &str,
+    options: HostOptions,
+) -> Result<Face> {
+    let (via, read_only) = (via(command), opener.read_only());
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        if let Some(remote) = attach(opener).await? {
+            return Ok(Face::Attached(Client::Remote(
+                remote.acting(&via, read_only),
+            )));
+        }
+        match opener.start_host(command, options).await {
+            Ok(hosted) => return Ok(Face::Hosting(hosted)),
+            Err(e) if e.is_locked() && waited < HOST_STARTING => {
+                tokio::time::sleep(HOST_POLL).await;
+                waited += HOST_POLL;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How long a face waits for a host that holds the lock but does not
+/// listen yet (it opens the store before the socket).
+const HOST_STARTING: std::time::Duration = std::time::Duration::from_secs(3);
+const HOST_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The running server for this data dir (or `--socket`), if there is one.
 pub async fn attach(opener: &dyn Opener) -> Result<Option<Remote>> {
     if let Some(socket) = opener.explicit_socket() {
@@ -179,6 +236,8 @@ pub struct Service {
     actor: Arc<crate::domain::action_log::Actor>,
     /// The one sender of this process (shared by every actor's view).
     sends: Arc<sending::SendDesk>,
+    /// Writes report pages as a static site (`report export`).
+    site_export: Option<Arc<dyn SiteExport>>,
 }
 
 /// What a service is built from.
@@ -204,6 +263,7 @@ impl Service {
             engine: parts.engine,
             actor: Arc::new(actions::local_actor("leadscout", false)),
             sends: Arc::new(sending::SendDesk::new()),
+            site_export: None,
         }
     }
 

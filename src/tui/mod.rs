@@ -1,11 +1,13 @@
-//! The full-screen terminal UI. It runs the workers and the page server in
-//! this process while it is open and shuts them down gracefully on quit.
+//! The full-screen terminal UI. With no host running for the data dir it
+//! starts one (workers, page server, control socket, re-audits) and is its
+//! face: other commands and TUIs attach to it while it is open, and
+//! quitting asks first when they do. Otherwise it attaches to the host.
 //! Keys become commands (keymap), commands and events become actions,
 //! `App::update` turns actions into state and effects, effects run as
 //! tasks and answer with actions. Drawing happens when something changed
 //! and on a 250 ms tick, never in a busy loop.
 //!
-//! Talks to `service` and `web` only.
+//! Talks to `service` only.
 
 pub mod action;
 pub mod app;
@@ -37,7 +39,7 @@ use app::{App, Mode};
 use theme::Theme;
 
 use crate::domain::event::Event;
-use crate::service::{Client, Opener};
+use crate::service::{Api, Client, Face, HostOptions, Hosted, Opener};
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -48,46 +50,65 @@ fn restore_terminal() {
     );
 }
 
-/// Opens the TUI on this terminal and runs until the operator quits.
+/// Opens the TUI on this terminal and runs until the operator quits:
+/// attached to the host of this data dir when one runs, else as the host
+/// (then other commands and TUIs attach to this one).
 pub async fn run(opener: &dyn Opener) -> Result<ExitCode> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        bail!(
-            "the TUI needs a terminal; for scripts use the subcommands (leadscout --help), for servers `leadscout serve`"
-        );
+    need_terminal()?;
+    let options = HostOptions {
+        pages_required: false,
+    };
+    match crate::service::attach_or_host(opener, "tui", options).await? {
+        Face::Attached(client) => run_on(client).await,
+        Face::Hosting(hosted) => run_hosted(hosted).await,
     }
-    let client = crate::service::connect_with_workers(opener, "tui").await?;
-    run_on(client).await
 }
 
-/// Opens the TUI over a client: embedded (this process runs the workers
-/// and the page server while the TUI is open) or attached to `serve`
-/// (which keeps running them after the TUI quits).
-pub async fn run_on(service: Client) -> Result<ExitCode> {
+fn need_terminal() -> Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!(
             "the TUI needs a terminal; for scripts use the subcommands (leadscout --help), for servers `leadscout serve`"
         );
     }
-    let web = match service.as_local() {
-        Some(local) => match crate::web::WebServer::start(local.clone()).await {
-            Ok(web) => Some(web),
-            Err(e) => {
-                tracing::warn!(error = %e, "the page server is not running");
-                None
-            }
-        },
-        None => None,
-    };
-    service.start_workers();
+    Ok(())
+}
+
+/// Opens the TUI attached to another process's host (which keeps running
+/// after the TUI quits).
+pub async fn run_on(service: Client) -> Result<ExitCode> {
+    need_terminal()?;
+    let web_url = Some(service.info().pages_url);
+    face(&service, web_url, None).await
+}
+
+/// Opens the TUI as the face of the host in this process; quitting stops
+/// the host (after asking, when others are attached to it).
+pub async fn run_hosted(hosted: Hosted) -> Result<ExitCode> {
+    if let Err(e) = need_terminal() {
+        hosted.stop().await;
+        return Err(e);
+    }
+    let service = hosted.client().clone();
     let info = service.info();
     // Links point at the public address when there is one, else at the
-    // page server this process (or the attached server) runs.
-    let web_url = match &web {
-        Some(web) if !info.public_links => Some(format!("http://{}", web.addr())),
-        None if !service.is_remote() => None,
-        _ => Some(info.pages_url),
+    // page server this process runs.
+    let web_url = match hosted.addrs().pages {
+        Some(addr) if !info.public_links => Some(format!("http://{addr}")),
+        Some(_) => Some(info.pages_url),
+        None => None,
     };
+    let outcome = face(&service, web_url, Some(&hosted)).await;
+    hosted.stop().await;
+    outcome
+}
 
+/// Runs the screen until the operator quits; the terminal is restored
+/// whatever happens.
+async fn face(
+    service: &Client,
+    web_url: Option<String>,
+    host: Option<&Hosted>,
+) -> Result<ExitCode> {
     // The terminal is restored before any panic report is printed.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -97,16 +118,16 @@ pub async fn run_on(service: Client) -> Result<ExitCode> {
     enable_raw_mode().wrap_err("cannot switch the terminal to raw mode")?;
     execute!(std::io::stdout(), EnterAlternateScreen)
         .wrap_err("cannot open the alternate screen")?;
-    let outcome = event_loop(&service, web_url).await;
+    let outcome = event_loop(service, web_url, host).await;
     restore_terminal();
-    if let Some(web) = web {
-        web.stop().await;
-    }
-    service.shutdown().await;
     outcome.map(|()| ExitCode::SUCCESS)
 }
 
-async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
+async fn event_loop(
+    service: &Client,
+    web_url: Option<String>,
+    host: Option<&Hosted>,
+) -> Result<()> {
     let mut terminal =
         Terminal::new(CrosstermBackend::new(std::io::stdout())).wrap_err("cannot start drawing")?;
     let theme = Theme::from_env();
@@ -126,12 +147,35 @@ async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    terminal.draw(|f| panes::draw(f, &mut app, &theme))?;
+    // SIGINT too, when this process hosts (SIGTERM and SIGHUP above).
+    let host_signal = async {
+        match host {
+            Some(host) => host.signalled().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(host_signal);
+    // The question asked before a hosting TUI quits while others use it.
+    let mut leaving: Option<String> = None;
+    let draw = |f: &mut ratatui::Frame, app: &mut App, leaving: &Option<String>| {
+        panes::draw(f, app, &theme);
+        if let Some(question) = leaving {
+            draw_leaving(f, question, &theme);
+        }
+    };
+    terminal.draw(|f| draw(f, &mut app, &leaving))?;
     loop {
         let action = tokio::select! {
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
-                    if matches!(app.mode, Mode::Normal) {
+                    if leaving.is_some() {
+                        if matches!(key.code, crossterm::event::KeyCode::Char('y')) {
+                            break;
+                        }
+                        leaving = None;
+                        app.quit = false;
+                        Action::Tick
+                    } else if matches!(app.mode, Mode::Normal) {
                         match keymap::command_for(&key) {
                             Some(command) => Action::Command(command),
                             None => continue,
@@ -164,12 +208,19 @@ async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
             }
             _ = terminate.recv() => break,
             _ = hangup.recv() => break,
+            _ = &mut host_signal => break,
         };
         for effect in app.update(action) {
             effects::spawn(service, effect, &tx);
         }
-        if app.quit {
-            break;
+        if app.quit && leaving.is_none() {
+            match host {
+                Some(host) => match others_using(service, host).await {
+                    Some(question) => leaving = Some(question),
+                    None => break,
+                },
+                None => break,
+            }
         }
         // Drain what else is waiting before drawing once.
         while let Ok(action) = rx.try_recv() {
@@ -177,7 +228,52 @@ async fn event_loop(service: &Client, web_url: Option<String>) -> Result<()> {
                 effects::spawn(service, effect, &tx);
             }
         }
-        terminal.draw(|f| panes::draw(f, &mut app, &theme))?;
+        terminal.draw(|f| draw(f, &mut app, &leaving))?;
     }
     Ok(())
+}
+
+/// The question to ask before quitting a TUI that hosts, when another
+/// process is attached to it or a send runs in it; `None` when nothing
+/// else would be stopped.
+async fn others_using(service: &Client, host: &Hosted) -> Option<String> {
+    let attached = host.attachments();
+    let sends = service.running_sends().await.map_or(0, |s| s.len());
+    if !attached.any() && sends == 0 {
+        return None;
+    }
+    let mut what = Vec::new();
+    if attached.clients > 0 {
+        what.push(format!(
+            "{} other TUI(s) or command(s) are attached to this TUI",
+            attached.clients
+        ));
+    }
+    if sends > 0 {
+        what.push(format!("{sends} send(s) run here"));
+    }
+    Some(format!(
+        "{}.\nQuitting stops them: a send stops after the message in hand,\nattached TUIs wait for a new host. Quit anyway?  y / n",
+        what.join("; ")
+    ))
+}
+
+fn draw_leaving(frame: &mut ratatui::Frame, question: &str, theme: &Theme) {
+    use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+    let area = frame.area();
+    let width = area.width.saturating_sub(4).min(72);
+    let height = 6.min(area.height);
+    let rect = ratatui::layout::Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(question)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().border_style(theme.error())),
+        rect,
+    );
 }

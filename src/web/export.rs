@@ -5,20 +5,23 @@
 //! directory, only new files, never through a symlink, 0600/0700.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
+use std::path::Path;
 
 use super::render::{PageLinks, REPORT_CSS, Templates};
-use crate::service::{Service, ServiceError, files};
+use crate::service::{ExportSummary, Service, ServiceError, SiteExport, files};
 
-#[derive(Debug, Serialize, serde::Deserialize)]
-pub struct ExportSummary {
-    pub dir: PathBuf,
-    pub pages: usize,
-    pub screenshots: usize,
-    /// Published leads without an audit to show (nothing written for them).
-    pub skipped: usize,
+/// The service's `report_export`, done with this module's pages.
+pub struct SiteExporter;
+
+impl SiteExport for SiteExporter {
+    fn export<'a>(
+        &'a self,
+        service: &'a Service,
+        campaign: &'a str,
+        dir: &'a Path,
+    ) -> futures::future::BoxFuture<'a, Result<ExportSummary, ServiceError>> {
+        Box::pin(export_campaign(service, campaign, dir))
+    }
 }
 
 /// Writes one new file (0600) at `rel` under the export directory `out`,

@@ -3,7 +3,6 @@
 //! listener of their own; and the same pages written out as a static site.
 //! Talks to the service only.
 
-mod control;
 pub mod demo;
 mod export;
 mod headers;
@@ -20,8 +19,7 @@ use axum::routing::get;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use control::{ControlError, ControlServer};
-pub use export::{ExportSummary, export_campaign};
+pub use export::{SiteExporter, export_campaign};
 
 use crate::service::Service;
 

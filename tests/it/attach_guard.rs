@@ -8,7 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use leadscout::service::{CALLS, CallMode};
+use leadscout::service::{CALLS, CallMode, STREAMS};
 use serde_json::Value;
 
 use crate::attach::{as_nobody_run, is_root, open_the_way};
@@ -80,12 +80,20 @@ fn a_read_only_client_is_refused_every_write_call_report_export_included() {
     let cli = Cli::new().attached();
     cli.campaign("c");
     let socket = cli.data.join("control.sock");
+    // Every write the tables declare, plain and streaming.
     let writes = CALLS
         .iter()
         .filter(|(_, mode)| *mode == CallMode::Write)
         .map(|(name, _)| format!("/v1/call/{name}"))
-        .chain(["/v1/call/report_export".to_string()])
-        .chain(["/v1/stream/send_outreach".to_string()]);
+        .chain(
+            STREAMS
+                .iter()
+                .filter(|(_, mode)| *mode == CallMode::Write)
+                .map(|(name, _)| format!("/v1/stream/{name}")),
+        )
+        .collect::<Vec<_>>();
+    assert!(writes.iter().any(|p| p == "/v1/call/report_export"));
+    assert!(writes.iter().any(|p| p == "/v1/stream/send_outreach"));
     for path in writes {
         // Arguments that would not even decode: the refusal comes first.
         let (status, body) = request(&socket, &post(&path, true, 2), b"[]");

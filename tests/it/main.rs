@@ -29,6 +29,7 @@ mod engine;
 mod engine_crash;
 mod fetch_audit;
 mod helpers;
+mod host;
 mod hostile;
 mod hostile_text;
 mod import_files;

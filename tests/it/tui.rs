@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{BIN, Cli};
 
-fn tmux_available() -> bool {
+pub(crate) fn tmux_available() -> bool {
     let found = Command::new("tmux")
         .arg("-V")
         .output()
@@ -32,13 +32,18 @@ fn tmux_available() -> bool {
     found
 }
 
-struct Tmux {
+pub(crate) struct Tmux {
     socket: PathBuf,
 }
 
 impl Tmux {
-    fn start(cli: &Cli, width: u16, height: u16) -> Self {
-        let socket = cli.path("tmux.sock");
+    pub(crate) fn start(cli: &Cli, width: u16, height: u16) -> Self {
+        Self::start_named(cli, "tmux.sock", width, height)
+    }
+
+    /// Like [`Tmux::start`], on a tmux server of its own (a second TUI).
+    pub(crate) fn start_named(cli: &Cli, name: &str, width: u16, height: u16) -> Self {
+        let socket = cli.path(name);
         let mut env: Vec<String> = cli
             .env_pairs()
             .into_iter()
@@ -73,18 +78,18 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "0"];
         args.extend_from_slice(keys);
         self.tmux(&args);
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-t", "0"])
     }
 
     /// Waits until the screen shows `text`; panics with the screen if not.
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         self.wait_until(text, |screen| screen.contains(text))
     }
 
@@ -106,7 +111,7 @@ impl Tmux {
     }
 
     /// Presses q (and y when jobs still run) and waits for the TUI to end.
-    fn quit(&self) {
+    pub(crate) fn quit(&self) {
         self.keys(&["q"]);
         let started = Instant::now();
         while self.running() {
@@ -122,7 +127,7 @@ impl Tmux {
         }
     }
 
-    fn running(&self) -> bool {
+    pub(crate) fn running(&self) -> bool {
         Command::new("tmux")
             .arg("-S")
             .arg(&self.socket)

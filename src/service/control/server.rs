@@ -1,10 +1,12 @@
-//! The control socket of `serve`: `control.sock` in the data dir (mode
-//! 0600), HTTP with JSON bodies, for the CLI and the TUI of the same OS
-//! user. The peer's uid is checked with SO_PEERCRED on every connection, so
-//! a socket made readable by mistake still refuses other users.
+//! The server end of the control socket, run by the host: `control.sock`
+//! in the data dir (mode 0600), HTTP with JSON bodies, for the CLI and the
+//! TUI of the same OS user. The peer's uid is checked with SO_PEERCRED on
+//! every connection, so a socket made readable by mistake still refuses
+//! other users.
 //!
-//! The calls themselves are the service's (`service::dispatch` and the
-//! streams in `service::wire`); this file is the axum glue and the guard.
+//! The calls themselves come from the table in `api` (`dispatch` and
+//! `dispatch_stream`); this file is the axum glue, the guard and the caps,
+//! and it counts who is attached.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,8 @@ use tokio::net::UnixListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::service::wire::{self, ServerInfo, WireError};
-use crate::service::{CallMode, Service, ServiceError};
+use super::wire::{self, ServerInfo, WireError};
+use crate::service::{Attachments, CallMode, Service, ServiceError};
 
 /// The OS user at the other end of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +46,31 @@ struct Control {
     service: Service,
     stop: watch::Receiver<bool>,
     import_limit: usize,
+    /// Who is attached: streams open (event feeds, sends, lists).
+    attached: Arc<watch::Sender<Attachments>>,
+}
+
+/// Counts one attached client from the start of its stream until the
+/// response body is dropped (read to the end, or the client left and a
+/// write failed; the event feed's heartbeat makes that within a second).
+struct Attachment {
+    attached: Arc<watch::Sender<Attachments>>,
+}
+
+impl Attachment {
+    fn new(attached: &Arc<watch::Sender<Attachments>>) -> Self {
+        attached.send_modify(|a| a.clients += 1);
+        Self {
+            attached: attached.clone(),
+        }
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        self.attached
+            .send_modify(|a| a.clients = a.clients.saturating_sub(1));
+    }
 }
 
 type Shared = State<Arc<Control>>;
@@ -85,29 +112,37 @@ async fn same_user_only(
 /// The body cap of every call but `import`: arguments are small.
 const CALL_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The call a request names: its kind (`call` or `stream`) and method.
-fn named_call(path: &str) -> Option<(&'static str, &str)> {
+/// Which table a request's call comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Call,
+    Stream,
+}
+
+/// The call a request names: its kind and method.
+fn named_call(path: &str) -> Option<(Kind, &str)> {
     if let Some(method) = path.strip_prefix("/v1/call/") {
-        Some(("call", method))
+        Some((Kind::Call, method))
     } else {
         path.strip_prefix("/v1/stream/")
-            .map(|method| ("stream", method))
+            .map(|method| (Kind::Stream, method))
     }
 }
 
-/// Whether a call changes something. `report_export` is answered here,
-/// not by the service's list, and writes files: a change.
-fn call_mode(kind: &str, method: &str) -> CallMode {
+/// Whether a call changes something; a call the tables do not name
+/// counts as a change (it is refused to read-only clients, then not found).
+fn call_mode(kind: Kind, method: &str) -> CallMode {
     match kind {
-        "call" => crate::service::call_mode(method).unwrap_or(CallMode::Write),
-        _ => wire::stream_mode(method),
+        Kind::Call => crate::service::call_mode(method),
+        Kind::Stream => crate::service::stream_mode(method),
     }
+    .unwrap_or(CallMode::Write)
 }
 
 /// Runs after the peer check and before any body is read: a change asked
 /// by a read-only client is refused by the one read-only guard, and a body
 /// larger than the call's cap is refused by its declared length (or cut
-/// off at the cap when it declares none). Only `import` carries a file.
+/// off at the cap when it declares none). Only `upload` calls carry a file.
 async fn gate(
     State(control): Shared,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -122,7 +157,7 @@ async fn gate(
     {
         return reply_error(&e);
     }
-    let cap = if kind == "call" && method == "import" {
+    let cap = if kind == Kind::Call && crate::service::carries_file(method) {
         control.import_limit
     } else {
         CALL_BODY_LIMIT
@@ -181,38 +216,17 @@ async fn call(
     body: Bytes,
 ) -> Response {
     let service = acting(&control, peer, &headers);
-    if method == "report_export" {
-        // Guarded twice: by `gate` and inside the export itself.
-        return report_export(&service, &body).await;
-    }
     match crate::service::dispatch(&service, &method, &body).await {
         Ok(bytes) => json_bytes(bytes),
         Err(e) => reply_error(&e),
     }
 }
 
-/// `report export` writes files, so it runs where the store is; the path
-/// names a directory on the server's machine.
-async fn report_export(service: &Service, body: &[u8]) -> Response {
-    let (campaign, dir): (String, PathBuf) = match serde_json::from_slice(body) {
-        Ok(args) => args,
-        Err(e) => {
-            return reply_error(&ServiceError::Invalid(format!(
-                "bad arguments for `report_export`: {e}"
-            )));
-        }
-    };
-    match super::export_campaign(service, &campaign, &dir).await {
-        Ok(summary) => axum::Json(summary).into_response(),
-        Err(e) => reply_error(&e),
-    }
-}
-
-fn frames(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Response {
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+fn frames(rx: tokio::sync::mpsc::Receiver<Bytes>, attachment: Attachment) -> Response {
+    let stream = futures::stream::unfold((rx, attachment), |(mut rx, attachment)| async move {
         rx.recv()
             .await
-            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), (rx, attachment)))
     });
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
@@ -228,14 +242,11 @@ async fn stream(
     UrlPath(method): UrlPath<String>,
     body: Bytes,
 ) -> Response {
-    match wire::stream_call(acting(&control, peer, &headers), &method, &body) {
-        Ok(rx) => frames(rx),
+    let service = acting(&control, peer, &headers);
+    match crate::service::api::dispatch_stream(service, &method, &body, control.stop.clone()) {
+        Ok(rx) => frames(rx, Attachment::new(&control.attached)),
         Err(e) => reply_error(&e),
     }
-}
-
-async fn events(State(control): Shared) -> Response {
-    frames(wire::event_feed(&control.service, control.stop.clone()))
 }
 
 async fn blob(State(control): Shared, UrlPath(name): UrlPath<String>) -> Response {
@@ -258,7 +269,6 @@ fn router(control: Arc<Control>) -> Router {
         .route("/v1/hello", get(hello))
         .route("/v1/call/{method}", post(call))
         .route("/v1/stream/{method}", post(stream))
-        .route("/v1/events", get(events))
         .route("/v1/blob/{name}", get(blob))
         // `gate` caps each body by its call; no second, global cap.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -288,7 +298,11 @@ impl ControlServer {
     /// Listens on `control.sock` in the service's data dir. The caller
     /// holds the store's lock, so a socket file already there was left by
     /// a server that died; it is replaced.
-    pub async fn start(service: Service) -> Result<Self, ControlError> {
+    /// `attached` counts who is attached while it listens.
+    pub async fn start(
+        service: Service,
+        attached: watch::Sender<Attachments>,
+    ) -> Result<Self, ControlError> {
         let path = service.data_dir().join(wire::SOCKET_NAME);
         if service.config().server.others_read_only {
             // Other users must reach the socket: they may pass through the
@@ -299,10 +313,14 @@ impl ControlServer {
                     source,
                 })?;
         }
-        Self::start_at(service, &path).await
+        Self::start_at(service, &path, attached).await
     }
 
-    pub async fn start_at(service: Service, path: &Path) -> Result<Self, ControlError> {
+    pub async fn start_at(
+        service: Service,
+        path: &Path,
+        attached: watch::Sender<Attachments>,
+    ) -> Result<Self, ControlError> {
         let fail = |source| ControlError {
             path: path.display().to_string(),
             source,
@@ -323,6 +341,7 @@ impl ControlServer {
             import_limit: import_limit(&service),
             service,
             stop: stopped.clone(),
+            attached: Arc::new(attached),
         });
         let app = router(control).into_make_service_with_connect_info::<Peer>();
         let mut until = stopped;

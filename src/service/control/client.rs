@@ -1,5 +1,5 @@
-//! The client end of the control socket: HTTP/1 over a Unix socket to a
-//! running `serve`, one connection per call (a connect on a local socket
+//! The client end of the control socket: HTTP/1 over a Unix socket to the
+//! host of a data dir (`serve`, an open TUI, the demo), one connection per call (a connect on a local socket
 //! costs microseconds, and a restarted server needs no reconnect logic in
 //! the calls). The event feed is one long request that a background task
 //! re-opens after the server restarts; its state is the [`Link`].
@@ -18,9 +18,9 @@ use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 use tokio::sync::{broadcast, watch};
 
-use super::wire::{self, ServerInfo, WireError};
-use super::{Result, ServiceError};
+use super::wire::{self, FeedItem, ServerInfo, WireError};
 use crate::domain::event::{Event, QueueStats};
+use crate::service::{Result, ServiceError, Streams};
 
 /// How a client stands with the process that holds the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ impl Remote {
     }
 
     /// A plain call: the arguments as a JSON array, the result as JSON.
-    pub async fn call<A: Serialize, R: DeserializeOwned>(
+    pub(crate) async fn call<A: Serialize, R: DeserializeOwned>(
         &self,
         method: &str,
         args: &A,
@@ -129,7 +129,7 @@ impl Remote {
 
     /// A streaming call: `item` gets each item frame's JSON as it arrives;
     /// the final frame is the result.
-    pub async fn stream<A: Serialize, R: DeserializeOwned>(
+    pub(crate) async fn stream<A: Serialize, R: DeserializeOwned>(
         &self,
         method: &str,
         args: &A,
@@ -171,6 +171,11 @@ impl Remote {
                 self.inner.socket.display()
             )))
         })
+    }
+
+    /// The streaming calls (declared in `api`).
+    pub fn streams(&self) -> Streams<'_> {
+        Streams(self)
     }
 
     /// A screenshot or thumbnail from the server's blob cache.
@@ -248,50 +253,46 @@ async fn follow(inner: std::sync::Weak<Inner>) {
         let outcome = async {
             let info = hello(&socket).await?;
             info.check_compatible()?;
-            let request = Request::get("/v1/events")
-                .header(hyper::header::HOST, "leadscout")
-                .body(Full::new(Bytes::new()))
-                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
-            let response = send(&socket, request).await?;
-            if response.status() != StatusCode::OK {
-                let status = response.status();
-                let bytes = read_all(&socket, response).await?;
-                return Err(error_from(status, &bytes));
-            }
             let Some(feed) = strong.feed.get() else {
                 return Ok(());
             };
-            generation += 1;
             let pid = info.pid;
             if let Ok(mut current) = strong.info.lock() {
                 *current = info;
             }
-            feed.link.send_replace(Link::Attached { pid, generation });
-            read_lines(&socket, response.into_body(), |tag, payload| {
-                match tag {
-                    wire::EVENT => match serde_json::from_slice::<Event>(payload) {
-                        Ok(event) => {
+            let remote = Remote {
+                inner: strong.clone(),
+                via: "control socket".into(),
+                read_only: false,
+            };
+            let mut connected = false;
+            remote
+                .streams()
+                .events(|payload| {
+                    if !connected {
+                        // The server answers with the queue stats at once:
+                        // from here on the feed is live.
+                        connected = true;
+                        generation += 1;
+                        feed.link.send_replace(Link::Attached { pid, generation });
+                    }
+                    match serde_json::from_slice::<FeedItem>(payload) {
+                        Ok(FeedItem::Event(event)) => {
                             let _ = feed.events.send(event);
                         }
-                        // The server's own listener fell behind: reload.
-                        Err(_) => {
+                        Ok(FeedItem::Stats(stats)) => {
+                            feed.stats.send_replace(stats);
+                        }
+                        // The server's own listener fell behind, or sent
+                        // what this client does not know: reload.
+                        Ok(FeedItem::Lagged) | Err(_) => {
                             generation += 1;
                             feed.link.send_replace(Link::Attached { pid, generation });
                         }
-                    },
-                    wire::STATS => {
-                        if let Ok(stats) = serde_json::from_slice::<QueueStats>(payload) {
-                            feed.stats.send_replace(stats);
-                        }
                     }
-                    _ => {}
-                }
-                Ok(())
-            })
-            .await?;
-            Err(ServiceError::Disconnected(
-                "the server closed the event feed".into(),
-            ))
+                    Ok(())
+                })
+                .await
         }
         .await;
         let reason = match outcome {

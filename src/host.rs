@@ -1,0 +1,179 @@
+//! The host: whatever process holds the data dir runs one. It owns the job
+//! workers, the page server (and its metrics listener), the control socket
+//! other processes attach to, the schedulers (scheduled re-audits; the
+//! inbox watcher goes next to them) and graceful shutdown (signals, then
+//! draining in a fixed order). `serve`, the embedded TUI and `demo` each
+//! start one through `Opener::start_host`; they get a [`Hosted`]: a client
+//! and addresses, nothing of `web` or `jobs`.
+//!
+//! Part of the composition root: uses `service` and `web`; nothing but
+//! `runtime` uses it.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::service::{
+    Api, Attachments, Client, ControlServer, HostAddrs, HostOptions, Hosted, Service, ServiceError,
+    Stopper,
+};
+use crate::web::WebServer;
+
+/// The parts of a running host, in the order they stop.
+struct Host {
+    service: Service,
+    /// Turns true when the host stops: the schedulers and the signal
+    /// watcher end.
+    stopping: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    control: Option<ControlServer>,
+    web: Option<WebServer>,
+}
+
+/// Starts the host over `service` (opened with workers, which wait) and
+/// hands `face` to the caller. With `options.pages_required` a page server
+/// or control socket that cannot listen fails the start; otherwise the
+/// host goes on without it and the log says why.
+pub async fn start(
+    service: Service,
+    face: Client,
+    options: HostOptions,
+) -> Result<Hosted, ServiceError> {
+    let web = match WebServer::start(service.clone()).await {
+        Ok(web) => Some(web),
+        Err(e) if options.pages_required => {
+            service.shutdown().await;
+            return Err(ServiceError::Invalid(e.to_string()));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the page server is not running");
+            None
+        }
+    };
+    let (attached_tx, attached) = watch::channel(Attachments::default());
+    let control = match ControlServer::start(service.clone(), attached_tx).await {
+        Ok(control) => Some(control),
+        Err(e) if options.pages_required => {
+            if let Some(web) = web {
+                web.stop().await;
+            }
+            service.shutdown().await;
+            return Err(ServiceError::Invalid(e.to_string()));
+        }
+        Err(e) => {
+            // Other commands then find the data dir locked, as before
+            // there was a socket; the face itself works.
+            tracing::warn!(error = %e, "the control socket is not listening");
+            None
+        }
+    };
+    service.start_workers();
+    let addrs = HostAddrs {
+        pages: web.as_ref().map(WebServer::addr),
+        metrics: web.as_ref().and_then(WebServer::metrics_addr),
+        control: control.as_ref().map(|c| c.path().to_path_buf()),
+    };
+    let (stopping, stopped) = watch::channel(false);
+    let (signal_tx, signal) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(watch_signals(signal_tx, stopped.clone())),
+        tokio::spawn(reaudits(service.clone(), stopped)),
+        // The inbox watcher (replies, bounces) will be one more task here.
+    ];
+    let host = Host {
+        service,
+        stopping,
+        tasks,
+        control,
+        web,
+    };
+    Ok(Hosted::new(face, addrs, attached, signal, Box::new(host)))
+}
+
+impl Stopper for Host {
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let Host {
+                service,
+                stopping,
+                tasks,
+                control,
+                web,
+            } = *self;
+            stopping.send_replace(true);
+            for task in tasks {
+                let _ = task.await;
+            }
+            // A send an attached client runs would otherwise be cut off
+            // by the socket's drain timeout; asked to stop, it ends after
+            // the message in hand and its client gets the summary.
+            if Api::running_sends(&service)
+                .await
+                .is_ok_and(|sends| !sends.is_empty())
+                && let Err(e) = Api::stop_sends(&service, None).await
+            {
+                tracing::warn!(error = %e, "running sends could not be stopped");
+            }
+            if let Some(control) = control {
+                control.stop().await;
+            }
+            if let Some(web) = web {
+                web.stop().await;
+            }
+            service.shutdown().await;
+        })
+    }
+}
+
+/// SIGTERM, SIGINT or SIGHUP turn `signal` true, once.
+async fn watch_signals(signal: watch::Sender<bool>, mut stopped: watch::Receiver<bool>) {
+    use tokio::signal::unix::{SignalKind, signal as listen};
+    let mut kinds = Vec::new();
+    for kind in [
+        SignalKind::terminate(),
+        SignalKind::interrupt(),
+        SignalKind::hangup(),
+    ] {
+        match listen(kind) {
+            Ok(s) => kinds.push(s),
+            Err(e) => tracing::warn!(error = %e, "cannot listen for a shutdown signal"),
+        }
+    }
+    if kinds.is_empty() {
+        let _ = stopped.changed().await;
+        return;
+    }
+    let any = futures::future::select_all(kinds.iter_mut().map(|s| Box::pin(s.recv())));
+    tokio::select! {
+        _ = any => {
+            signal.send_replace(true);
+        }
+        _ = stopped.changed() => {}
+    }
+}
+
+/// Starts the re-audits that are due, every `reaudit.check_every`.
+async fn reaudits(service: Service, mut stopped: watch::Receiver<bool>) {
+    let every = service.config().reaudit.check_every.max(MIN_CHECK);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => match service.start_due_reaudits().await {
+                Ok(runs) => {
+                    for run in runs {
+                        tracing::info!(run = %run.id, campaign = %run.campaign, leads = run.leads, "scheduled re-audit started");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduled re-audits could not start"),
+            },
+            // The one change there is: stopping.
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// A zero `check_every` would make `interval` panic.
+const MIN_CHECK: Duration = Duration::from_millis(10);
