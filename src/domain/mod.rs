@@ -14,6 +14,7 @@ pub mod email;
 pub mod event;
 pub mod hash;
 pub mod ids;
+pub mod idn;
 pub mod import;
 pub mod job;
 pub mod lead;
