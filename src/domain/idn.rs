@@ -60,6 +60,17 @@ pub fn unicode_url(url: &str) -> Cow<'_, str> {
     }
 }
 
+/// An email address with its domain in Unicode (`info@bäckerei-süß.example`).
+pub fn unicode_email(address: &str) -> Cow<'_, str> {
+    match address.rsplit_once('@') {
+        Some((local, host)) => match unicode_host(host) {
+            Cow::Borrowed(_) => Cow::Borrowed(address),
+            Cow::Owned(host) => Cow::Owned(format!("{local}@{host}")),
+        },
+        None => Cow::Borrowed(address),
+    }
+}
+
 fn has_punycode(text: &str) -> bool {
     text.split(['.', ':'])
         .any(|label| label.len() > 4 && label[..4].eq_ignore_ascii_case("xn--"))
@@ -81,6 +92,10 @@ mod tests {
         assert_eq!(
             unicode_host(&format!("{ascii}:8080")),
             "bäckerei-süß.example:8080"
+        );
+        assert_eq!(
+            unicode_email(&format!("info@{ascii}")),
+            "info@bäckerei-süß.example"
         );
         assert_eq!(
             unicode_url(&format!("https://{ascii}/kontakt?a=1")),

@@ -58,6 +58,8 @@ impl Templates {
             root => links.root,
             unsubscribe_href => links.unsubscribe,
             sender_mailto,
+            // Link text in Unicode; the link itself keeps the ASCII host.
+            site_label => view.website.as_deref().map(|w| crate::domain::idn::unicode_url(w).into_owned()),
         })
     }
 
