@@ -8,7 +8,7 @@ use std::time::Duration;
 use image::DynamicImage;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui_image::picker::cap_parser::QueryStdioOptions;
+use ratatui_image::FontSize;
 use ratatui_image::picker::{Picker, ProtocolType};
 use ratatui_image::protocol::StatefulProtocol;
 use ratatui_image::{Resize, StatefulImage};
@@ -21,6 +21,8 @@ const QUERY_TIMEOUT: Duration = Duration::from_millis(800);
 /// Set `LEADSCOUT_PICTURES=halfblocks` to skip the terminal query (a
 /// terminal that garbles escape sequences, say).
 pub const ENV: &str = "LEADSCOUT_PICTURES";
+
+mod query;
 
 pub struct Pictures {
     picker: Picker,
@@ -43,23 +45,42 @@ impl Pictures {
     }
 
     /// Asks the terminal which graphics it draws. Call with the terminal
-    /// in raw mode and before anything else reads its input.
+    /// in raw mode and before anything else reads its input. Inside tmux
+    /// (whose answers would have to come from the terminal outside it,
+    /// with no bound on when) and on a dumb terminal: half blocks.
     pub fn detect() -> Self {
         let wanted = std::env::var(ENV).unwrap_or_default();
+        let tmux = std::env::var_os("TMUX").is_some()
+            || std::env::var("TERM").is_ok_and(|t| t.starts_with("tmux"));
         if wanted.eq_ignore_ascii_case("halfblocks")
+            || tmux
             || std::env::var("TERM").is_ok_and(|t| t == "dumb")
         {
             return Self::default();
         }
-        let options = QueryStdioOptions {
-            timeout: QUERY_TIMEOUT,
-            ..QueryStdioOptions::default()
+        let answer = query::ask(QUERY_TIMEOUT);
+        let iterm2 =
+            std::env::var("TERM_PROGRAM").is_ok_and(|p| p == "iTerm.app" || p == "WezTerm");
+        let protocol = if answer.kitty {
+            ProtocolType::Kitty
+        } else if answer.sixel {
+            ProtocolType::Sixel
+        } else if iterm2 {
+            ProtocolType::Iterm2
+        } else {
+            ProtocolType::Halfblocks
         };
-        match Picker::from_query_stdio_with_options(options) {
-            Ok(picker) => Self::with(picker),
-            Err(e) => {
-                tracing::debug!(error = %e, "no terminal graphics; pictures in half blocks");
-                Self::default()
+        match (protocol, answer.cell.or_else(query::cell_from_ioctl)) {
+            (ProtocolType::Halfblocks, _) | (_, None) => Self::default(),
+            (protocol, Some((width, height))) => {
+                // The font size only comes this way; the constructor is
+                // deprecated in favour of a query that reads stdin on a
+                // thread which, when the terminal never answers, stays
+                // blocked and swallows the operator's first keys.
+                #[allow(deprecated)]
+                let mut picker = Picker::from_fontsize(FontSize::new(width, height));
+                picker.set_protocol_type(protocol);
+                Self::with(picker)
             }
         }
     }
