@@ -155,7 +155,7 @@ impl Service {
         };
         let id = LeadId::from_ulid(self.new_ulid());
         let lead = Lead {
-            business_name: clean(&new.name).unwrap_or_else(|| domain.to_string()),
+            business_name: clean(&new.name).unwrap_or_else(|| domain.display()),
             email_source: email.as_ref().map(|_| "manual".to_string()),
             email,
             phone: clean(&new.phone),

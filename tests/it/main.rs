@@ -31,6 +31,7 @@ mod helpers;
 mod hostile;
 mod hostile_text;
 mod import_files;
+mod operator_view;
 mod outreach;
 mod page_server;
 mod reaudit;
