@@ -144,6 +144,9 @@ fn show(d: &LeadDetail, out: &Out) -> Result<()> {
     if let Some(reason) = &d.blacklisted {
         fields.push(("blacklisted", reason.clone()));
     }
+    if let Some(why) = &d.no_draft_reason {
+        fields.push(("no draft", why.clone()));
+    }
     if !d.tags.is_empty() {
         fields.push(("tags", d.tags.join(", ")));
     }

@@ -42,4 +42,6 @@ fn an_idn_lead_reads_in_unicode_and_its_missing_draft_says_why() {
         why.contains("no email address"),
         "the skip reason is in the lead detail: {detail}"
     );
+    let shown = cli.ok(&["leads", "show", &id]);
+    assert!(shown.contains("no email address"), "{shown}");
 }
