@@ -17,7 +17,10 @@ pub async fn run(command: AuditCommand, service: &Client, out: &Out) -> Result<(
             let t = &a.timings;
             out.fields(&[
                 ("business", a.business_name.clone()),
-                ("website", a.website.clone()),
+                (
+                    "website",
+                    crate::domain::idn::unicode_url(&a.website).into_owned(),
+                ),
                 (
                     "final url",
                     format!("{} (HTTP {}, {})", a.final_url, a.status, a.http_version),

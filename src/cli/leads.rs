@@ -7,6 +7,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use super::args::LeadsCommand;
 use super::output::{Out, clip, opt, when};
 use crate::domain::LeadStatus;
+use crate::domain::idn::{unicode_email, unicode_host, unicode_url};
 use crate::service::leads::{LeadQuery, NewLead};
 use crate::service::{Api, Client, LeadDetail};
 
@@ -46,8 +47,8 @@ pub async fn run(command: LeadsCommand, service: &Client, out: &Out) -> Result<(
                         l.status.to_string(),
                         opt(&l.score),
                         clip(&l.business_name, 32),
-                        clip(&l.domain, 32),
-                        clip(&opt(&l.email), 32),
+                        clip(&unicode_host(&l.domain), 32),
+                        clip(&unicode_email(&opt(&l.email)), 32),
                         clip(&opt(&l.city), 20),
                     ]
                 }),
@@ -117,13 +118,13 @@ fn show(d: &LeadDetail, out: &Out) -> Result<()> {
         ("id", l.id.to_string()),
         ("business", l.business_name.clone()),
         ("campaign", l.campaign.clone()),
-        ("website", l.website.clone()),
-        ("domain", l.domain.clone()),
+        ("website", unicode_url(&l.website).into_owned()),
+        ("domain", unicode_host(&l.domain).into_owned()),
         (
             "email",
             match (&l.email, &d.email_source) {
-                (Some(e), Some(src)) => format!("{e} (from {src})"),
-                (e, _) => opt(e),
+                (Some(e), Some(src)) => format!("{} (from {src})", unicode_email(e)),
+                (e, _) => unicode_email(&opt(e)).into_owned(),
             },
         ),
         ("phone", opt(&l.phone)),
@@ -142,6 +143,9 @@ fn show(d: &LeadDetail, out: &Out) -> Result<()> {
     ];
     if let Some(reason) = &d.blacklisted {
         fields.push(("blacklisted", reason.clone()));
+    }
+    if let Some(why) = &d.no_draft_reason {
+        fields.push(("no draft", why.clone()));
     }
     if !d.tags.is_empty() {
         fields.push(("tags", d.tags.join(", ")));

@@ -57,7 +57,7 @@ impl Lead {
         Self {
             id,
             campaign,
-            business_name: domain.to_string(),
+            business_name: domain.display(),
             website,
             domain,
             email: None,
@@ -87,7 +87,7 @@ impl Lead {
         use super::text::{single_line, single_line_opt};
         self.business_name = single_line(&self.business_name);
         if self.business_name.is_empty() {
-            self.business_name = self.domain.to_string();
+            self.business_name = self.domain.display();
         }
         self.email_source = single_line_opt(self.email_source.as_deref());
         self.phone = single_line_opt(self.phone.as_deref());

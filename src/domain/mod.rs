@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod email;
 pub mod event;
 pub mod hash;
+pub mod idn;
 pub mod ids;
 pub mod import;
 pub mod job;

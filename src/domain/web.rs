@@ -117,6 +117,20 @@ impl Website {
         &self.0
     }
 
+    /// The host as a person reads it (Unicode for an internationalised
+    /// name); the stored URL keeps the ASCII form for the wire.
+    pub fn display_host(&self) -> String {
+        match Url::parse(&self.0) {
+            Ok(url) => crate::domain::idn::unicode_host(url.host_str().unwrap_or_default()).into(),
+            Err(_) => self.0.clone(),
+        }
+    }
+
+    /// The whole URL with its host in Unicode, for link text.
+    pub fn display(&self) -> String {
+        crate::domain::idn::unicode_url(&self.0).into_owned()
+    }
+
     pub fn domain(&self) -> Domain {
         match Url::parse(&self.0) {
             Ok(url) => Domain::of_url(&url),
@@ -160,6 +174,11 @@ impl Domain {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key as a person reads it (Unicode for an internationalised name).
+    pub fn display(&self) -> String {
+        crate::domain::idn::unicode_host(&self.0).into_owned()
     }
 }
 

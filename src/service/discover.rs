@@ -146,7 +146,7 @@ impl Service {
         };
         let id = LeadId::from_ulid(self.new_ulid());
         Ok(Lead {
-            business_name: place.name.unwrap_or_else(|| domain.to_string()),
+            business_name: place.name.unwrap_or_else(|| domain.display()),
             email_source: email.as_ref().map(|_| "OpenStreetMap".to_string()),
             email,
             phone: place.phone,

@@ -83,7 +83,9 @@ impl Service {
             .blocking_entry(&lead.domain, lead.email.as_ref())?
             .map(|e| format!("{} {} ({})", e.kind, e.value, e.reason));
         let views = self.store().view_stats(lead.id)?;
+        let no_draft_reason = self.no_draft_reason(lead.id)?;
         Ok(LeadDetail {
+            no_draft_reason,
             email_source: lead.email_source.clone(),
             attributes: lead.attributes.clone(),
             source: lead.source.clone(),
@@ -93,6 +95,39 @@ impl Service {
             updated_at: lead.updated_at,
             lead: LeadView::new(lead, &slug).with_views(views.as_ref()),
         })
+    }
+
+    /// Why a lead has no draft, from its newest draft job: the reason the
+    /// stage skipped it (no email address, blacklisted, ...), the error it
+    /// failed with, or that it is still to run. `None` when there is a
+    /// draft or the draft stage has not been asked for.
+    fn no_draft_reason(&self, lead: LeadId) -> Result<Option<String>> {
+        if self.store().outreach(lead)?.is_some() {
+            return Ok(None);
+        }
+        let mut newest: Option<crate::domain::Job> = None;
+        for id in self.store().job_ids_of_lead(lead) {
+            if let Some(job) = self.store().job(id?)?
+                && job.stage.as_str() == "draft"
+                && newest.as_ref().is_none_or(|n| n.id < job.id)
+            {
+                newest = Some(job);
+            }
+        }
+        use crate::domain::JobStatus as S;
+        Ok(newest.map(|job| {
+            let said = job.last_error.as_deref().map(str::trim).unwrap_or("");
+            match job.status {
+                S::Skipped if !said.is_empty() => format!("skipped: {said}"),
+                S::Queued | S::Retrying => "the draft stage is queued for it".to_string(),
+                S::Running => "the draft stage is writing it now".to_string(),
+                S::Cancelled => "its draft job was cancelled; `r` runs it again".to_string(),
+                S::Failed | S::Dead | S::NeedsReview if !said.is_empty() => {
+                    format!("the draft stage failed: {said}")
+                }
+                status => format!("its draft job is {status} without a draft"),
+            }
+        }))
     }
 
     pub async fn add_lead(&self, new: &NewLead) -> Result<LeadDetail> {
@@ -120,7 +155,7 @@ impl Service {
         };
         let id = LeadId::from_ulid(self.new_ulid());
         let lead = Lead {
-            business_name: clean(&new.name).unwrap_or_else(|| domain.to_string()),
+            business_name: clean(&new.name).unwrap_or_else(|| domain.display()),
             email_source: email.as_ref().map(|_| "manual".to_string()),
             email,
             phone: clean(&new.phone),

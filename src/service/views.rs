@@ -108,6 +108,10 @@ pub struct LeadDetail {
     /// Why contact is blocked, when the lead's email or domain is blacklisted.
     pub blacklisted: Option<String>,
     pub updated_at: Timestamp,
+    /// Why there is no draft yet, when the draft stage said (a skip
+    /// reason such as "no email address ...", or its error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_draft_reason: Option<String>,
 }
 
 /// What an import did. `--json` prints exactly these four fields.

@@ -96,6 +96,8 @@ pub enum Action {
     },
     LeadReloaded(Box<LeadView>),
     DetailLoaded(Box<Detail>),
+    /// The detail of this lead could not be read (why).
+    DetailFailed(LeadId, String),
     RunLogLoaded(Vec<JobView>),
     JobChanged {
         lead: LeadId,

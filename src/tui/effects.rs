@@ -2,6 +2,8 @@
 //! and answers with an action. They run as tasks, so the loop never waits
 //! on the store, the network or the SMTP server.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::{Action, Detail, Effect};
@@ -12,6 +14,15 @@ use crate::service::{Api, Client};
 
 /// Rows sent ahead of a full load: more than any screen shows.
 const FIRST_SCREENFUL: usize = 200;
+
+/// The terminal draws pictures at full resolution (kitty, sixel, iTerm2):
+/// the detail loads the full phone screenshot rather than its thumbnail.
+/// Set once, when the terminal has been asked, before any detail loads.
+static FULL_PICTURES: AtomicBool = AtomicBool::new(false);
+
+pub fn load_full_pictures(full: bool) {
+    FULL_PICTURES.store(full, Ordering::Relaxed);
+}
 
 pub fn spawn(service: &Client, effect: Effect, tx: &UnboundedSender<Action>) {
     if effect == Effect::Quit {
@@ -72,9 +83,12 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
         Effect::ReloadLead(id) => Action::LeadReloaded(Box::new(
             service.lead(id.to_string()).await.map_err(e)?.lead,
         )),
-        Effect::LoadDetail(id) => {
-            Action::DetailLoaded(Box::new(load_detail(service, &id.to_string()).await?))
-        }
+        Effect::LoadDetail(id) => match load_detail(service, &id.to_string()).await {
+            Ok(detail) => Action::DetailLoaded(Box::new(detail)),
+            // The detail component waits for this answer before it loads
+            // the next lead, so a failure must say whose it was.
+            Err(why) => Action::DetailFailed(id, why),
+        },
         Effect::LoadRunLog => Action::RunLogLoaded(service.recent_jobs(50).await.map_err(e)?),
         Effect::Approve(ids) => {
             let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
@@ -256,11 +270,15 @@ async fn load_detail(service: &Client, id: &str) -> Result<Detail, String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut picture = None;
-    if let Some(hash) = audit.as_ref().and_then(|a| {
-        a.screenshots
-            .get("mobile_thumb")
-            .or(a.screenshots.get("mobile"))
-    }) && let Ok(Some(png)) = service.screenshot(&format!("{hash}.png")).await
+    let (first, second) = if FULL_PICTURES.load(Ordering::Relaxed) {
+        ("mobile", "mobile_thumb")
+    } else {
+        ("mobile_thumb", "mobile")
+    };
+    if let Some(hash) = audit
+        .as_ref()
+        .and_then(|a| a.screenshots.get(first).or(a.screenshots.get(second)))
+        && let Ok(Some(png)) = service.screenshot(&format!("{hash}.png")).await
     {
         picture = tokio::task::spawn_blocking(move || {
             image::load_from_memory(&png).ok().map(|i| i.to_rgb8())

@@ -135,6 +135,10 @@ async fn event_loop(
     use crate::domain::Clock;
     let mut app = App::new(clock.now(), web_url);
     app.read_only = service.is_read_only();
+    // Asked before anything reads the terminal's input (its answer comes
+    // in on stdin); half blocks when it does not answer in time.
+    app.detail.pictures = panes::picture::Pictures::detect();
+    effects::load_full_pictures(app.detail.pictures.full_resolution());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Action>();
     for effect in app.start() {
         effects::spawn(service, effect, &tx);

@@ -143,6 +143,7 @@ fn detail() -> Detail {
             notes: String::new(),
             blacklisted: None,
             updated_at: ts(10),
+            no_draft_reason: None,
         },
         audit: Some(audit_view(l.id)),
         diff: Some(AuditDiffView {
@@ -304,6 +305,13 @@ fn selected_name(app: &App) -> &str {
     &app.selected().unwrap().business_name
 }
 
+/// The detail of lead `n` (0-based, as `lead(n)`), as a load returns it.
+fn detail_for(n: usize) -> Detail {
+    let mut d = detail();
+    d.lead.lead = lead(n);
+    d
+}
+
 #[test]
 fn moving_loads_the_detail_of_the_new_row() {
     let mut app = app();
@@ -311,10 +319,12 @@ fn moving_loads_the_detail_of_the_new_row() {
         cmd(&mut app, Command::Down),
         vec![Effect::LoadDetail(id(2))]
     );
+    app.update(Action::DetailLoaded(Box::new(detail_for(1))));
     assert_eq!(
         cmd(&mut app, Command::Bottom),
         vec![Effect::LoadDetail(id(6))]
     );
+    app.update(Action::DetailLoaded(Box::new(detail_for(5))));
     assert_eq!(
         cmd(&mut app, Command::Down),
         vec![],
@@ -322,11 +332,61 @@ fn moving_loads_the_detail_of_the_new_row() {
     );
     assert_eq!(cmd(&mut app, Command::Top), vec![Effect::LoadDetail(id(1))]);
     assert_eq!(cmd(&mut app, Command::Up), vec![]);
-    app.page = 4;
+    app.leads.page = 4;
     cmd(&mut app, Command::PageDown);
-    assert_eq!(app.cursor, 2);
+    assert_eq!(app.leads.cursor, 2);
     cmd(&mut app, Command::PageUp);
-    assert_eq!(app.cursor, 0);
+    assert_eq!(app.leads.cursor, 0);
+}
+
+#[test]
+fn a_fast_scroll_keeps_one_detail_load_in_flight_and_the_latest_row_wins() {
+    let mut app = app();
+    let mut loads = Vec::new();
+    for _ in 0..5 {
+        loads.extend(cmd(&mut app, Command::Down));
+    }
+    assert_eq!(
+        loads,
+        vec![Effect::LoadDetail(id(2))],
+        "rows passed over while a load runs are not loaded"
+    );
+    assert_eq!(app.detail.in_flight(), Some(id(2)));
+    // The first load lands after the cursor moved on: it is not shown,
+    // and the row the cursor is on now is loaded next.
+    let next = app.update(Action::DetailLoaded(Box::new(detail_for(1))));
+    assert_eq!(next, vec![Effect::LoadDetail(id(6))]);
+    assert_eq!(app.detail.shown_id(), Some(id(1)));
+    assert_eq!(
+        app.update(Action::DetailLoaded(Box::new(detail_for(5)))),
+        vec![]
+    );
+    assert_eq!(app.detail.shown_id(), Some(id(6)));
+    assert_eq!(app.detail.in_flight(), None);
+    // A load that fails lets the next one go.
+    assert_eq!(cmd(&mut app, Command::Up), vec![Effect::LoadDetail(id(5))]);
+    assert_eq!(cmd(&mut app, Command::Up), vec![]);
+    assert_eq!(
+        app.update(Action::DetailFailed(id(5), "store closed".into())),
+        vec![Effect::LoadDetail(id(4))]
+    );
+    // A job that ends on the lead while its load runs reads it again.
+    assert_eq!(
+        app.update(Action::JobChanged {
+            lead: id(4),
+            stage: "audit".parse().unwrap(),
+            status: JobStatus::Succeeded,
+        }),
+        vec![Effect::ReloadLead(id(4))]
+    );
+    assert_eq!(
+        app.update(Action::DetailLoaded(Box::new(detail_for(3)))),
+        vec![Effect::LoadDetail(id(4))]
+    );
+    assert_eq!(
+        app.update(Action::DetailLoaded(Box::new(detail_for(3)))),
+        vec![]
+    );
 }
 
 #[test]
@@ -346,9 +406,9 @@ fn focus_cycles_and_tabs_switch() {
         vec![Effect::LoadLeads("berlin".into())]
     );
     cmd(&mut app, Command::ShowTab(2));
-    assert_eq!(app.tab, 2);
+    assert_eq!(app.detail.tab, 2);
     cmd(&mut app, Command::ShowTab(9));
-    assert_eq!(app.tab, 4);
+    assert_eq!(app.detail.tab, 4);
 }
 
 #[test]
@@ -357,7 +417,7 @@ fn the_filter_narrows_and_n_walks_the_matches() {
     cmd(&mut app, Command::Filter);
     typed(&mut app, "status:drafted");
     let effects = key(&mut app, KeyCode::Enter);
-    assert_eq!(app.visible.len(), 2);
+    assert_eq!(app.leads.visible.len(), 2);
     assert_eq!(effects, vec![Effect::LoadDetail(id(1))]);
     assert!(matches!(app.mode, Mode::Normal));
     cmd(&mut app, Command::NextMatch);
@@ -379,7 +439,7 @@ fn the_filter_narrows_and_n_walks_the_matches() {
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Normal));
     assert_eq!(
-        app.visible.len(),
+        app.leads.visible.len(),
         2,
         "Esc keeps the filter that was in force"
     );
@@ -390,13 +450,13 @@ fn sorting_cycles_columns_and_reverses() {
     let mut app = app();
     cmd(&mut app, Command::Sort);
     cmd(&mut app, Command::Sort);
-    assert_eq!(app.sort.label(), "score");
+    assert_eq!(app.leads.sort.label(), "score");
     assert_eq!(
-        app.leads[app.visible[0]].score, None,
+        app.leads.rows[app.leads.visible[0]].score, None,
         "no score sorts first"
     );
     cmd(&mut app, Command::SortReverse);
-    assert_eq!(app.leads[app.visible[0]].score, Some(91));
+    assert_eq!(app.leads.rows[app.leads.visible[0]].score, Some(91));
     assert_eq!(
         selected_name(&app),
         "Bäckerei Sonnenschein",
@@ -416,22 +476,22 @@ fn marks_and_actions_on_marks_or_the_cursor() {
     cmd(&mut app, Command::Mark);
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Mark);
-    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.leads.marks.len(), 2);
     assert_eq!(
         cmd(&mut app, Command::Reject),
         vec![Effect::Reject(vec![id(1), id(3)])]
     );
-    assert!(app.marks.is_empty(), "an action uses the marks up");
+    assert!(app.leads.marks.is_empty(), "an action uses the marks up");
     cmd(&mut app, Command::Top);
     cmd(&mut app, Command::RangeMark);
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::RangeMark);
-    assert_eq!(app.marks.len(), 3);
+    assert_eq!(app.leads.marks.len(), 3);
     cmd(&mut app, Command::Back);
-    assert!(app.marks.is_empty());
+    assert!(app.leads.marks.is_empty());
     cmd(&mut app, Command::MarkAll);
-    assert_eq!(app.marks.len(), 6);
+    assert_eq!(app.leads.marks.len(), 6);
 }
 
 #[test]
@@ -560,7 +620,7 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
         "cannot reach the leadscout server".into(),
     ));
     match &app.mode {
-        Mode::Editor(_, area, _) => assert!(area.lines()[0].ends_with('!')),
+        Mode::Editor(editor) => assert!(editor.area.lines()[0].ends_with('!')),
         _ => panic!("the editor closed on a failed save"),
     }
     assert!(
@@ -568,7 +628,7 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
             .as_ref()
             .is_some_and(|(text, error)| *error && text.contains("not saved"))
     );
-    let mut saved = app.detail.as_ref().unwrap().outreach.clone().unwrap();
+    let mut saved = app.detail.shown.as_ref().unwrap().outreach.clone().unwrap();
     saved.outreach.revise(
         "Bäckerei Sonnenschein: 3 quick wins for your website!".into(),
         "Edited.\n".into(),
@@ -588,6 +648,7 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
     // its new version.
     let shown = &app
         .detail
+        .shown
         .as_ref()
         .unwrap()
         .outreach
@@ -597,9 +658,12 @@ fn the_editor_saves_with_ctrl_s_and_asks_before_discarding() {
     assert_eq!((shown.body.as_str(), shown.version()), ("Edited.\n", 2));
     cmd(&mut app, Command::Edit);
     match &app.mode {
-        Mode::Editor(editing, area, _) => {
-            assert_eq!(editing.version, 2);
-            assert_eq!(area.lines().last().map(String::as_str), Some("Edited."));
+        Mode::Editor(editor) => {
+            assert_eq!(editor.editing.version, 2);
+            assert_eq!(
+                editor.area.lines().last().map(String::as_str),
+                Some("Edited.")
+            );
         }
         _ => panic!("the editor did not open"),
     }
@@ -756,14 +820,14 @@ fn the_dashboard_and_the_action_log_open_over_the_panes() {
         ]));
         insta::assert_snapshot!(format!("action_log_{w}x{h}"), render(&mut app, w, h));
         key(&mut app, KeyCode::Char('k'));
-        assert_eq!(app.log_back, 1, "k goes back one record");
+        assert_eq!(app.action_log.back, 1, "k goes back one record");
         let screen = format!("{:?}", render(&mut app, w, h));
         assert!(
             screen.contains("approve") && !screen.contains("sent 1,"),
             "{screen}"
         );
         key(&mut app, KeyCode::Char('G'));
-        assert_eq!(app.log_back, 0);
+        assert_eq!(app.action_log.back, 0);
     }
 }
 
@@ -905,4 +969,90 @@ fn snapshots() {
         empty.update(Action::CampaignsLoaded(vec![]));
         insta::assert_snapshot!(format!("empty_{w}x{h}"), render(&mut empty, w, h));
     }
+}
+
+/// The campaign with an internationalised domain (stored in punycode) and
+/// a long one, the detail on the IDN lead.
+fn idn_app() -> (App, String) {
+    let mut app = app();
+    let ascii = url::Url::parse("https://bäckerei-süß.example/")
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_string();
+    let mut rows: Vec<LeadView> = (0..6).map(lead).collect();
+    rows[0].website = format!("https://{ascii}/");
+    rows[0].domain = ascii.clone();
+    rows[0].email = Some(format!("info@{ascii}"));
+    rows[4].domain = "tischlerei-eichenholz-potsdam.example".into();
+    rows[4].business_name = "Tischlerei Eichenholz Meisterbetrieb seit 1921".into();
+    app.update(Action::LeadsLoaded {
+        campaign: "berlin".into(),
+        rows: rows.clone(),
+        complete: true,
+    });
+    let mut d = detail();
+    d.lead.lead = rows[0].clone();
+    app.update(Action::DetailLoaded(Box::new(d)));
+    (app, ascii)
+}
+
+#[test]
+fn long_and_internationalised_domains_show_whole_and_in_unicode() {
+    for (w, h) in [(80u16, 24u16), (100, 30), (120, 40), (160, 48)] {
+        let (mut app, ascii) = idn_app();
+        let screen = render(&mut app, w, h);
+        let text = format!("{screen:?}");
+        assert!(
+            text.contains("bäckerei-süß.example"),
+            "{w}x{h}: the IDN in Unicode\n{text}"
+        );
+        assert!(!text.contains(&ascii), "{w}x{h}: no punycode on screen");
+        if w >= 100 {
+            assert!(
+                text.contains("tischlerei-eichenholz-potsdam.example"),
+                "{w}x{h}: a long domain shows whole\n{text}"
+            );
+        }
+        if w != 100 {
+            insta::assert_snapshot!(format!("idn_leads_{w}x{h}"), screen);
+        }
+        app.focus = Pane::Detail;
+        cmd(&mut app, Command::ShowTab(3));
+        let screen = render(&mut app, w, h);
+        assert!(
+            format!("{screen:?}").contains("https://bäckerei-süß.example/"),
+            "{w}x{h}: the website in Unicode on the contacts tab"
+        );
+        if w != 100 {
+            insta::assert_snapshot!(format!("idn_detail_{w}x{h}"), screen);
+        }
+    }
+}
+
+#[test]
+fn the_draft_tab_says_why_there_is_no_draft() {
+    let mut app = app();
+    let mut d = detail();
+    d.outreach = None;
+    d.lead.no_draft_reason = Some(
+        "skipped: no email address for this lead (none imported, none found on the site)".into(),
+    );
+    app.update(Action::DetailLoaded(Box::new(d)));
+    app.focus = Pane::Detail;
+    cmd(&mut app, Command::ShowTab(2));
+    let text = format!("{:?}", render(&mut app, 160, 48));
+    assert!(
+        text.contains("No draft: skipped: no email address"),
+        "{text}"
+    );
+    assert!(!text.contains("No draft yet"), "{text}");
+    cmd(&mut app, Command::Edit);
+    assert!(
+        app.notice
+            .as_ref()
+            .is_some_and(|(t, e)| *e && t.contains("no email address")),
+        "`e` says why too: {:?}",
+        app.notice
+    );
 }

@@ -25,6 +25,11 @@ pub struct Templates {
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
+        // Addresses as people read them: internationalised hosts in
+        // Unicode. Only for text; links keep the ASCII host.
+        env.add_filter("unicode_url", |url: String| {
+            crate::domain::idn::unicode_url(&url).into_owned()
+        });
         // `.html` names get HTML auto-escaping (minijinja's default rule).
         for (name, source) in [
             (
@@ -80,5 +85,58 @@ impl Templates {
 impl Default for Templates {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::report::Sender;
+
+    #[test]
+    fn an_internationalised_website_reads_in_unicode_and_links_in_ascii() {
+        let ascii = url::Url::parse("https://bäckerei-süß.example/")
+            .unwrap()
+            .to_string();
+        let view = ReportView {
+            business_name: "Bäckerei Süß".into(),
+            website: Some(ascii.clone()),
+            audited_at: "2026-11-27".into(),
+            overall: 50,
+            grade: "fair",
+            categories: Vec::new(),
+            problems: Vec::new(),
+            more_problems: 0,
+            passed: 3,
+            desktop: None,
+            mobile: None,
+            changes: None,
+            search_preview: Some(crate::service::report::SearchPreview {
+                title: "Bäckerei".into(),
+                description: None,
+                url: ascii.clone(),
+            }),
+            sender: Sender::default(),
+            cta: None,
+            unsubscribe_path: "/u/x".into(),
+        };
+        let links = PageLinks {
+            root: "/",
+            unsubscribe: "/u/x",
+        };
+        // Auto-escaping writes `/` as `&#x2f;`.
+        let page = Templates::new()
+            .report(&view, &links)
+            .unwrap()
+            .replace("&#x2f;", "/");
+        assert!(page.contains(&format!("href=\"{ascii}\"")), "{page}");
+        assert!(
+            page.contains(">https://bäckerei-süß.example/</a>"),
+            "the link text in Unicode:\n{page}"
+        );
+        assert!(
+            page.contains("<p class=\"serp-url\">https://bäckerei-süß.example/</p>"),
+            "{page}"
+        );
     }
 }

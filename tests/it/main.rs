@@ -34,6 +34,7 @@ mod hostile;
 mod hostile_text;
 mod import_files;
 mod layers;
+mod operator_view;
 mod outreach;
 mod page_server;
 mod reaudit;

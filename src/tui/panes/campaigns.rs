@@ -7,17 +7,57 @@ use ratatui::widgets::{List, ListItem, ListState};
 
 use super::{fit, pane_block};
 use crate::domain::LeadStatus;
+use crate::service::views::CampaignSummary;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::Theme;
+
+/// The campaigns component's state: the list, the cursor and which
+/// campaign is open.
+#[derive(Default)]
+pub struct CampaignList {
+    pub items: Vec<CampaignSummary>,
+    pub cursor: usize,
+    /// The open campaign's slug.
+    pub open: Option<String>,
+}
+
+impl CampaignList {
+    /// The list arrived; the campaign to open when none is open yet.
+    pub fn loaded(&mut self, items: Vec<CampaignSummary>) -> Option<usize> {
+        self.items = items;
+        match &self.open {
+            Some(slug) => {
+                if let Some(i) = self.items.iter().position(|c| &c.slug == slug) {
+                    self.cursor = i;
+                }
+                None
+            }
+            None => (!self.items.is_empty()).then_some(0),
+        }
+    }
+
+    /// Opens the campaign at `index`: its slug, to load its leads.
+    pub fn open(&mut self, index: usize) -> Option<String> {
+        let slug = self.items.get(index)?.slug.clone();
+        self.cursor = index;
+        self.open = Some(slug.clone());
+        Some(slug)
+    }
+
+    pub fn move_to(&mut self, to: usize) {
+        self.cursor = to.min(self.items.len().saturating_sub(1));
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let focused = app.focus == Pane::Campaigns;
     let width = area.width.saturating_sub(4) as usize;
     let items: Vec<ListItem> = app
         .campaigns
+        .items
         .iter()
         .map(|c| {
-            let open = app.campaign.as_deref() == Some(c.slug.as_str());
+            let open = app.campaigns.open.as_deref() == Some(c.slug.as_str());
             let count = |s: LeadStatus| c.counts.get(&s).copied().unwrap_or(0);
             let name = Line::from(Span::styled(
                 fit(
@@ -51,7 +91,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(hint, area);
         return;
     }
-    let mut state = ListState::default().with_selected(focused.then_some(app.campaign_cursor));
+    let mut state = ListState::default().with_selected(focused.then_some(app.campaigns.cursor));
     frame.render_stateful_widget(
         List::new(items)
             .block(block)

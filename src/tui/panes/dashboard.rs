@@ -13,6 +13,58 @@ use super::fit;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
+/// The dashboard's state: the last figures (drawn from here, never
+/// recomputed per frame) and whether jobs changed them since.
+#[derive(Default)]
+pub struct DashboardView {
+    pub figures: Option<crate::service::dashboard::Dashboard>,
+    pub stale: bool,
+    pub ticks: u32,
+}
+
+impl DashboardView {
+    /// A tick while open: whether to reload (jobs changed the figures,
+    /// at most every 5 s, 20 ticks).
+    pub fn tick(&mut self, open: bool) -> bool {
+        self.ticks = self.ticks.saturating_add(1);
+        if open && self.stale && self.ticks >= 20 {
+            self.stale = false;
+            self.ticks = 0;
+            return true;
+        }
+        false
+    }
+}
+
+/// The action log's state: who changed what, newest last, and how many
+/// records the view is scrolled back from the newest.
+#[derive(Default)]
+pub struct ActionLogView {
+    pub records: Vec<crate::domain::action_log::ActionRecord>,
+    pub back: usize,
+}
+
+impl ActionLogView {
+    pub fn loaded(&mut self, records: Vec<crate::domain::action_log::ActionRecord>) {
+        self.records = records;
+        self.back = 0;
+    }
+
+    /// A scrolling key; false for any other.
+    pub fn key(&mut self, code: crossterm::event::KeyCode) -> bool {
+        use crossterm::event::KeyCode;
+        let oldest = self.records.len().saturating_sub(1);
+        self.back = match code {
+            KeyCode::Char('k') | KeyCode::Up => (self.back + 1).min(oldest),
+            KeyCode::Char('j') | KeyCode::Down => self.back.saturating_sub(1),
+            KeyCode::Char('g') => oldest,
+            KeyCode::Char('G') => 0,
+            _ => return false,
+        };
+        true
+    }
+}
+
 /// Everything but the status bar.
 fn body(frame: &Frame) -> Rect {
     let area = frame.area();
@@ -27,14 +79,14 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     frame.render_widget(Clear, area);
     let title = format!(
         " Dashboard — {} · Esc closes ",
-        app.campaign.as_deref().unwrap_or("")
+        app.campaigns.open.as_deref().unwrap_or("")
     );
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .border_style(theme.border(true));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(d) = &app.dashboard else {
+    let Some(d) = &app.dashboard.figures else {
         frame.render_widget(Paragraph::new("Counting…").style(theme.dim()), inner);
         return;
     };
@@ -145,7 +197,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
 pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = body(frame);
     frame.render_widget(Clear, area);
-    let scope = app.campaign.as_deref().unwrap_or("all campaigns");
+    let scope = app.campaigns.open.as_deref().unwrap_or("all campaigns");
     let block = Block::bordered()
         .title(Span::styled(
             format!(" Action log — {scope} · j/k scroll · Esc closes "),
@@ -154,7 +206,7 @@ pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
         .border_style(theme.border(true));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.action_log.is_empty() {
+    if app.action_log.records.is_empty() {
         frame.render_widget(
             Paragraph::new(
                 "Nothing recorded yet: approvals, edits, sends, blacklist and settings changes and imports show here.",
@@ -166,10 +218,14 @@ pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     // Newest at the bottom; k scrolls back, j forward, g and G jump.
     let visible = inner.height.saturating_sub(1) as usize;
-    let end = app.action_log.len().saturating_sub(app.log_back);
+    let end = app
+        .action_log
+        .records
+        .len()
+        .saturating_sub(app.action_log.back);
     let start = end.saturating_sub(visible);
     let wide = inner.width >= 120;
-    let rows: Vec<Row> = app.action_log[start..end]
+    let rows: Vec<Row> = app.action_log.records[start..end]
         .iter()
         .map(|r| {
             let when = r.at.strftime("%m-%d %H:%M").to_string();

@@ -1,54 +1,154 @@
-//! The detail pane: the selected lead in five tabs (audit, screenshot,
-//! draft, contacts, history).
+//! The detail component: the selected lead in five tabs (audit,
+//! screenshot, draft, contacts, history), the one detail load in flight
+//! and its drawing. A fast scroll through the leads asks for one load at
+//! a time: the latest row wins, rows passed over are never loaded.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
+use super::picture::Pictures;
 use super::{fit, pane_block};
+use crate::domain::LeadId;
 use crate::domain::audit::Category;
-use crate::tui::action::Detail;
-use crate::tui::app::{App, Pane, TABS};
+use crate::domain::idn::{unicode_email, unicode_url};
+use crate::tui::action::{Detail, Effect};
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let focused = app.focus == Pane::Detail;
-    let title = app
-        .detail
-        .as_ref()
-        .map(|d| format!(" {} ", d.lead.lead.business_name))
-        .unwrap_or_else(|| " Detail ".into());
-    let block = pane_block(Line::from(title), focused, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let titles: Vec<String> = TABS
-        .iter()
-        .enumerate()
-        .map(|(i, t)| format!("{} {t}", i + 1))
-        .collect();
-    frame.render_widget(
-        Tabs::new(titles)
-            .select(app.tab)
-            .highlight_style(theme.selected())
-            .divider("|"),
-        tabs,
-    );
-    let Some(detail) = &app.detail else {
-        frame.render_widget(Paragraph::new("Select a lead.").style(theme.dim()), body);
-        return;
-    };
-    let width = body.width as usize;
-    let lines = match app.tab {
-        0 => audit(detail, theme, width),
-        1 => return picture(frame, body, detail, theme),
-        2 => draft(detail, theme),
-        3 => contacts(detail, theme),
-        _ => history(detail, theme, width),
-    };
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+pub const TABS: [&str; 5] = ["Audit", "Screenshot", "Draft", "Contacts", "History"];
+
+#[derive(Default)]
+pub struct DetailPane {
+    pub shown: Option<Detail>,
+    pub tab: usize,
+    /// `e` was pressed before the lead's detail arrived.
+    pub pending_edit: Option<LeadId>,
+    pub pictures: Pictures,
+    /// The load running now, and the lead wanted once it lands.
+    in_flight: Option<LeadId>,
+    wanted: Option<LeadId>,
+    /// The wanted lead changed while its load ran: load it again.
+    again: bool,
+}
+
+impl DetailPane {
+    pub fn shown_id(&self) -> Option<LeadId> {
+        self.shown.as_ref().map(|d| d.lead.lead.id)
+    }
+
+    pub fn in_flight(&self) -> Option<LeadId> {
+        self.in_flight
+    }
+
+    /// Show this lead: loads it unless a load is running, in which case
+    /// it is loaded when that one lands (latest wins).
+    pub fn want(&mut self, id: LeadId) -> Vec<Effect> {
+        if self.wanted == Some(id) && self.in_flight.is_some() {
+            return Vec::new();
+        }
+        self.wanted = Some(id);
+        self.again = false;
+        self.issue()
+    }
+
+    /// The lead changed (a job finished): read it again even when shown.
+    pub fn refresh(&mut self, id: LeadId) -> Vec<Effect> {
+        self.wanted = Some(id);
+        if self.in_flight.is_some() {
+            self.again = true;
+            return Vec::new();
+        }
+        self.issue()
+    }
+
+    fn issue(&mut self) -> Vec<Effect> {
+        match (self.in_flight, self.wanted) {
+            (None, Some(id)) => {
+                self.in_flight = Some(id);
+                vec![Effect::LoadDetail(id)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A load landed. Shown when its lead is still the one wanted;
+    /// otherwise the wanted lead is loaded now. Whether it is shown.
+    pub fn loaded(&mut self, detail: Detail) -> (bool, Vec<Effect>) {
+        let id = detail.lead.lead.id;
+        if self.in_flight == Some(id) {
+            self.in_flight = None;
+        }
+        let current = self.wanted == Some(id);
+        if current {
+            self.pictures.show(detail.picture.as_ref());
+            self.shown = Some(detail);
+        }
+        if current && !self.again {
+            return (true, Vec::new());
+        }
+        self.again = false;
+        (current, self.issue())
+    }
+
+    /// A load failed: the next wanted lead may go.
+    pub fn failed(&mut self, id: LeadId) -> Vec<Effect> {
+        if self.in_flight == Some(id) {
+            self.in_flight = None;
+        }
+        if self.wanted == Some(id) {
+            self.again = false;
+            return Vec::new();
+        }
+        self.issue()
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
+        let title = self
+            .shown
+            .as_ref()
+            .map(|d| format!(" {} ", d.lead.lead.business_name))
+            .unwrap_or_else(|| " Detail ".into());
+        let block = pane_block(Line::from(title), focused, theme);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [tabs, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        let titles: Vec<String> = TABS
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{} {t}", i + 1))
+            .collect();
+        frame.render_widget(
+            Tabs::new(titles)
+                .select(self.tab)
+                .highlight_style(theme.selected())
+                .divider("|"),
+            tabs,
+        );
+        let Some(detail) = &self.shown else {
+            frame.render_widget(Paragraph::new("Select a lead.").style(theme.dim()), body);
+            return;
+        };
+        let width = body.width as usize;
+        let lines = match self.tab {
+            0 => audit(detail, theme, width),
+            1 => {
+                let text = picture_text(detail, theme);
+                if text.is_none() && self.pictures.draw(frame, body) {
+                    return;
+                }
+                vec![Line::styled(
+                    text.unwrap_or("No screenshot: the screenshot stage has not run."),
+                    theme.dim(),
+                )]
+            }
+            2 => draft(detail, theme),
+            3 => contacts(detail, theme),
+            _ => history(detail, theme, width),
+        };
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    }
 }
 
 fn bar(score: u8, width: usize) -> String {
@@ -136,59 +236,26 @@ fn audit<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     lines
 }
 
-/// The phone screenshot in Unicode half blocks: each cell shows two
-/// pixels, the upper as foreground and the lower as background colour.
-fn picture(frame: &mut Frame, area: Rect, d: &Detail, theme: &Theme) {
-    let Some(img) = &d.picture else {
-        let text = if d.audit.is_some() {
+/// Why no picture is drawn, when none can be.
+fn picture_text(d: &Detail, theme: &Theme) -> Option<&'static str> {
+    if d.picture.is_none() {
+        return Some(if d.audit.is_some() {
             "No screenshot: the screenshot stage has not run (or no browser was found; see `leadscout doctor`)."
         } else {
             "Not audited yet."
-        };
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(theme.dim())
-                .wrap(Wrap { trim: true }),
-            area,
-        );
-        return;
-    };
-    if !theme.color {
-        frame.render_widget(
-            Paragraph::new("Pictures need colour (NO_COLOR is set).").style(theme.dim()),
-            area,
-        );
-        return;
+        });
     }
-    let (w, h) = (img.width().max(1), img.height().max(1));
-    // Fit the picture: one cell is one pixel wide and two pixels tall.
-    let scale = (area.width as f64 / w as f64).min((area.height as f64 * 2.0) / h as f64);
-    let cols = ((w as f64 * scale) as u16).max(1).min(area.width);
-    let rows = ((h as f64 * scale / 2.0) as u16).max(1).min(area.height);
-    let buf = frame.buffer_mut();
-    for row in 0..rows {
-        for col in 0..cols {
-            let px = |y: u32| {
-                let x = ((col as f64 / scale) as u32).min(w - 1);
-                let p = img.get_pixel(x, y.min(h - 1)).0;
-                Color::Rgb(p[0], p[1], p[2])
-            };
-            let top = px(((row as f64 * 2.0) / scale) as u32);
-            let bottom = px((((row as f64 * 2.0) + 1.0) / scale) as u32);
-            if let Some(cell) = buf.cell_mut((area.x + col, area.y + row)) {
-                cell.set_symbol("▀")
-                    .set_style(Style::new().fg(top).bg(bottom));
-            }
-        }
-    }
+    (!theme.color).then_some("Pictures need colour (NO_COLOR is set).")
 }
 
 fn draft<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
     let Some(o) = &d.outreach else {
-        return vec![Line::styled(
-            "No draft yet: the draft stage writes one after the audit.",
-            theme.dim(),
-        )];
+        // The draft stage says why it made none; say that, not "not yet".
+        let text = match &d.lead.no_draft_reason {
+            Some(why) => format!("No draft: {why}."),
+            None => "No draft yet: the draft stage writes one after the audit.".into(),
+        };
+        return vec![Line::styled(text, theme.dim())];
     };
     let o = &o.outreach;
     let mut lines = vec![
@@ -198,7 +265,7 @@ fn draft<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
         ]),
         Line::from(vec![
             Span::styled("to      ", theme.dim()),
-            Span::raw(o.to.to_string()),
+            Span::raw(unicode_email(o.to.as_str()).into_owned()),
         ]),
         Line::from(vec![
             Span::styled("subject ", theme.dim()),
@@ -217,10 +284,10 @@ fn draft<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
 fn contacts<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
     let l = &d.lead;
     let mut lines = vec![
-        Line::raw(format!("website  {}", l.lead.website)),
+        Line::raw(format!("website  {}", unicode_url(&l.lead.website))),
         Line::raw(format!(
             "email    {}{}",
-            l.lead.email.as_deref().unwrap_or("–"),
+            unicode_email(l.lead.email.as_deref().unwrap_or("–")),
             l.email_source
                 .as_ref()
                 .map(|s| format!(" ({s})"))

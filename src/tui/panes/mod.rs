@@ -1,13 +1,20 @@
-//! Drawing: the layout and one module per pane. Views read `App` and
-//! build only what is on screen (the leads table builds its visible rows
-//! only, so 100,000 leads draw as fast as 100).
+//! The components and the layout. Each component module owns its state,
+//! what changes it and how it draws (campaigns, leads table, detail,
+//! run log, editor, prompt/palette, dashboard and action log); `App`
+//! composes them and routes actions. Views build only what is on screen
+//! (the leads table builds its visible rows only, so 100,000 leads draw
+//! as fast as 100).
 
-mod campaigns;
-mod dashboard;
-mod detail;
-mod leads;
+pub mod campaigns;
+mod columns;
+pub mod dashboard;
+pub mod detail;
+pub mod editor;
+pub mod leads;
 mod overlays;
-mod runlog;
+pub mod picture;
+pub mod prompt;
+pub mod runlog;
 mod status;
 
 use ratatui::Frame;
@@ -41,7 +48,9 @@ pub fn areas(app: &App, size: Rect) -> Areas {
     } else {
         (None, main)
     };
-    let (leads, detail) = if rest.width >= 100 {
+    // The detail goes beside the leads only when both have room: below
+    // 120 columns a table beside it would cut the domains short.
+    let (leads, detail) = if rest.width >= 120 {
         let [l, d] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
             .areas(rest);
         (Some(l), Some(d))
@@ -65,12 +74,13 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         campaigns::draw(frame, area, app, theme);
     }
     if let Some(area) = a.leads {
-        // Rows inside the borders, less the header.
-        app.page = area.height.saturating_sub(3).max(1) as usize;
-        leads::draw(frame, area, app, theme);
+        let campaign = app.campaigns.open.as_deref();
+        app.leads
+            .draw(frame, area, campaign, app.focus == Pane::Leads, theme);
     }
     if let Some(area) = a.detail {
-        detail::draw(frame, area, app, theme);
+        app.detail
+            .draw(frame, area, app.focus == Pane::Detail, theme);
     }
     runlog::draw(frame, a.runlog, app, theme);
     status::draw(frame, a.status, app, theme);

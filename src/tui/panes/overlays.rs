@@ -94,14 +94,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         }
         Mode::Filter(text) => input_line(frame, "/", text, theme),
         Mode::Ask(ask, text) => input_line(frame, ask.question(), text, theme),
-        Mode::Editor(_, textarea, _) => {
+        Mode::Editor(editor) => {
             let rect = centered(
                 area,
                 area.width.saturating_sub(4).min(100),
                 area.height.saturating_sub(2),
             );
-            frame.render_widget(Clear, rect);
-            frame.render_widget(&**textarea, rect);
+            editor.draw(frame, rect);
         }
         Mode::ConfirmQuit => {
             let rect = centered(area, 60, 5);

@@ -8,15 +8,51 @@ use ratatui::widgets::{List, ListItem, ListState};
 
 use super::{fit, pane_block};
 use crate::domain::JobStatus;
+use crate::service::jobs::JobView;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::Theme;
+
+/// The run log component's state: the newest jobs and the cursor.
+#[derive(Default)]
+pub struct RunLog {
+    pub jobs: Vec<JobView>,
+    pub cursor: usize,
+    /// Jobs changed: reload on the next tick (throttled).
+    pub stale: bool,
+}
+
+impl RunLog {
+    pub fn loaded(&mut self, jobs: Vec<JobView>) {
+        self.jobs = jobs;
+        self.cursor = self.cursor.min(self.jobs.len().saturating_sub(1));
+    }
+
+    pub fn move_to(&mut self, to: usize) {
+        self.cursor = to.min(self.jobs.len().saturating_sub(1));
+    }
+
+    /// The whole of the job under the cursor, for reading.
+    pub fn describe_selected(&self) -> Option<String> {
+        self.jobs.get(self.cursor).map(|job| {
+            format!(
+                "{} {} of lead {} — {} after {} attempt(s)\n\n{}",
+                job.stage,
+                job.id,
+                job.lead,
+                job.status,
+                job.attempts,
+                job.last_error.as_deref().unwrap_or("no error")
+            )
+        })
+    }
+}
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let focused = app.focus == Pane::RunLog;
     let block = pane_block(" Run log ", focused, theme);
-    if app.runlog.is_empty() {
+    if app.runlog.jobs.is_empty() {
         frame.render_widget(
             ratatui::widgets::Paragraph::new(
                 "No jobs yet. `:run` runs the pipeline over the campaign (or the marked leads).",
@@ -31,6 +67,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let frame_no = (app.now.as_millisecond() / 250).unsigned_abs() as usize % SPINNER.len();
     let items: Vec<ListItem> = app
         .runlog
+        .jobs
         .iter()
         .map(|j| {
             let when = match (j.status, j.started_at, j.finished_at) {
@@ -70,7 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ListItem::new(line)
         })
         .collect();
-    let mut state = ListState::default().with_selected(focused.then_some(app.runlog_cursor));
+    let mut state = ListState::default().with_selected(focused.then_some(app.runlog.cursor));
     frame.render_stateful_widget(
         List::new(items)
             .block(block)
