@@ -1,9 +1,12 @@
 //! leadscout: audit-led outreach from the terminal.
 //!
-//! Module map (arrows point at what may be used; see DESIGN.md):
-//! `domain` ← `store` ← `service` ← `cli`; `config` is read by all;
-//! `runtime` composes everything; `host` (workers, page server, control
-//! socket, schedulers, shutdown) is the part of it every face starts.
+//! The map of the code — layers, what each may import, where each concern
+//! lives, the invariants and how a lead becomes a sent email — is
+//! `ARCHITECTURE.md` at the top of the repository. In short (arrows point
+//! at what may be used): `domain` ← `store` ← `jobs` ← `service` ← `cli`,
+//! `tui`, `web`; `pipeline` → `domain`; `config` is read by all; `runtime`
+//! composes everything, and `host` (workers, page server, control socket,
+//! schedulers, shutdown) is the part of it every face starts.
 
 pub mod cli;
 pub mod config;

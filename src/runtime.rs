@@ -144,6 +144,10 @@ async fn prepare_demo(
         .map_err(|e| color_eyre::eyre::eyre!(e))?;
     config.fetch.allow_hosts = sites.iter().map(|s| s.addr.to_string()).collect();
     config.fetch.demo_root = Some(root);
+    // The demo's report pages live on this machine by design: its drafts
+    // say nothing about local unsubscribe links. Sending from its data dir
+    // later still goes through the operator's own config and refuses them.
+    config.sending.allow_local_unsubscribe_links = true;
     if std::net::TcpListener::bind(&config.server.bind).is_err() {
         let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         config.server.bind = free.to_string();

@@ -879,6 +879,7 @@ fn the_status_bar_follows_the_server_and_a_reconnect_reloads() {
     let mut app = app();
     let effects = app.update(Action::Link(Link::Attached {
         pid: 42,
+        host: "serve".into(),
         generation: 1,
     }));
     assert!(
@@ -895,6 +896,7 @@ fn the_status_bar_follows_the_server_and_a_reconnect_reloads() {
     assert!(bar.contains("disconnected, retrying"), "{bar}");
     let effects = app.update(Action::Link(Link::Attached {
         pid: 43,
+        host: "tui".into(),
         generation: 2,
     }));
     assert!(
@@ -902,7 +904,7 @@ fn the_status_bar_follows_the_server_and_a_reconnect_reloads() {
         "back: reload"
     );
     let bar = format!("{:?}", render(&mut app, 80, 24));
-    assert!(bar.contains("attached to serve (pid 43)"), "{bar}");
+    assert!(bar.contains("attached to tui (pid 43)"), "{bar}");
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> TestBackend {

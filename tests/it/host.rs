@@ -155,7 +155,7 @@ fn a_second_tui_attaches_to_the_first_and_is_told_when_it_quits() {
     cli.wait_for_server();
     let second = Tmux::start_named(&cli, "second.sock", 120, 40);
     second.wait_for("Alpha Bakery");
-    second.wait_for("attached to");
+    second.wait_for("attached to tui (pid");
 
     host.keys(&["q"]);
     let screen = host.wait_for("1 other TUI(s) or command(s) are attached to this TUI");

@@ -107,7 +107,11 @@ impl StageHandler for Effect {
                     .append(true)
                     .open(&path)
                     .map_err(|e| StageError::transient(format!("cannot open {path}: {e}")))?;
-                writeln!(file, "{line}").map_err(|e| StageError::transient(e.to_string()))?;
+                // One write of the whole line: `writeln!` writes the text and
+                // the newline separately, and a kill between the two would
+                // glue the next process's line onto this one.
+                file.write_all(format!("{line}\n").as_bytes())
+                    .map_err(|e| StageError::transient(e.to_string()))?;
                 file.sync_all()
                     .map_err(|e| StageError::transient(e.to_string()))?;
                 Ok(())

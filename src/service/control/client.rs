@@ -27,9 +27,14 @@ use crate::service::{Result, ServiceError, Streams};
 pub enum Link {
     /// The store is open in this process.
     Embedded,
-    /// Attached to `serve`; `generation` changes on every (re)connect and
-    /// whenever events were missed, so a watcher reloads what it shows.
-    Attached { pid: u32, generation: u64 },
+    /// Attached to the host (`host`: `serve`, `tui` or `demo`);
+    /// `generation` changes on every (re)connect and whenever events were
+    /// missed, so a watcher reloads what it shows.
+    Attached {
+        pid: u32,
+        host: String,
+        generation: u64,
+    },
     /// The server is gone; the feed retries on its own.
     Disconnected { reason: String },
 }
@@ -230,6 +235,7 @@ impl Remote {
                 stats: watch::channel(QueueStats::default()).0,
                 link: watch::channel(Link::Attached {
                     pid: info.pid,
+                    host: info.host.clone(),
                     generation: 0,
                 })
                 .0,
@@ -256,7 +262,7 @@ async fn follow(inner: std::sync::Weak<Inner>) {
             let Some(feed) = strong.feed.get() else {
                 return Ok(());
             };
-            let pid = info.pid;
+            let (pid, host) = (info.pid, info.host.clone());
             if let Ok(mut current) = strong.info.lock() {
                 *current = info;
             }
@@ -274,7 +280,11 @@ async fn follow(inner: std::sync::Weak<Inner>) {
                         // from here on the feed is live.
                         connected = true;
                         generation += 1;
-                        feed.link.send_replace(Link::Attached { pid, generation });
+                        feed.link.send_replace(Link::Attached {
+                            pid,
+                            host: host.clone(),
+                            generation,
+                        });
                     }
                     match serde_json::from_slice::<FeedItem>(payload) {
                         Ok(FeedItem::Event(event)) => {
@@ -287,7 +297,11 @@ async fn follow(inner: std::sync::Weak<Inner>) {
                         // what this client does not know: reload.
                         Ok(FeedItem::Lagged) | Err(_) => {
                             generation += 1;
-                            feed.link.send_replace(Link::Attached { pid, generation });
+                            feed.link.send_replace(Link::Attached {
+                                pid,
+                                host: host.clone(),
+                                generation,
+                            });
                         }
                     }
                     Ok(())

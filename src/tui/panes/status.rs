@@ -37,7 +37,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .unwrap_or_default();
     let (link, link_style) = match &app.link {
         Link::Embedded => ("embedded ".to_string(), theme.dim()),
-        Link::Attached { pid, .. } => (format!("attached to serve (pid {pid}) "), theme.dim()),
+        Link::Attached { pid, host, .. } => {
+            (format!("attached to {host} (pid {pid}) "), theme.dim())
+        }
         Link::Disconnected { .. } => ("disconnected, retrying ".to_string(), theme.error()),
     };
     let hint = match (&app.notice, app.focus) {
