@@ -148,7 +148,7 @@ pub const KNOWN: &[SettingSpec] = &[
     SettingSpec {
         key: "reaudit_every",
         kind: SettingKind::Duration,
-        help: "re-audit contacted leads this often under serve (e.g. 30d); `off` stops it",
+        help: "re-audit contacted leads this often while a host runs (serve, the TUI, demo; e.g. 30d); `off` stops it",
     },
 ];
 
