@@ -4,6 +4,7 @@
 //! `has:views`, and `hot` (a person viewed the report after the email).
 
 use crate::domain::LeadStatus;
+use crate::domain::idn::{unicode_email, unicode_host};
 use crate::service::views::LeadView;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,10 +89,17 @@ impl Filter {
                 .is_some_and(|x| x.to_lowercase().contains(needle))
         };
         self.terms.iter().all(|term| match term {
+            // Domains and emails match as stored (punycode) and as shown
+            // (Unicode), so `bäckerei` finds `xn--bckerei-…`.
             Term::Word(w) => {
                 lead.business_name.to_lowercase().contains(w)
                     || lead.domain.contains(w.as_str())
+                    || unicode_host(&lead.domain).contains(w.as_str())
                     || has(&lead.email, w)
+                    || lead
+                        .email
+                        .as_deref()
+                        .is_some_and(|e| unicode_email(e).to_lowercase().contains(w))
                     || has(&lead.city, w)
             }
             Term::Status(s) => lead.status.as_str() == s,
@@ -141,6 +149,24 @@ mod tests {
             last_viewed_at: None,
             hot: false,
         }
+    }
+
+    #[test]
+    fn internationalised_domains_match_as_shown_and_as_stored() {
+        let f = |s: &str| Filter::parse(s).unwrap();
+        let mut idn = lead("Morgenrot", LeadStatus::New, None, None, None);
+        idn.domain = "xn--bckerei-5wa.example".into();
+        idn.email = Some("info@xn--bckerei-5wa.example".into());
+        let shown = unicode_host(&idn.domain).into_owned();
+        assert_ne!(shown, idn.domain, "the test domain is punycode");
+        assert!(f("bäckerei").matches(&idn), "{shown}");
+        assert!(f("BÄCKEREI").matches(&idn), "words are lower-cased");
+        assert!(
+            f("xn--bckerei").matches(&idn),
+            "the stored form still matches"
+        );
+        assert!(f("info@bäckerei").matches(&idn), "the email as shown");
+        assert!(!f("konditorei").matches(&idn));
     }
 
     #[test]
