@@ -97,8 +97,9 @@ impl ServerInfo {
             return Ok(());
         }
         Err(ServiceError::Invalid(format!(
-            "version mismatch: this is leadscout {}, the server (pid {}) runs leadscout {}; use the same version on both sides (restart `leadscout serve` after an upgrade)",
+            "version mismatch: this is leadscout {}, the host (`{}`, pid {}) runs leadscout {}; use the same version on both sides (restart the host after an upgrade)",
             crate::VERSION,
+            self.host,
             self.pid,
             self.version
         )))
