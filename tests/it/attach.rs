@@ -192,7 +192,7 @@ fn a_version_mismatch_names_both_versions() {
     server.join().unwrap();
     assert!(
         err.contains("version mismatch: this is leadscout 0.1.0")
-            && err.contains("the server (pid 4242) runs leadscout 0.0.1 (0000000000)"),
+            && err.contains("the host (`serve`, pid 4242) runs leadscout 0.0.1 (0000000000)"),
         "{err}"
     );
 }
