@@ -226,11 +226,16 @@ impl Remote {
         self.feed().link.subscribe()
     }
 
-    /// The event feed, started on first use.
+    /// The event feed, started on first use. The task that follows it is
+    /// spawned only once the feed is stored: spawned inside the init, it
+    /// could look for the feed before it is there and end for good, leaving
+    /// a client that hears no events.
     fn feed(&self) -> &Feed {
-        self.inner.feed.get_or_init(|| {
+        let mut created = false;
+        let feed = self.inner.feed.get_or_init(|| {
+            created = true;
             let info = self.info();
-            let feed = Feed {
+            Feed {
                 events: broadcast::channel(1024).0,
                 stats: watch::channel(QueueStats::default()).0,
                 link: watch::channel(Link::Attached {
@@ -239,11 +244,12 @@ impl Remote {
                     generation: 0,
                 })
                 .0,
-            };
-            let inner = Arc::downgrade(&self.inner);
-            tokio::spawn(follow(inner));
-            feed
-        })
+            }
+        });
+        if created {
+            tokio::spawn(follow(Arc::downgrade(&self.inner)));
+        }
+        feed
     }
 }
 
