@@ -119,19 +119,16 @@ pub async fn action_log(
         });
         return Ok(());
     }
+    // What was done is the record's own description, the same words the
+    // TUI's action log shows.
     out.table(
-        &[
-            "when", "user", "via", "action", "campaign", "target", "change",
-        ],
+        &["when", "user", "via", "what"],
         records.iter().map(|r| {
             vec![
                 super::output::when(&r.at),
                 r.user.clone(),
                 r.via.clone(),
-                r.action.clone(),
-                r.campaign.clone().unwrap_or_default(),
-                super::output::clip(&r.target, 30),
-                r.change.clone(),
+                r.describe(),
             ]
         }),
     )

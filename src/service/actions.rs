@@ -82,7 +82,9 @@ impl Service {
     }
 
     /// The action log, oldest first: the newest `limit` records, of one
-    /// campaign when given.
+    /// campaign when given. A campaign's log includes the records that
+    /// concern every campaign (blacklist entries, global settings): they
+    /// change what that campaign sends, or to whom.
     pub async fn action_log(
         &self,
         campaign: Option<&str>,
@@ -92,7 +94,7 @@ impl Service {
             self.campaign_by_slug(slug)?;
         }
         Ok(self.store().actions(limit, |r| {
-            campaign.is_none_or(|c| r.campaign.as_deref() == Some(c))
+            campaign.is_none_or(|c| r.campaign.as_deref().is_none_or(|rc| rc == c))
         })?)
     }
 }

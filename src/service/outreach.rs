@@ -299,6 +299,8 @@ impl Service {
     pub async fn reject_outreach(&self, references: &[String]) -> Result<u64> {
         let now = self.now();
         let mut rejected = 0;
+        // The log names the leads: an id alone does not say who.
+        let mut names = Vec::new();
         for r in references {
             let (lead, o) = self.outreach_of(r)?;
             if !matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved) {
@@ -324,6 +326,7 @@ impl Service {
                 }
             })?;
             rejected += 1;
+            names.push(lead.business_name.clone());
         }
         let campaign = match references.first() {
             Some(r) => self.campaign_slug_of_lead(self.resolve_lead(r)?.id)?,
@@ -333,7 +336,7 @@ impl Service {
             "reject",
             campaign.as_deref(),
             references.join(","),
-            format!("rejected {rejected}"),
+            format!("rejected {rejected}: {}", names.join(", ")),
         )?;
         self.store().flush().await?;
         Ok(rejected)

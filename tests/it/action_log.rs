@@ -142,13 +142,23 @@ fn every_action_is_logged_once_and_read_only_refuses_it(attached: bool) {
         "{sent}"
     );
     assert_eq!(smtp.received().len(), 1);
+    // A campaign's log: its own records and those for every campaign
+    // (the blacklist), none of another campaign's.
     let only_c = cli.json(&["log", "--campaign", "c"]);
     assert!(
         only_c
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["campaign"] == "c"),
+            .all(|r| r["campaign"] == "c" || r["campaign"].is_null()),
+        "{only_c}"
+    );
+    assert!(
+        only_c
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["action"] == "blacklist_add"),
         "{only_c}"
     );
     assert!(cli.ok(&["log"]).contains("blacklist_add"));
@@ -162,4 +172,80 @@ fn embedded() {
 #[test]
 fn attached() {
     every_action_is_logged_once_and_read_only_refuses_it(true);
+}
+
+/// `leadscout log` prints each record's description, the same words the
+/// TUI's action log draws: naming the setting, the lead and the address.
+/// A blacklist made the TUI's way (through a client acting via the TUI)
+/// is in the campaign's log too.
+#[test]
+fn the_cli_log_and_the_tui_say_the_same() {
+    use leadscout::domain::BlacklistReason;
+    use leadscout::domain::action_log::ActionRecord;
+    use leadscout::service::{Api, Opener};
+
+    let smtp = SmtpServer::start(Duration::ZERO);
+    let s = crate::outreach::setup(
+        smtp.port,
+        &[
+            ("Alpha Bakery", "a@alpha.example"),
+            ("Bravo Dental", "b@bravo.example"),
+        ],
+        &[],
+    );
+    let b = s.leads["b@bravo.example"].clone();
+    s.cli.ok(&[
+        "settings",
+        "set",
+        "report.cta_url",
+        "https://agency.example/book",
+        "-c",
+        "c",
+    ]);
+    s.cli.ok(&["outreach", "reject", &b]);
+    s.cli.ok(&["blacklist", "add", "tiny.example"]);
+
+    let config = leadscout::config::Config::load(None, s.cli.env_pairs()).unwrap();
+    crate::report::runtime().block_on(async {
+        let service = crate::report::opener(&s.cli, config).open("tui").unwrap();
+        let tui = leadscout::service::face_client(&service, "tui", false);
+        tui.blacklist_add(
+            "spam@else.example".into(),
+            BlacklistReason::Manual,
+            "tui".into(),
+        )
+        .await
+        .unwrap();
+        let log = tui.action_log(Some("c".into()), 100).await.unwrap();
+        assert!(
+            log.iter().any(|r| r.action == "blacklist_add"
+                && r.via == "tui"
+                && r.target == "spam@else.example"),
+            "{log:?}"
+        );
+    });
+
+    let records: Vec<ActionRecord> =
+        serde_json::from_value(s.cli.json(&["log", "--campaign", "c"])).unwrap();
+    let text = s.cli.ok(&["log", "--campaign", "c"]);
+    let said = |action: &str, target: &str| {
+        let r = records
+            .iter()
+            .find(|r| r.action == action && r.target.contains(target))
+            .unwrap_or_else(|| panic!("no {action} of {target} in {records:?}"));
+        let described = r.describe();
+        assert!(text.contains(&described), "`{described}` not in\n{text}");
+        described
+    };
+    let setting = said("settings_set", "report.cta_url");
+    assert!(
+        setting.contains("setting `report.cta_url`")
+            && setting.contains("https://agency.example/book"),
+        "{setting}"
+    );
+    let reject = said("reject", &b);
+    assert!(reject.contains("Bravo Dental"), "names the lead: {reject}");
+    let blacklist = said("blacklist_add", "tiny.example");
+    assert!(blacklist.contains("tiny.example"), "{blacklist}");
+    said("blacklist_add", "spam@else.example");
 }
