@@ -47,6 +47,7 @@ pub enum Command {
     Palette,
     Dashboard,
     ActionLog,
+    Messages,
 }
 
 impl Command {

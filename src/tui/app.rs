@@ -9,11 +9,13 @@ mod commands;
 mod keys;
 
 use super::action::{Action, Effect};
+use super::panes::action_log::ActionLogView;
 use super::panes::campaigns::CampaignList;
-use super::panes::dashboard::{ActionLogView, DashboardView};
+use super::panes::dashboard::DashboardView;
 use super::panes::detail::DetailPane;
 use super::panes::editor::Editor;
 use super::panes::leads::LeadsTable;
+use super::panes::messages::MessageHistory;
 use super::panes::prompt::Ask;
 use super::panes::runlog::RunLog;
 use crate::domain::event::QueueStats;
@@ -45,6 +47,8 @@ pub enum Mode {
     Dashboard,
     /// Who changed what, newest last.
     ActionLog,
+    /// Everything said this session, newest last.
+    History,
 }
 
 pub struct App {
@@ -58,8 +62,14 @@ pub struct App {
     pub action_log: ActionLogView,
     pub stats: QueueStats,
     pub web_url: Option<String>,
-    /// A line for the operator; an error when `true`.
+    /// A line for the operator; an error when `true`. Drawn whole: on the
+    /// status bar when it fits, wrapped above it when not.
     pub notice: Option<(String, bool)>,
+    /// Every notice of this session, kept when the next replaces it.
+    pub messages: MessageHistory,
+    /// Counts `note` and `error` calls, so the same text said twice is
+    /// kept twice.
+    said: u64,
     pub now: Timestamp,
     pub quit: bool,
     /// Embedded, attached to a server, or waiting for it to come back.
@@ -82,6 +92,8 @@ impl App {
             stats: QueueStats::default(),
             web_url,
             notice: None,
+            messages: MessageHistory::default(),
+            said: 0,
             now,
             quit: false,
             link: crate::service::Link::Embedded,
@@ -109,15 +121,32 @@ impl App {
 
     fn note(&mut self, text: impl Into<String>) {
         self.notice = Some((text.into(), false));
+        self.said += 1;
     }
 
     fn error(&mut self, text: impl Into<String>) {
         self.notice = Some((text.into(), true));
+        self.said += 1;
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let (before, said) = (self.notice.clone(), self.said);
         let effects = self.apply(action);
-        self.without_changes(effects)
+        let effects = self.without_changes(effects);
+        // Whatever set the notice (`note`, `error`, or a component's own
+        // line), the history keeps it.
+        if let Some((text, error)) = &self.notice
+            && (self.said != said || self.notice != before)
+        {
+            self.messages.push(self.now, text, *error);
+        }
+        effects
+    }
+
+    /// Opens the message history at the newest.
+    fn open_history(&mut self) -> Mode {
+        self.messages.open();
+        Mode::History
     }
 
     fn apply(&mut self, action: Action) -> Vec<Effect> {

@@ -93,11 +93,13 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
         Effect::Approve(ids) => {
             let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
             let s = service.approve_outreach(refs, None).await.map_err(e)?;
-            let skipped = s
-                .skipped
-                .first()
-                .map(|x| format!(" (skipped {x})"))
-                .unwrap_or_default();
+            // Every skipped lead with its reason: the message is drawn
+            // whole and kept in the history.
+            let skipped = if s.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; skipped {}: {}", s.skipped.len(), s.skipped.join("; "))
+            };
             Action::Notice(format!(
                 "approved {}, suppressed {}{skipped}",
                 s.approved, s.suppressed
@@ -183,7 +185,10 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
         Effect::ReportUrl(lead) => {
             let (_, url) = service.report_link(lead.to_string()).await.map_err(e)?;
             copy_to_clipboard(&url);
-            Action::Notice(format!("report: {url} (copied where the terminal allows)"))
+            // The URL alone on its line, so it reads (and selects) whole.
+            Action::Notice(format!(
+                "report page (copied where the terminal allows):\n{url}"
+            ))
         }
         Effect::Import { campaign, path } => {
             let report = service
@@ -194,13 +199,7 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
                 ))
                 .await
                 .map_err(e)?;
-            Action::Notice(format!(
-                "imported {}, {} duplicate(s), {} blacklisted, {} rejected",
-                report.imported,
-                report.duplicates,
-                report.blacklisted,
-                report.rejected.len()
-            ))
+            Action::Notice(import_summary(&report))
         }
         Effect::AddLead { campaign, website } => {
             let lead = service
@@ -211,7 +210,10 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
                 })
                 .await
                 .map_err(e)?;
-            Action::Notice(format!("added {}", lead.lead.business_name))
+            Action::Notice(format!(
+                "added {} ({})",
+                lead.lead.business_name, lead.lead.domain
+            ))
         }
         Effect::CreateCampaign(name) => {
             let c = service.create_campaign(name, None).await.map_err(e)?;
@@ -252,6 +254,25 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
             ))
         }
     })
+}
+
+/// What an import did, as the CLI says it: counts, then every rejected
+/// row with its reason, and the importer's notes.
+fn import_summary(report: &crate::service::ImportReport) -> String {
+    let mut text = format!(
+        "imported {}, {} duplicate(s) skipped, {} blacklisted skipped, {} row(s) rejected",
+        report.imported,
+        report.duplicates,
+        report.blacklisted,
+        report.rejected.len()
+    );
+    for r in &report.rejected {
+        text.push_str(&format!("\nrow {}: {}", r.row, r.reason));
+    }
+    for note in &report.notes {
+        text.push_str(&format!("\nnote: {note}"));
+    }
+    text
 }
 
 async fn load_detail(service: &Client, id: &str) -> Result<Detail, String> {

@@ -87,6 +87,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     key(Char('D'), Dashboard, "campaign dashboard"),
     key(Char('L'), ActionLog, "action log: who changed what"),
+    key(Char('M'), Messages, "message history (also :messages)"),
     key(Char('?'), Help, "this help"),
     key(Char('q'), Quit, "quit"),
     ctrl('c', Quit, "quit"),

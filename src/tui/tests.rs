@@ -823,7 +823,8 @@ fn the_dashboard_and_the_action_log_open_over_the_panes() {
         assert_eq!(app.action_log.back, 1, "k goes back one record");
         let screen = format!("{:?}", render(&mut app, w, h));
         assert!(
-            screen.contains("approve") && !screen.contains("sent 1,"),
+            // The view scrolls only when the selection would leave it.
+            screen.contains("approve") && screen.contains("sent 1,"),
             "{screen}"
         );
         key(&mut app, KeyCode::Char('G'));
@@ -1056,5 +1057,281 @@ fn the_draft_tab_says_why_there_is_no_draft() {
             .is_some_and(|(t, e)| *e && t.contains("no email address")),
         "`e` says why too: {:?}",
         app.notice
+    );
+}
+
+// Part B of issue 18: whole messages, the message history, and an action
+// log that says what `leadscout log` says.
+
+/// The rows of a drawn frame as text.
+fn rows(screen: &TestBackend) -> Vec<String> {
+    let buffer = screen.buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Every word of the screen, in reading order, separated by one space
+/// (side borders left out).
+fn words(screen: &TestBackend) -> String {
+    rows(screen)
+        .iter()
+        .flat_map(|r| {
+            r.split_whitespace()
+                .filter(|w| *w != "│")
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A 300-character message of distinct words, ending in a long URL.
+fn long_message() -> String {
+    let mut text = String::from("approved 0, suppressed 0; skipped 4:");
+    let mut n = 0;
+    while text.chars().count() < 240 {
+        n += 1;
+        text.push_str(&format!(" Lead{n}: the email is sent, not a draft;"));
+    }
+    text.push_str(" see http://127.0.0.1:8080/r/4732cafe0123456789abcdef0123456789");
+    text.truncate(300);
+    text
+}
+
+fn record(
+    at: i64,
+    action: &str,
+    target: &str,
+    change: &str,
+) -> crate::domain::action_log::ActionRecord {
+    crate::domain::action_log::ActionRecord {
+        at: ts(at),
+        user: "jana".into(),
+        via: "tui".into(),
+        action: action.into(),
+        campaign: Some("berlin".into()),
+        target: target.into(),
+        change: change.into(),
+    }
+}
+
+fn log_records() -> Vec<crate::domain::action_log::ActionRecord> {
+    let mut blacklist = record(
+        30,
+        "blacklist_add",
+        "tiny.example",
+        "domain tiny.example blacklisted (manual); 1 lead(s) blacklisted",
+    );
+    blacklist.campaign = None;
+    let mut setting = record(
+        20,
+        "settings_set",
+        "report.cta_url",
+        "set to `https://agency.example/book-a-free-website-check-with-our-team`",
+    );
+    setting.campaign = None;
+    vec![
+        setting,
+        blacklist,
+        record(
+            60,
+            "reject",
+            &id(2).to_string(),
+            "rejected 1: Zahnarztpraxis Dr. Blum",
+        ),
+        record(
+            90,
+            "edit_draft",
+            &id(1).to_string(),
+            "new text (version 3, subject \"Ihre Website: drei schnelle Verbesserungen für mehr Anfragen aus der Nachbarschaft\"); the compliance footer was added back; now draft",
+        ),
+    ]
+}
+
+#[test]
+fn a_long_notice_is_drawn_whole_above_the_status_bar() {
+    let message = long_message();
+    assert_eq!(message.chars().count(), 300);
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = app();
+        app.update(Action::Notice(message.clone()));
+        let screen = render(&mut app, w, h);
+        assert!(words(&screen).contains(&message), "{w}x{h}: {screen:?}");
+        // A short one stays on the bar.
+        app.update(Action::Notice("rejected 1".into()));
+        let screen = render(&mut app, w, h);
+        let last = rows(&screen).pop().unwrap_or_default();
+        assert!(last.contains("rejected 1"), "{last}");
+        assert!(!words(&screen).contains("M: all messages"));
+    }
+    // An error too, in the editor's place as well.
+    let mut app = app();
+    app.update(Action::Failed(message.clone()));
+    assert!(words(&render(&mut app, 80, 24)).contains(&message));
+}
+
+#[test]
+fn snapshot_a_long_message_read_whole() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = app();
+        app.update(Action::Notice(long_message()));
+        insta::assert_snapshot!(format!("long_message_{w}x{h}"), render(&mut app, w, h));
+    }
+}
+
+#[test]
+fn the_history_keeps_notes_and_errors_in_order() {
+    let mut app = app();
+    app.update(Action::Notice("approved 1, suppressed 0".into()));
+    app.update(Action::Failed(
+        "the email to Blum is sent; only drafts can be rejected".into(),
+    ));
+    cmd(&mut app, Command::Sort);
+    let sorted = format!("sorted by {}", app.leads.sort.label());
+    // The same words twice are two messages.
+    app.update(Action::Notice("approved 1, suppressed 0".into()));
+    let said: Vec<(&str, bool)> = app
+        .messages
+        .said
+        .iter()
+        .map(|s| (s.text.as_str(), s.error))
+        .collect();
+    assert_eq!(
+        said,
+        vec![
+            ("approved 1, suppressed 0", false),
+            (
+                "the email to Blum is sent; only drafts can be rejected",
+                true
+            ),
+            (sorted.as_str(), false),
+            ("approved 1, suppressed 0", false),
+        ]
+    );
+    // `M` opens it; j/k scroll; M closes.
+    cmd(&mut app, Command::Messages);
+    assert!(matches!(app.mode, Mode::History));
+    let text = words(&render(&mut app, 80, 24));
+    assert!(text.contains("error the email to Blum"), "{text}");
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.messages.back, 1);
+    key(&mut app, KeyCode::Char('M'));
+    assert!(matches!(app.mode, Mode::Normal));
+    // `:messages` too.
+    cmd(&mut app, Command::Palette);
+    typed(&mut app, "messages");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::History), "`:messages` opens it");
+    assert_eq!(app.messages.back, 0, "at the newest");
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+    let help = crate::tui::keymap::help_lines(true);
+    assert!(
+        help.iter().any(|(k, h)| k == "M" && h.contains("messages")),
+        "{help:?}"
+    );
+}
+
+#[test]
+fn snapshot_the_message_history() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = app();
+        app.update(Action::Notice("report page (copied where the terminal allows):\nhttp://127.0.0.1:8080/r/4732cafe0123456789".into()));
+        app.now = ts(130);
+        app.update(Action::Failed(
+            "sending needs the sender's identity: set sender.name, sender.company, sender.email and sender.postal_address (leadscout settings set KEY VALUE)".into(),
+        ));
+        app.now = ts(190);
+        app.update(Action::Notice(long_message()));
+        app.now = ts(250);
+        app.update(Action::Notice("imported 3, 0 duplicate(s) skipped, 0 blacklisted skipped, 2 row(s) rejected\nrow 3: no website or email\nrow 7: `htp://x` is not a web address".into()));
+        cmd(&mut app, Command::Messages);
+        insta::assert_snapshot!(format!("message_history_{w}x{h}"), render(&mut app, w, h));
+    }
+}
+
+#[test]
+fn the_action_log_names_what_changed_scrolls_and_expands() {
+    let mut app = app();
+    cmd(&mut app, Command::ActionLog);
+    app.update(Action::ActionLogLoaded(log_records()));
+    let text = words(&render(&mut app, 80, 24));
+    assert!(text.contains("setting `report.cta_url`"), "{text}");
+    assert!(
+        text.contains("rejected 1: Zahnarztpraxis Dr. Blum"),
+        "{text}"
+    );
+    assert!(text.contains("blacklist_add tiny.example"), "{text}");
+    // The newest is selected; Enter expands it whole and stays open.
+    let whole = app
+        .action_log
+        .selected()
+        .map(|r| r.describe())
+        .unwrap_or_default();
+    assert!(!text.contains(&whole), "cut at 80 columns: {text}");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::ActionLog) && app.action_log.expanded);
+    assert!(words(&render(&mut app, 80, 24)).contains(&whole));
+    // Enter or Esc collapses; Esc again closes.
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.action_log.expanded);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::ActionLog) && !app.action_log.expanded);
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.action_log.back, 3, "no further than the oldest");
+    key(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.action_log.back, 0);
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+    cmd(&mut app, Command::ActionLog);
+    key(&mut app, KeyCode::Char('q'));
+    assert!(matches!(app.mode, Mode::Normal), "q closes");
+}
+
+#[test]
+fn snapshot_the_action_log_with_a_long_row_expanded() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = app();
+        cmd(&mut app, Command::ActionLog);
+        app.update(Action::ActionLogLoaded(log_records()));
+        key(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(
+            format!("action_log_expanded_{w}x{h}"),
+            render(&mut app, w, h)
+        );
+    }
+}
+
+#[test]
+fn each_mode_shows_its_own_keys() {
+    let mut app = app();
+    let bar = |app: &mut App| rows(&render(app, 120, 40)).pop().unwrap_or_default();
+    assert!(bar(&mut app).contains("Space mark"));
+    cmd(&mut app, Command::ActionLog);
+    let log = bar(&mut app);
+    assert!(
+        log.contains("Enter expand") && !log.contains("Space mark"),
+        "{log}"
+    );
+    key(&mut app, KeyCode::Esc);
+    cmd(&mut app, Command::Dashboard);
+    let dash = bar(&mut app);
+    assert!(
+        dash.contains("D close") && !dash.contains("Space mark"),
+        "{dash}"
+    );
+    key(&mut app, KeyCode::Esc);
+    cmd(&mut app, Command::Edit);
+    assert!(matches!(app.mode, Mode::Editor(..)));
+    let edit = bar(&mut app);
+    assert!(
+        edit.contains("Ctrl-S save") && !edit.contains("Space mark"),
+        "{edit}"
     );
 }

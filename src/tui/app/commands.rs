@@ -58,6 +58,7 @@ impl App {
                 self.mode = Mode::ActionLog;
                 return vec![Effect::LoadActionLog(self.campaign().map(String::from))];
             }
+            Command::Messages => self.mode = self.open_history(),
             Command::Up => return self.move_cursor(self.position().saturating_sub(1)),
             Command::Down => return self.move_cursor(self.position() + 1),
             Command::Top => return self.move_cursor(0),

@@ -25,12 +25,15 @@ impl App {
             Mode::Normal => (Mode::Normal, Vec::new()),
             Mode::Help | Mode::Message(_) if closes(key.code) => (Mode::Normal, Vec::new()),
             Mode::ActionLog if self.action_log.key(key.code) => (mode, Vec::new()),
-            Mode::Dashboard | Mode::ActionLog
-                if closes(key.code) || matches!(key.code, KeyCode::Char('D' | 'L')) =>
+            Mode::History if self.messages.key(key.code) => (mode, Vec::new()),
+            Mode::Dashboard | Mode::ActionLog | Mode::History
+                if closes(key.code) || matches!(key.code, KeyCode::Char('D' | 'L' | 'M')) =>
             {
                 (Mode::Normal, Vec::new())
             }
-            Mode::Help | Mode::Message(_) | Mode::Dashboard | Mode::ActionLog => (mode, Vec::new()),
+            Mode::Help | Mode::Message(_) | Mode::Dashboard | Mode::ActionLog | Mode::History => {
+                (mode, Vec::new())
+            }
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'q') => {
                     self.quit = true;
@@ -105,6 +108,9 @@ impl App {
             (KeyCode::Tab, Ask::Palette) => {
                 prompt::complete(&mut text);
                 (Mode::Ask(ask, text), Vec::new())
+            }
+            (KeyCode::Enter, Ask::Palette) if prompt::opens_history(text.trim()) => {
+                (self.open_history(), Vec::new())
             }
             (KeyCode::Enter, _) => {
                 let campaign = self.campaign().unwrap_or_default().to_string();

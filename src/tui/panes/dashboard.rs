@@ -1,11 +1,10 @@
-//! Full-screen views over the panes: the campaign dashboard (funnel,
-//! score histogram, common problems, jobs and emails per hour, all with
-//! ratatui's own widgets) and the action log. Both draw from figures the
-//! app already holds; nothing is read per frame.
+//! The campaign dashboard over the panes: funnel, score histogram, common
+//! problems, jobs and emails per hour, all with ratatui's own widgets.
+//! It draws from figures the app already holds; nothing is read per frame.
+//! (The action log view is in `action_log`.)
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Paragraph, Row, Sparkline, Table};
 
@@ -33,35 +32,6 @@ impl DashboardView {
             return true;
         }
         false
-    }
-}
-
-/// The action log's state: who changed what, newest last, and how many
-/// records the view is scrolled back from the newest.
-#[derive(Default)]
-pub struct ActionLogView {
-    pub records: Vec<crate::domain::action_log::ActionRecord>,
-    pub back: usize,
-}
-
-impl ActionLogView {
-    pub fn loaded(&mut self, records: Vec<crate::domain::action_log::ActionRecord>) {
-        self.records = records;
-        self.back = 0;
-    }
-
-    /// A scrolling key; false for any other.
-    pub fn key(&mut self, code: crossterm::event::KeyCode) -> bool {
-        use crossterm::event::KeyCode;
-        let oldest = self.records.len().saturating_sub(1);
-        self.back = match code {
-            KeyCode::Char('k') | KeyCode::Up => (self.back + 1).min(oldest),
-            KeyCode::Char('j') | KeyCode::Down => self.back.saturating_sub(1),
-            KeyCode::Char('g') => oldest,
-            KeyCode::Char('G') => 0,
-            _ => return false,
-        };
-        true
     }
 }
 
@@ -192,77 +162,4 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             .style(theme.marked()),
         sent_area,
     );
-}
-
-pub fn draw_action_log(frame: &mut Frame, app: &App, theme: &Theme) {
-    let area = body(frame);
-    frame.render_widget(Clear, area);
-    let scope = app.campaigns.open.as_deref().unwrap_or("all campaigns");
-    let block = Block::bordered()
-        .title(Span::styled(
-            format!(" Action log — {scope} · j/k scroll · Esc closes "),
-            theme.title(),
-        ))
-        .border_style(theme.border(true));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if app.action_log.records.is_empty() {
-        frame.render_widget(
-            Paragraph::new(
-                "Nothing recorded yet: approvals, edits, sends, blacklist and settings changes and imports show here.",
-            )
-            .style(theme.dim()),
-            inner,
-        );
-        return;
-    }
-    // Newest at the bottom; k scrolls back, j forward, g and G jump.
-    let visible = inner.height.saturating_sub(1) as usize;
-    let end = app
-        .action_log
-        .records
-        .len()
-        .saturating_sub(app.action_log.back);
-    let start = end.saturating_sub(visible);
-    let wide = inner.width >= 120;
-    let rows: Vec<Row> = app.action_log.records[start..end]
-        .iter()
-        .map(|r| {
-            let when = r.at.strftime("%m-%d %H:%M").to_string();
-            let mut cells = vec![when, r.user.clone(), r.action.clone()];
-            if wide {
-                cells.push(r.via.clone());
-                cells.push(fit(&r.target, 28));
-            }
-            cells.push(r.change.clone());
-            Row::new(cells)
-        })
-        .collect();
-    let (widths, header): (Vec<Constraint>, Vec<&str>) = if wide {
-        (
-            vec![
-                Constraint::Length(11),
-                Constraint::Length(10),
-                Constraint::Length(16),
-                Constraint::Length(14),
-                Constraint::Length(28),
-                Constraint::Fill(1),
-            ],
-            vec!["when", "user", "action", "via", "target", "change"],
-        )
-    } else {
-        (
-            vec![
-                Constraint::Length(11),
-                Constraint::Length(8),
-                Constraint::Length(16),
-                Constraint::Fill(1),
-            ],
-            vec!["when", "user", "action", "change"],
-        )
-    };
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.title()))
-        .style(Style::default());
-    frame.render_widget(table, inner);
 }

@@ -1,16 +1,19 @@
 //! The components and the layout. Each component module owns its state,
 //! what changes it and how it draws (campaigns, leads table, detail,
-//! run log, editor, prompt/palette, dashboard and action log); `App`
+//! run log, editor, prompt/palette, dashboard, action log and message
+//! history); `App`
 //! composes them and routes actions. Views build only what is on screen
 //! (the leads table builds its visible rows only, so 100,000 leads draw
 //! as fast as 100).
 
+pub mod action_log;
 pub mod campaigns;
 mod columns;
 pub mod dashboard;
 pub mod detail;
 pub mod editor;
 pub mod leads;
+pub mod messages;
 mod overlays;
 pub mod picture;
 pub mod prompt;
@@ -85,6 +88,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     runlog::draw(frame, a.runlog, app, theme);
     status::draw(frame, a.status, app, theme);
     overlays::draw(frame, app, theme);
+    status::draw_band(frame, a.status, app, theme);
 }
 
 pub fn pane_block<'a>(

@@ -1,5 +1,6 @@
 //! What opens over the panes: help (from the keymap), the filter and
-//! question line, the draft editor, the quit confirmation, a whole error.
+//! question line, the draft editor, the quit confirmation, a whole error,
+//! the message history.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -48,7 +49,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     match &app.mode {
         Mode::Normal => {}
         Mode::Dashboard => super::dashboard::draw(frame, app, theme),
-        Mode::ActionLog => super::dashboard::draw_action_log(frame, app, theme),
+        Mode::ActionLog => super::action_log::draw(frame, app, theme),
+        Mode::History => super::messages::draw_history(frame, &app.messages, theme),
         Mode::Help => {
             let entries = keymap::help_lines(app.read_only);
             // Two columns when one does not fit the screen's height.

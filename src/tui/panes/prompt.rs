@@ -39,7 +39,13 @@ pub const PALETTE_COMMANDS: &[&str] = &[
     "campaign new ",
     "retry",
     "import ",
+    "messages",
 ];
+
+/// `:messages` opens the message history (a view, not an effect).
+pub fn opens_history(text: &str) -> bool {
+    text == "messages"
+}
 
 /// What an answer leads to: effects, and a line for the operator (an
 /// error when `true`).
@@ -141,7 +147,7 @@ fn palette(text: &str, campaign: String, marks: Vec<LeadId>) -> Answer {
         "blacklist" => Answer::error("usage: :blacklist EMAIL-OR-DOMAIN..."),
         "import" => Answer::error("usage: :import PATH"),
         other => Answer::error(format!(
-            "unknown command `{other}`; try run, send, stop-send, retry, blacklist, import, campaign new"
+            "unknown command `{other}`; try run, send, stop-send, retry, blacklist, import, campaign new, messages"
         )),
     }
 }

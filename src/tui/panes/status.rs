@@ -1,8 +1,11 @@
 //! The status bar: the queue, the page server, embedded or attached, the
-//! mode, and the keys for the focused pane (or the latest notice).
+//! mode, and the keys of the mode and focused pane, or the latest notice
+//! when it fits; a longer notice is drawn whole above the bar (see
+//! `messages::draw_band`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -10,7 +13,8 @@ use crate::service::Link;
 use crate::tui::app::{App, Mode, Pane};
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The bar's fixed parts: the mode and queue, the page server, the link.
+fn parts(area: Rect, app: &App, theme: &Theme) -> (String, String, (String, Style)) {
     let s = &app.stats;
     let mode = match &app.mode {
         Mode::Normal => "NORMAL",
@@ -22,6 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Message(_) => "ERROR",
         Mode::Dashboard => "DASHBOARD",
         Mode::ActionLog => "LOG",
+        Mode::History => "MESSAGES",
     };
     let queue = format!(
         " {mode} │ queued {} running {} failed {} │ {}/min ",
@@ -35,27 +40,33 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .filter(|_| area.width >= 120)
         .map(|u| format!("│ {u} "))
         .unwrap_or_default();
-    let (link, link_style) = match &app.link {
+    let link = match &app.link {
         Link::Embedded => ("embedded ".to_string(), theme.dim()),
         Link::Attached { pid, host, .. } => {
             (format!("attached to {host} (pid {pid}) "), theme.dim())
         }
         Link::Disconnected { .. } => ("disconnected, retrying ".to_string(), theme.error()),
     };
-    let hint = match (&app.notice, app.focus) {
-        (Some((text, _)), _) => text.clone(),
-        (None, _) if app.read_only => {
-            "READ-ONLY · / filter · Enter open · Tab next pane · ? help · q quit".into()
-        }
-        (None, Pane::Campaigns) => "Enter open · Tab next pane · ? help".into(),
-        (None, Pane::RunLog) => "Enter whole error · R retry failed · ? help".into(),
-        (None, _) => {
-            "/ filter · Space mark · a approve · e edit · : command · ? help · q quit".into()
-        }
-    };
-    let hint_style = match &app.notice {
-        Some((_, true)) => theme.error(),
-        _ => theme.dim(),
+    (queue, server, link)
+}
+
+/// Characters left on the bar for the keys or the notice.
+fn room(area: Rect, app: &App, theme: &Theme) -> usize {
+    let (queue, server, (link, _)) = parts(area, app, theme);
+    let fixed = queue.chars().count() + server.chars().count() + link.chars().count() + 3;
+    (area.width as usize).saturating_sub(fixed)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let room = room(area, app, theme);
+    let (queue, server, (link, link_style)) = parts(area, app, theme);
+    let (hint, hint_style) = match &app.notice {
+        Some((text, error)) if super::messages::fits(text, room) => (
+            text.clone(),
+            if *error { theme.error() } else { theme.dim() },
+        ),
+        // Too long for here: drawn whole above the bar.
+        _ => (keys(app), theme.dim()),
     };
     let line = Line::from(vec![
         Span::styled(queue, theme.selected()),
@@ -66,4 +77,46 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(hint, hint_style),
     ]);
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The keys that matter in the current mode (and pane).
+fn keys(app: &App) -> String {
+    match &app.mode {
+        Mode::Editor(..) => "Ctrl-S save · Esc close (asks first when changed)".into(),
+        Mode::Dashboard => "Esc/q/D close · ? help".into(),
+        Mode::ActionLog => "Enter expand · j/k move · g/G oldest/newest · Esc/q/L close".into(),
+        Mode::History => "j/k scroll · g/G oldest/newest · Esc/q/M close".into(),
+        Mode::Help | Mode::Message(_) => "Esc close".into(),
+        Mode::ConfirmQuit => "y quit · n stay".into(),
+        Mode::Filter(_) | Mode::Ask(..) => "Enter answer · Esc cancel".into(),
+        Mode::Normal if app.read_only => {
+            "READ-ONLY · / filter · Enter open · Tab next pane · M messages · ? help · q quit"
+                .into()
+        }
+        Mode::Normal => match app.focus {
+            Pane::Campaigns => "Enter open · Tab next pane · M messages · ? help".into(),
+            Pane::RunLog => "Enter whole error · R retry failed · ? help".into(),
+            _ => "/ filter · Space mark · a approve · e edit · : command · ? help · q quit".into(),
+        },
+    }
+}
+
+/// The notice, whole, above the bar when the bar has no room for it.
+/// Drawn last, over any view, except where it would hide what the
+/// operator opened to read (help, a whole error, the history itself).
+pub fn draw_band(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if matches!(
+        app.mode,
+        Mode::Help | Mode::Message(_) | Mode::History | Mode::ConfirmQuit
+    ) {
+        return;
+    }
+    let Some((text, error)) = &app.notice else {
+        return;
+    };
+    // Shown on the bar already.
+    if super::messages::fits(text, room(area, app, theme)) {
+        return;
+    }
+    super::messages::draw_band(frame, area, text, *error, theme);
 }
