@@ -328,3 +328,35 @@ fn copy_to_clipboard(text: &str) {
     let _ = write!(out, "\x1b]52;c;{encoded}\x07");
     let _ = out.flush();
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::service::{ImportReport, RejectedRow};
+
+    #[test]
+    fn an_import_names_every_rejected_row_and_why() {
+        let report = ImportReport {
+            imported: 1,
+            duplicates: 0,
+            blacklisted: 0,
+            rejected: vec![
+                RejectedRow {
+                    row: 3,
+                    reason: "the row has 2 fields, the header has 3".into(),
+                },
+                RejectedRow {
+                    row: 4,
+                    reason: "the row has 4 fields, the header has 3".into(),
+                },
+            ],
+            notes: vec!["read as Windows-1252".into()],
+        };
+        assert_eq!(
+            super::import_summary(&report),
+            "imported 1, 0 duplicate(s) skipped, 0 blacklisted skipped, 2 row(s) rejected\n\
+             row 3: the row has 2 fields, the header has 3\n\
+             row 4: the row has 4 fields, the header has 3\n\
+             note: read as Windows-1252"
+        );
+    }
+}
