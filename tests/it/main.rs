@@ -47,5 +47,6 @@ mod smtp_tls;
 mod smtp_tls_server;
 mod testbed;
 mod tui;
+mod undo;
 mod unsubscribe;
 mod views;
