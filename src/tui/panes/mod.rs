@@ -7,9 +7,11 @@
 
 pub mod campaigns;
 mod columns;
+pub mod confirm;
 pub mod dashboard;
 pub mod detail;
 pub mod editor;
+pub mod filter_line;
 pub mod leads;
 mod overlays;
 pub mod picture;

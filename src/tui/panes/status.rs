@@ -19,6 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Ask(..) => "ASK",
         Mode::Editor(..) => "EDIT",
         Mode::ConfirmQuit => "QUIT?",
+        Mode::Confirm(_) => "CONFIRM",
         Mode::Message(_) => "ERROR",
         Mode::Dashboard => "DASHBOARD",
         Mode::ActionLog => "LOG",
