@@ -47,6 +47,7 @@ mod smtp_tls;
 mod smtp_tls_server;
 mod testbed;
 mod tui;
+mod tui_answers;
 mod undo;
 mod unsubscribe;
 mod views;
