@@ -29,7 +29,7 @@ impl Confirm {
             .lines()
             .map(|l| l.chars().count().div_ceil(inner).max(1))
             .sum();
-        let height = (rows as u16 + 3).min(area.height);
+        let height = (rows as u16 + 2).min(area.height);
         let rect = ratatui::layout::Rect {
             x: area.x + area.width.saturating_sub(width) / 2,
             y: area.y + area.height.saturating_sub(height) / 2,
