@@ -2,6 +2,9 @@
 //! field terms narrow further: `status:failed`, `score:<50`, `score:>=80`,
 //! `city:berlin`, `category:dentist`, `has:email`, `has:score`,
 //! `has:views`, and `hot` (a person viewed the report after the email).
+//! Words ignore case and accents. A term it cannot read (an unknown
+//! status or field, a score that is no number) is an error naming the
+//! term and its column.
 
 use std::borrow::Cow;
 
@@ -148,6 +151,17 @@ fn term(part: &str) -> Result<Term, String> {
         }
         Some(("has", _)) => {
             return Err("use has:email, has:phone, has:score or has:views".into());
+        }
+        // A typo in a field name (`stauts:new`) would otherwise search
+        // for a word no lead has; web addresses stay words.
+        Some((key, _))
+            if !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphabetic())
+                && !matches!(key, "http" | "https" | "mailto") =>
+        {
+            return Err(format!(
+                "no field `{key}`; use status:, score:, city:, category:, has: or plain words"
+            ));
         }
         None if lower == "hot" => Term::Hot,
         _ => Term::Word(fold(&lower).into_owned()),
@@ -326,6 +340,8 @@ mod tests {
         );
         assert!(err("score:>101").contains("0–100"));
         assert!(err("hot has:wings").contains("`has:wings` at column 5"));
+        assert!(err("stauts:new").contains("no field `stauts`"));
+        assert!(Filter::parse("https://cafe").is_ok(), "addresses are words");
     }
 
     #[test]

@@ -1329,3 +1329,21 @@ fn filter_error_snapshots() {
         }
     }
 }
+
+/// The questions asked before a bulk reject and a whole-campaign run, as
+/// drawn at the three sizes.
+#[test]
+fn confirmation_snapshots() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = self::app();
+        cmd(&mut app, Command::Mark);
+        cmd(&mut app, Command::Mark);
+        cmd(&mut app, Command::Reject);
+        insta::assert_snapshot!(format!("confirm_reject_{w}x{h}"), render(&mut app, w, h));
+        let mut app = self::app();
+        cmd(&mut app, Command::Palette);
+        typed(&mut app, "run fetch,audit");
+        key(&mut app, KeyCode::Enter);
+        insta::assert_snapshot!(format!("confirm_run_{w}x{h}"), render(&mut app, w, h));
+    }
+}

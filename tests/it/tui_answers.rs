@@ -59,7 +59,7 @@ fn filters_answer_and_a_reject_can_be_undone() {
     tmux.wait_for("Bravo Dental");
     // Both marked: rejecting asks, n leaves everything as it was.
     tmux.keys(&["g", "Space", "Space", "x"]);
-    tmux.wait_for("Reject the drafts of 2 marked leads?");
+    tmux.wait_for("Reject the drafts of 2 marked leads");
     tmux.keys(&["n"]);
     tmux.wait_for("nothing rejected; 2 still marked");
     // One lead: rejected at once, with the way back named; u restores.

@@ -123,7 +123,16 @@ impl App {
             Command::Reject if self.leads.targets().len() > 1 => {
                 let targets = self.leads.targets();
                 self.mode = Mode::Confirm(Box::new(Confirm {
-                    question: format!("Reject the drafts of {} marked leads?", targets.len()),
+                    question: format!(
+                        "Reject the drafts of {} marked leads ({})? u undoes it afterwards.",
+                        targets.len(),
+                        crate::tui::undo::names(
+                            &targets
+                                .iter()
+                                .map(|id| self.lead_name(*id).unwrap_or("?").to_string())
+                                .collect::<Vec<_>>()
+                        )
+                    ),
                     declined: format!("nothing rejected; {} still marked", targets.len()),
                     effects: vec![Effect::Reject(targets)],
                     clears_marks: true,
