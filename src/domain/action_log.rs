@@ -33,7 +33,7 @@ pub struct ActionRecord {
     pub at: Timestamp,
     pub user: String,
     pub via: String,
-    /// `approve`, `reject`, `edit_draft`, `send`, `blacklist_add`,
+    /// `approve`, `reject`, `restore`, `edit_draft`, `send`, `blacklist_add`,
     /// `blacklist_remove`, `settings_set`, `settings_unset`, `import`, ...
     pub action: String,
     /// The campaign's slug, when the action concerns one.

@@ -236,6 +236,9 @@ api! {
     write fn approve_outreach(references: Vec<String>, all_drafted_in: Option<String>) -> ApproveSummary =
         |s| s.approve_outreach(&references, all_drafted_in.as_deref());
     write fn reject_outreach(references: Vec<String>) -> u64 = |s| s.reject_outreach(&references);
+    /// Rejected emails back to draft; the names of the leads restored.
+    write fn restore_outreach(references: Vec<String>) -> Vec<String> =
+        |s| s.restore_outreach(&references);
     write fn mark_outreach(reference: String, mark: Mark) -> Lead = |s| s.mark_outreach(&reference, mark);
     read fn email_template(campaign: Option<String>) -> (String, String) =
         |s| s.email_template(campaign.as_deref());

@@ -18,6 +18,10 @@ pub struct BlacklistAdded {
     pub added: bool,
     /// Leads that became `blacklisted`.
     pub leads_blacklisted: u64,
+    /// Their business names, so a face can say which (absent in answers
+    /// from older hosts).
+    #[serde(default)]
+    pub leads: Vec<String>,
 }
 
 /// What `blacklist import` did.
@@ -81,11 +85,12 @@ impl Service {
             created_at: self.now(),
         };
         let added = self.store().add_blacklist(&entry)?;
-        let leads_blacklisted = self.sync_blacklisted_leads()?;
+        let leads = self.sync_blacklisted_leads()?;
         Ok(BlacklistAdded {
             entry,
             added,
-            leads_blacklisted,
+            leads_blacklisted: leads.len() as u64,
+            leads,
         })
     }
 
@@ -169,18 +174,18 @@ impl Service {
                 report.already_listed += 1;
             }
         }
-        report.leads_blacklisted = self.sync_blacklisted_leads()?;
+        report.leads_blacklisted = self.sync_blacklisted_leads()?.len() as u64;
         self.store().flush().await?;
         Ok(report)
     }
 
     /// Brings every lead's status in line with the blacklist: blocked leads
     /// become `blacklisted`, unblocked ones get their earlier status back.
-    /// Returns how many leads became blacklisted.
-    fn sync_blacklisted_leads(&self) -> Result<u64> {
+    /// Returns the names of the leads that became blacklisted.
+    fn sync_blacklisted_leads(&self) -> Result<Vec<String>> {
         let store = self.store();
         let blacklist = store.blacklist_set()?;
-        let mut newly = 0;
+        let mut newly = Vec::new();
         // sled iterators see a consistent snapshot without holding locks, so
         // updating while scanning is safe.
         for lead in store.all_leads() {
@@ -192,7 +197,7 @@ impl Service {
             if blocked && !is_blacklisted {
                 lead.status_before_blacklist = Some(lead.status);
                 lead.status = LeadStatus::Blacklisted;
-                newly += 1;
+                newly.push(lead.business_name.clone());
             } else if !blocked && is_blacklisted {
                 lead.status = lead
                     .status_before_blacklist

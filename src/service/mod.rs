@@ -27,6 +27,7 @@ pub mod report;
 pub mod sending;
 pub mod settings;
 mod site_export;
+mod undo;
 pub mod views;
 
 /// Private output files (backups, exports) for the faces that write them.

@@ -48,6 +48,8 @@ pub enum Command {
     Dashboard,
     ActionLog,
     Messages,
+    /// Takes back the last reject or blacklist of this session.
+    Undo,
 }
 
 impl Command {
@@ -64,6 +66,7 @@ impl Command {
                 | Self::Edit
                 | Self::Import
                 | Self::AddLead
+                | Self::Undo
         )
     }
 }
@@ -118,6 +121,10 @@ pub enum Action {
     DraftSaved(String, Option<Box<OutreachView>>),
     /// Saving failed; the editor stays open with the text in it.
     DraftNotSaved(String),
+    /// These leads' emails were rejected (the undo can restore them).
+    Rejected(Vec<LeadId>),
+    /// What each blacklist value did (the undo removes those added).
+    Blacklisted(Vec<crate::service::blacklist::BlacklistAdded>),
     Notice(String),
     Failed(String),
 }
@@ -134,7 +141,11 @@ pub enum Effect {
     LoadRunLog,
     Approve(Vec<LeadId>),
     Reject(Vec<LeadId>),
+    /// Rejected emails back to draft (the undo of a reject).
+    Restore(Vec<LeadId>),
     Blacklist(Vec<String>),
+    /// Blacklist entries removed (`:unblacklist`, the undo of a blacklist).
+    Unblacklist(Vec<String>),
     Rerun {
         campaign: String,
         stages: Vec<String>,
@@ -177,7 +188,9 @@ impl Effect {
             self,
             Self::Approve(_)
                 | Self::Reject(_)
+                | Self::Restore(_)
                 | Self::Blacklist(_)
+                | Self::Unblacklist(_)
                 | Self::Rerun { .. }
                 | Self::RetryFailed { .. }
                 | Self::SaveDraft { .. }

@@ -11,9 +11,11 @@ mod keys;
 use super::action::{Action, Effect};
 use super::panes::action_log::ActionLogView;
 use super::panes::campaigns::CampaignList;
+use super::panes::confirm::Confirm;
 use super::panes::dashboard::DashboardView;
 use super::panes::detail::DetailPane;
 use super::panes::editor::Editor;
+use super::panes::filter_line::{FilterHistory, FilterLine};
 use super::panes::leads::LeadsTable;
 use super::panes::messages::MessageHistory;
 use super::panes::prompt::Ask;
@@ -37,10 +39,12 @@ const PANES: [Pane; 4] = [Pane::Campaigns, Pane::Leads, Pane::Detail, Pane::RunL
 pub enum Mode {
     Normal,
     Help,
-    Filter(String),
+    Filter(FilterLine),
     Ask(Ask, String),
     Editor(Box<Editor>),
     ConfirmQuit,
+    /// A yes/no question before a big change.
+    Confirm(Box<Confirm>),
     /// A long text (a whole error) over everything; Esc closes it.
     Message(String),
     /// The open campaign at a glance.
@@ -76,6 +80,10 @@ pub struct App {
     pub link: crate::service::Link,
     /// Browse only: changes are refused and their keys hidden.
     pub read_only: bool,
+    /// Filters applied this session, for Up in the filter prompt.
+    pub filter_history: FilterHistory,
+    /// The last reject or blacklist, for `u`.
+    pub undo: Option<super::undo::Undo>,
 }
 
 impl App {
@@ -98,6 +106,8 @@ impl App {
             quit: false,
             link: crate::service::Link::Embedded,
             read_only: false,
+            filter_history: FilterHistory::default(),
+            undo: None,
         }
     }
 
@@ -271,6 +281,27 @@ impl App {
                     "not saved: {text} — the text stays here; Ctrl-S tries again"
                 ));
                 Vec::new()
+            }
+            Action::Rejected(ids) => {
+                let names: Vec<String> = ids
+                    .iter()
+                    .map(|id| self.lead_name(*id).unwrap_or("a lead").to_string())
+                    .collect();
+                self.note(super::undo::rejected(&names));
+                self.undo = Some(super::undo::Undo::Reject(ids));
+                self.after_change()
+            }
+            Action::Blacklisted(results) => {
+                let added: Vec<String> = results
+                    .iter()
+                    .filter(|r| r.added)
+                    .map(|r| r.entry.value.clone())
+                    .collect();
+                self.note(super::undo::blacklisted(&results));
+                if !added.is_empty() {
+                    self.undo = Some(super::undo::Undo::Blacklist(added));
+                }
+                self.after_change()
             }
             Action::Notice(text) => {
                 self.note(text);

@@ -107,22 +107,52 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
         }
         Effect::Reject(ids) => {
             let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
-            let n = service.reject_outreach(refs).await.map_err(e)?;
-            Action::Notice(format!("rejected {n}"))
+            service.reject_outreach(refs).await.map_err(e)?;
+            Action::Rejected(ids)
+        }
+        Effect::Restore(ids) => {
+            let refs: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            let names = service.restore_outreach(refs).await.map_err(e)?;
+            Action::Notice(format!(
+                "undone: {} back to draft",
+                crate::tui::undo::names(&names)
+            ))
         }
         Effect::Blacklist(values) => {
-            let mut added = 0;
+            let mut results = Vec::new();
             for value in &values {
-                if service
-                    .blacklist_add(value.clone(), BlacklistReason::Manual, "tui".into())
-                    .await
-                    .map_err(e)?
-                    .added
-                {
-                    added += 1;
+                results.push(
+                    service
+                        .blacklist_add(value.clone(), BlacklistReason::Manual, "tui".into())
+                        .await
+                        .map_err(e)?,
+                );
+            }
+            Action::Blacklisted(results)
+        }
+        // Each value on its own: one not listed does not keep the others.
+        Effect::Unblacklist(values) => {
+            let mut removed = Vec::new();
+            let mut refused = Vec::new();
+            for value in &values {
+                match service.blacklist_remove(value.clone()).await {
+                    Ok(entry) => removed.push(entry.value),
+                    Err(err) => refused.push(err.to_string()),
                 }
             }
-            Action::Notice(format!("blacklisted {added} of {}", values.len()))
+            let mut said = Vec::new();
+            if !removed.is_empty() {
+                said.push(format!(
+                    "removed {} from the blacklist; their leads have their earlier status back",
+                    crate::tui::undo::names(&removed)
+                ));
+            }
+            said.extend(refused.iter().cloned());
+            let text = said.join("; ");
+            if removed.is_empty() {
+                return Err(text);
+            }
+            Action::Notice(text)
         }
         Effect::Rerun {
             campaign,

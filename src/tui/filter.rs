@@ -2,6 +2,11 @@
 //! field terms narrow further: `status:failed`, `score:<50`, `score:>=80`,
 //! `city:berlin`, `category:dentist`, `has:email`, `has:score`,
 //! `has:views`, and `hot` (a person viewed the report after the email).
+//! Words ignore case and accents. A term it cannot read (an unknown
+//! status or field, a score that is no number) is an error naming the
+//! term and its column.
+
+use std::borrow::Cow;
 
 use crate::domain::LeadStatus;
 use crate::domain::idn::{unicode_email, unicode_host};
@@ -24,50 +29,156 @@ pub struct Filter {
     terms: Vec<Term>,
 }
 
+/// A term the filter cannot read: the term as typed, where it starts
+/// (1-based column in the typed text) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    pub token: String,
+    pub column: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` at column {}: {}",
+            self.token, self.column, self.reason
+        )
+    }
+}
+
+/// Lower case without accents, so `cafe` finds "Café" and `strasse`
+/// "Straße": compatibility decomposition (NFKD), combining marks dropped
+/// (every accent has a non-zero combining class), ß spelled ss. ASCII,
+/// the common case, only lower-cases.
+pub fn fold(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        };
+    }
+    let nfkd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfkd();
+    let classes = icu_normalizer::properties::CanonicalCombiningClassMapBorrowed::new();
+    let lower = text.to_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    for c in nfkd.normalize_iter(lower.chars()) {
+        match c {
+            'ß' => out.push_str("ss"),
+            c if classes.get_u8(c) != 0 => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The terms of a typed filter with the 1-based column each starts at.
+fn terms_with_columns(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut column = 0;
+    let mut start = None;
+    let mut out = Vec::new();
+    for (i, c) in text.char_indices() {
+        column += 1;
+        if c.is_whitespace() {
+            if let Some((col, from)) = start.take() {
+                out.push((col, &text[from..i]));
+            }
+        } else if start.is_none() {
+            start = Some((column, i));
+        }
+    }
+    if let Some((col, from)) = start {
+        out.push((col, &text[from..]));
+    }
+    out.into_iter()
+}
+
+fn score_term(value: &str) -> Result<Term, String> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (op, rest) = if let Some(r) = value.strip_prefix("<=") {
+        ((Less, true), r)
+    } else if let Some(r) = value.strip_prefix(">=") {
+        ((Greater, true), r)
+    } else if let Some(r) = value.strip_prefix('<') {
+        ((Less, false), r)
+    } else if let Some(r) = value.strip_prefix('>') {
+        ((Greater, false), r)
+    } else {
+        ((Equal, true), value)
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let n: u16 = match rest.parse() {
+        Ok(n) => n,
+        // `score:<75has:email`: two terms run together.
+        Err(_) if digits > 0 && rest[digits..].contains(':') => {
+            return Err(format!(
+                "`{rest}` is not a number; a space missing before `{}`?",
+                &rest[digits..]
+            ));
+        }
+        Err(_) if rest.is_empty() => {
+            return Err("a number is missing; e.g. score:<50, score:>=80".into());
+        }
+        Err(_) => {
+            return Err(format!(
+                "`{rest}` is not a number; e.g. score:<50, score:>=80"
+            ));
+        }
+    };
+    match u8::try_from(n) {
+        Ok(n) if n <= 100 => Ok(Term::Score(op.0, op.1, n)),
+        _ => Err(format!("{n} is out of range; scores are 0–100")),
+    }
+}
+
+fn term(part: &str) -> Result<Term, String> {
+    let lower = part.to_lowercase();
+    Ok(match lower.split_once(':') {
+        Some(("status", v)) => {
+            if !LeadStatus::ALL.iter().any(|s| s.as_str() == v) {
+                let all: Vec<&str> = LeadStatus::ALL.iter().map(|s| s.as_str()).collect();
+                return Err(format!("no such status; one of: {}", all.join(", ")));
+            }
+            Term::Status(v.to_string())
+        }
+        Some(("score", v)) => score_term(v)?,
+        Some(("city", v)) => Term::City(fold(v).into_owned()),
+        Some(("category", v)) => Term::Category(fold(v).into_owned()),
+        Some(("has", v)) if matches!(v, "email" | "score" | "phone" | "views") => {
+            Term::Has(v.into())
+        }
+        Some(("has", _)) => {
+            return Err("use has:email, has:phone, has:score or has:views".into());
+        }
+        // A typo in a field name (`stauts:new`) would otherwise search
+        // for a word no lead has; web addresses stay words.
+        Some((key, _))
+            if !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphabetic())
+                && !matches!(key, "http" | "https" | "mailto") =>
+        {
+            return Err(format!(
+                "no field `{key}`; use status:, score:, city:, category:, has: or plain words"
+            ));
+        }
+        None if lower == "hot" => Term::Hot,
+        _ => Term::Word(fold(&lower).into_owned()),
+    })
+}
+
 impl Filter {
-    /// Parses a filter; a term it cannot read is an error naming it.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Parses a filter; the first term it cannot read is an error naming
+    /// it and where it starts.
+    pub fn parse(text: &str) -> Result<Self, FilterError> {
         let mut terms = Vec::new();
-        for part in text.split_whitespace() {
-            let lower = part.to_lowercase();
-            let term = match lower.split_once(':') {
-                Some(("status", v)) => {
-                    if !LeadStatus::ALL.iter().any(|s| s.as_str() == v) {
-                        return Err(format!("unknown status `{v}`"));
-                    }
-                    Term::Status(v.to_string())
-                }
-                Some(("score", v)) => {
-                    let (op, rest) = if let Some(r) = v.strip_prefix("<=") {
-                        ((std::cmp::Ordering::Less, true), r)
-                    } else if let Some(r) = v.strip_prefix(">=") {
-                        ((std::cmp::Ordering::Greater, true), r)
-                    } else if let Some(r) = v.strip_prefix('<') {
-                        ((std::cmp::Ordering::Less, false), r)
-                    } else if let Some(r) = v.strip_prefix('>') {
-                        ((std::cmp::Ordering::Greater, false), r)
-                    } else {
-                        ((std::cmp::Ordering::Equal, true), v)
-                    };
-                    let n = rest
-                        .parse()
-                        .map_err(|_| format!("`{part}`: the score must be a number 0–100"))?;
-                    Term::Score(op.0, op.1, n)
-                }
-                Some(("city", v)) => Term::City(v.into()),
-                Some(("category", v)) => Term::Category(v.into()),
-                Some(("has", v)) if matches!(v, "email" | "score" | "phone" | "views") => {
-                    Term::Has(v.into())
-                }
-                Some(("has", v)) => {
-                    return Err(format!(
-                        "`has:{v}`: use has:email, has:phone, has:score or has:views"
-                    ));
-                }
-                None if lower == "hot" => Term::Hot,
-                _ => Term::Word(lower),
-            };
-            terms.push(term);
+        for (column, part) in terms_with_columns(text) {
+            terms.push(term(part).map_err(|reason| FilterError {
+                token: part.to_string(),
+                column,
+                reason,
+            })?);
         }
         Ok(Self {
             text: text.trim().to_string(),
@@ -85,21 +196,21 @@ impl Filter {
 
     pub fn matches(&self, lead: &LeadView) -> bool {
         let has = |v: &Option<String>, needle: &str| {
-            v.as_deref()
-                .is_some_and(|x| x.to_lowercase().contains(needle))
+            v.as_deref().is_some_and(|x| fold(x).contains(needle))
         };
         self.terms.iter().all(|term| match term {
             // Domains and emails match as stored (punycode) and as shown
-            // (Unicode), so `bäckerei` finds `xn--bckerei-…`.
+            // (Unicode), so `bäckerei` finds `xn--bckerei-…`; every text is
+            // folded (case and accents) as the words are.
             Term::Word(w) => {
-                lead.business_name.to_lowercase().contains(w)
+                fold(&lead.business_name).contains(w.as_str())
                     || lead.domain.contains(w.as_str())
-                    || unicode_host(&lead.domain).contains(w.as_str())
+                    || fold(&unicode_host(&lead.domain)).contains(w.as_str())
                     || has(&lead.email, w)
                     || lead
                         .email
                         .as_deref()
-                        .is_some_and(|e| unicode_email(e).to_lowercase().contains(w))
+                        .is_some_and(|e| fold(&unicode_email(e)).contains(w.as_str()))
                     || has(&lead.city, w)
             }
             Term::Status(s) => lead.status.as_str() == s,
@@ -210,17 +321,40 @@ mod tests {
     }
 
     #[test]
-    fn bad_terms_say_what_is_wrong() {
+    fn bad_terms_say_what_is_wrong_and_where() {
+        let err = |s: &str| Filter::parse(s).unwrap_err().to_string();
+        let status = err("status:nosuch");
         assert!(
-            Filter::parse("status:nope")
-                .unwrap_err()
-                .contains("unknown status `nope`")
+            status.starts_with("`status:nosuch` at column 1: no such status; one of: new, fetched"),
+            "{status}"
         );
-        assert!(Filter::parse("score:<abc").unwrap_err().contains("number"));
+        assert_eq!(
+            err("cafe  score:abc"),
+            "`score:abc` at column 7: `abc` is not a number; e.g. score:<50, score:>=80"
+        );
+        let joined = err("score:<75has:email");
         assert!(
-            Filter::parse("has:wings")
-                .unwrap_err()
-                .contains("has:email")
+            joined.contains("`score:<75has:email` at column 1")
+                && joined.contains("space missing before `has:email`"),
+            "{joined}"
         );
+        assert!(err("score:>101").contains("0–100"));
+        assert!(err("hot has:wings").contains("`has:wings` at column 5"));
+        assert!(err("stauts:new").contains("no field `stauts`"));
+        assert!(Filter::parse("https://cafe").is_ok(), "addresses are words");
+    }
+
+    #[test]
+    fn words_match_without_case_or_accents() {
+        let f = |s: &str| Filter::parse(s).unwrap();
+        let mut cafe = lead("Café Kranich", LeadStatus::New, None, Some("Köln"), None);
+        cafe.domain = "kranich.example".into();
+        assert!(f("cafe").matches(&cafe));
+        assert!(f("CAFÉ").matches(&cafe));
+        assert!(f("koln").matches(&cafe) && f("city:koln").matches(&cafe));
+        let strasse = lead("Straßenbau Nord", LeadStatus::New, None, None, None);
+        assert!(f("strasse").matches(&strasse) && f("straße").matches(&strasse));
+        assert!(!f("cafe").matches(&strasse));
+        assert_eq!(fold("Ǆemal ﬁ"), "dzemal fi", "compatibility forms too");
     }
 }

@@ -54,7 +54,7 @@ pub const BINDINGS: &[Binding] = &[
     key(Char('4'), ShowTab(3), "detail: contacts"),
     key(Char('5'), ShowTab(4), "detail: history"),
     key(KeyCode::Enter, Open, "open (campaign, full error)"),
-    key(KeyCode::Esc, Back, "close, clear marks"),
+    key(KeyCode::Esc, Back, "close; clear marks, filter"),
     key(
         Char('/'),
         Filter,
@@ -69,6 +69,7 @@ pub const BINDINGS: &[Binding] = &[
     key(Char('*'), MarkAll, "mark all matching the filter"),
     key(Char('a'), Approve, "approve draft(s)"),
     key(Char('x'), Reject, "reject draft(s)"),
+    key(Char('u'), Undo, "undo the last reject or blacklist"),
     key(Char('b'), Blacklist, "blacklist (asks: email or domain)"),
     key(Char('r'), Rerun, "re-run a stage (asks which)"),
     key(Char('R'), RetryFailed, "retry failed jobs"),

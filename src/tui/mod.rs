@@ -18,6 +18,7 @@ pub mod panes;
 #[cfg(test)]
 mod tests;
 pub mod theme;
+mod undo;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -48,5 +48,7 @@ mod smtp_tls_server;
 mod testbed;
 mod tui;
 mod tui_messages;
+mod tui_answers;
+mod undo;
 mod unsubscribe;
 mod views;

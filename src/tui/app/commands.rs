@@ -4,6 +4,7 @@
 use super::{App, Mode, PANES, Pane};
 use crate::domain::LeadId;
 use crate::tui::action::{Command, Effect};
+use crate::tui::panes::confirm::Confirm;
 use crate::tui::panes::detail::TABS;
 use crate::tui::panes::editor::Editor;
 use crate::tui::panes::prompt::Ask;
@@ -85,14 +86,9 @@ impl App {
                 }
                 _ => self.focus = Pane::Detail,
             },
-            Command::Back => {
-                self.leads.marks.clear();
-                self.leads.range_anchor = None;
-                if self.focus == Pane::Detail {
-                    self.focus = Pane::Leads;
-                }
-            }
-            Command::Filter => self.mode = Mode::Filter(self.leads.filter.text().to_string()),
+            Command::Back => return self.back(),
+            // Opens empty; Up brings back earlier filters.
+            Command::Filter => self.mode = Mode::Filter(Default::default()),
             Command::NextMatch | Command::PrevMatch => {
                 // With a filter, matches are the rows shown; n/N walk them.
                 let n = self.leads.visible.len();
@@ -125,6 +121,28 @@ impl App {
                 let n = self.leads.mark_all();
                 self.note(format!("{n} marked"));
             }
+            Command::Reject if self.leads.targets().len() > 1 => {
+                let targets = self.leads.targets();
+                self.mode = Mode::Confirm(Box::new(Confirm {
+                    question: format!(
+                        "Reject the drafts of {} marked leads ({})? u undoes it afterwards.",
+                        targets.len(),
+                        crate::tui::undo::names(
+                            &targets
+                                .iter()
+                                .map(|id| self.lead_name(*id).unwrap_or("?").to_string())
+                                .collect::<Vec<_>>()
+                        )
+                    ),
+                    declined: format!("nothing rejected; {} still marked", targets.len()),
+                    effects: vec![Effect::Reject(targets)],
+                    clears_marks: true,
+                }));
+            }
+            Command::Undo => match self.undo.take() {
+                Some(undo) => return vec![undo.effect()],
+                None => self.note("nothing to undo: u takes back the last reject or blacklist"),
+            },
             Command::Approve | Command::Reject => {
                 let targets = self.leads.targets();
                 if targets.is_empty() {
@@ -166,6 +184,38 @@ impl App {
             Command::Palette => self.ask(Ask::Palette),
         }
         Vec::new()
+    }
+
+    /// Esc: back from the detail to the list; on the list, clears the
+    /// marks and the filter, saying what it cleared.
+    fn back(&mut self) -> Vec<Effect> {
+        let marks = self.leads.marks.len();
+        self.leads.marks.clear();
+        self.leads.range_anchor = None;
+        let mut cleared = Vec::new();
+        if marks > 0 {
+            cleared.push(format!("{marks} mark{}", if marks == 1 { "" } else { "s" }));
+        }
+        let mut effects = Vec::new();
+        if self.focus == Pane::Detail {
+            self.focus = Pane::Leads;
+        } else if !self.leads.filter.is_empty() {
+            cleared.push(format!("the filter /{}", self.leads.filter.text()));
+            let before = self.leads.selected_id();
+            self.leads.set_filter(Default::default());
+            if let Some(id) = self.leads.selected_id().filter(|id| Some(*id) != before) {
+                effects = self.detail.want(id);
+            }
+        }
+        if !cleared.is_empty() {
+            let shown = if self.leads.filter.is_empty() {
+                format!("; all {} leads shown", self.leads.visible.len())
+            } else {
+                String::new()
+            };
+            self.note(format!("cleared {}{shown}", cleared.join(" and ")));
+        }
+        effects
     }
 
     pub(super) fn edit(&mut self) {

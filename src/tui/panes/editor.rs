@@ -24,6 +24,8 @@ pub struct Editor {
     pub area: TextArea<'static>,
     /// Esc was pressed once: the next Esc discards.
     pub confirm_discard: bool,
+    /// The text as opened: Esc closes at once while nothing differs.
+    opened: Vec<String>,
 }
 
 /// What a key did to the editor.
@@ -49,7 +51,8 @@ impl Editor {
             o.outreach.subject,
             o.outreach.body.trim_end()
         );
-        let mut area = TextArea::new(text.lines().map(String::from).collect());
+        let opened: Vec<String> = text.lines().map(String::from).collect();
+        let mut area = TextArea::new(opened.clone());
         area.set_block(
             ratatui::widgets::Block::bordered().title(" edit draft — Ctrl-S save, Esc close "),
         );
@@ -60,6 +63,7 @@ impl Editor {
             },
             area,
             confirm_discard: false,
+            opened,
         })
     }
 
@@ -81,7 +85,9 @@ impl Editor {
                     _ => Outcome::Say("the first line must be `Subject: ...`".into(), true),
                 }
             }
-            KeyCode::Esc if confirm => Outcome::Close,
+            KeyCode::Esc if confirm || self.area.lines() == self.opened.as_slice() => {
+                Outcome::Close
+            }
             KeyCode::Esc => {
                 self.confirm_discard = true;
                 Outcome::Say("Esc again discards your changes; Ctrl-S saves".into(), true)

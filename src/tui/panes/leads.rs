@@ -305,7 +305,7 @@ impl LeadsTable {
             let text = if self.loading {
                 "Loading leads…"
             } else if campaign.is_none() {
-                "No campaign yet. `:campaign new NAME` makes one, `i` imports a CSV."
+                "No campaign yet. `:campaign new NAME` makes one; then `i` imports a CSV into it."
             } else if self.rows.is_empty() {
                 "No leads in this campaign yet. `i` imports a CSV file, `A` adds one by hand."
             } else {

@@ -9,9 +9,11 @@
 pub mod action_log;
 pub mod campaigns;
 mod columns;
+pub mod confirm;
 pub mod dashboard;
 pub mod detail;
 pub mod editor;
+pub mod filter_line;
 pub mod leads;
 pub mod messages;
 mod overlays;

@@ -94,7 +94,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
                 rect,
             );
         }
-        Mode::Filter(text) => input_line(frame, "/", text, theme),
+        Mode::Filter(line) => line.draw(frame, theme),
+        Mode::Confirm(confirm) => confirm.draw(frame, theme),
         Mode::Ask(ask, text) => input_line(frame, ask.question(), text, theme),
         Mode::Editor(editor) => {
             let rect = centered(

@@ -36,6 +36,8 @@ pub const PALETTE_COMMANDS: &[&str] = &[
     "send",
     "stop-send",
     "blacklist ",
+    "unblacklist ",
+    "undo",
     "campaign new ",
     "retry",
     "import ",
@@ -104,7 +106,8 @@ pub fn answer(ask: &Ask, text: &str, campaign: &str, marks: Vec<LeadId>) -> Answ
 }
 
 /// `:run fetch,audit`, `:send`, `:stop-send`, `:retry`, `:blacklist VALUE...`,
-/// `:campaign new NAME`, `:import PATH`.
+/// `:unblacklist VALUE...`, `:campaign new NAME`, `:import PATH` (`:undo`
+/// is the app's: it knows the last change).
 fn palette(text: &str, campaign: String, marks: Vec<LeadId>) -> Answer {
     let (head, rest) = text.split_once(' ').unwrap_or((text, ""));
     let rest = rest.trim();
@@ -133,6 +136,9 @@ fn palette(text: &str, campaign: String, marks: Vec<LeadId>) -> Answer {
         "blacklist" if !rest.is_empty() => Answer::effects(vec![Effect::Blacklist(
             rest.split_whitespace().map(String::from).collect(),
         )]),
+        "unblacklist" if !rest.is_empty() => Answer::effects(vec![Effect::Unblacklist(
+            rest.split_whitespace().map(String::from).collect(),
+        )]),
         "import" if !rest.is_empty() => Answer::effects(vec![Effect::Import {
             campaign,
             path: rest.into(),
@@ -145,9 +151,10 @@ fn palette(text: &str, campaign: String, marks: Vec<LeadId>) -> Answer {
         },
         "" => Answer::default(),
         "blacklist" => Answer::error("usage: :blacklist EMAIL-OR-DOMAIN..."),
+        "unblacklist" => Answer::error("usage: :unblacklist EMAIL-OR-DOMAIN..."),
         "import" => Answer::error("usage: :import PATH"),
         other => Answer::error(format!(
-            "unknown command `{other}`; try run, send, stop-send, retry, blacklist, import, campaign new, messages"
+            "unknown command `{other}`; try run, send, stop-send, retry, blacklist, unblacklist, undo, import, campaign new, messages"
         )),
     }
 }

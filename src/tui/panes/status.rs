@@ -23,6 +23,7 @@ fn parts(area: Rect, app: &App, theme: &Theme) -> (String, String, (String, Styl
         Mode::Ask(..) => "ASK",
         Mode::Editor(..) => "EDIT",
         Mode::ConfirmQuit => "QUIT?",
+        Mode::Confirm(_) => "CONFIRM",
         Mode::Message(_) => "ERROR",
         Mode::Dashboard => "DASHBOARD",
         Mode::ActionLog => "LOG",
