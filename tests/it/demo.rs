@@ -103,3 +103,79 @@ fn the_demo_progress_ends_at_the_true_count() {
         "{last}"
     );
 }
+
+/// A demo data dir is a workspace: commands that run jobs over it later
+/// serve its sites again on their stored ports. A port taken by then is
+/// named, that lead's re-fetch fails, and the lead keeps its draft.
+#[test]
+fn a_reopened_demo_serves_its_sites_again_and_a_failed_refetch_keeps_the_draft() {
+    let cli = Cli::new().env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0");
+    let out = cli.run(&["demo", "--headless"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let workspace: Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.path("data").join("demo-workspace.json")).unwrap(),
+    )
+    .unwrap();
+    let strong = workspace["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["dir"] == "strong")
+        .unwrap()["addr"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Something else holds the strong site's port now.
+    let _holder = std::net::TcpListener::bind(&strong).expect("the demo has let go of its ports");
+    let drafted_before = cli
+        .json(&["leads", "list", "-c", "demo", "--status", "drafted"])
+        .as_array()
+        .unwrap()
+        .len();
+
+    let run = cli
+        .command(&["run", "-c", "demo", "--stages", "fetch", "--wait"])
+        .env("LEADSCOUT_STAGES__FETCH__MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let port = strong.rsplit(':').next().unwrap();
+    assert!(
+        stderr.contains(&format!("cannot listen on {strong} again"))
+            && stderr.contains(&format!("needs port {port} free")),
+        "{stderr}"
+    );
+    let jobs = cli.json(&["jobs", "list"]);
+    let fetches: Vec<&Value> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["stage"] == "fetch")
+        .collect();
+    let failed = fetches
+        .iter()
+        .filter(|j| j["status"] != "succeeded")
+        .count();
+    // The demo's own ten fetches, then ten more: only the strong site's failed.
+    assert_eq!(fetches.len(), 20, "{jobs}");
+    assert_eq!(failed, 1, "{jobs}");
+    let leads = cli.json(&["leads", "list", "-c", "demo"]);
+    let nordlicht = leads
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["business_name"] == "Nordlicht Physiotherapie")
+        .unwrap();
+    assert_eq!(nordlicht["status"], "drafted", "{nordlicht}");
+    assert_eq!(
+        cli.json(&["leads", "list", "-c", "demo", "--status", "drafted"])
+            .as_array()
+            .unwrap()
+            .len(),
+        drafted_before
+    );
+}
