@@ -17,6 +17,8 @@ use crate::pipeline::draft;
 use crate::pipeline::send::{Mailer, Outgoing, SendError, build};
 use crate::store::{Store, StoreError};
 
+/// The longest a dry run waits for the SMTP server's answer.
+const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a message the server asked to retry later waits.
 const RETRY_LATER: Duration = Duration::from_secs(15 * 60);
 /// Pauses for spacing up to this long happen inside a send; longer waits
@@ -251,7 +253,13 @@ impl Outbox<'_> {
         if !request.dry_run && self.recover_interrupted()? > 0 {
             self.store.flush().await?;
         }
-        let mailer = match Mailer::new(&config.smtp, config.secret(&config.smtp.password_env)) {
+        // A dry run asks the server with a short timeout: it is a check,
+        // not a send that may wait for a slow server.
+        let mut smtp = config.smtp.clone();
+        if request.dry_run {
+            smtp.timeout = smtp.timeout.min(PREFLIGHT_TIMEOUT);
+        }
+        let mailer = match Mailer::new(&smtp, config.secret(&config.smtp.password_env)) {
             Ok(mailer) => match mailer.check().await {
                 Ok(()) => Some(mailer),
                 Err(e) => {

@@ -178,4 +178,37 @@ fn a_reopened_demo_serves_its_sites_again_and_a_failed_refetch_keeps_the_draft()
             .len(),
         drafted_before
     );
+
+    // Sending from the workspace: with no SMTP server the dry run says so
+    // (exit 3), and nothing else stops it (the demo's sender is stored, its
+    // local links are allowed while mail stays on this machine).
+    let dry = cli.run(&["outreach", "send", "-c", "demo", "--dry-run"]);
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("the real send would stop before sending anything: SMTP is not set up"),
+        "{said}"
+    );
+    // To an SMTP server on this machine the demo's drafts go, local
+    // unsubscribe links and all.
+    let smtp = crate::smtp::SmtpServer::start(Duration::ZERO);
+    let port = smtp.port.to_string();
+    let lead = nordlicht["id"].as_str().unwrap();
+    cli.json(&["outreach", "approve", lead]);
+    let sent = cli
+        .command(&["outreach", "send", "-c", "demo", "--json"])
+        .env("LEADSCOUT_SMTP__HOST", "127.0.0.1")
+        .env("LEADSCOUT_SMTP__PORT", &port)
+        .env("LEADSCOUT_SMTP__TLS", "none")
+        .env("LEADSCOUT_SENDING__WINDOW", "00:00-24:00")
+        .env("LEADSCOUT_SENDING__WEEKDAYS", "mon,tue,wed,thu,fri,sat,sun")
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(smtp.received().len(), 1, "{summary}");
 }
