@@ -81,19 +81,23 @@ pub fn reopen_demo(data_dir: &Path, config: &Arc<Config>) -> Option<Reopened> {
         // The demo's drafts link to its report pages there.
         next.server.bind = pages.to_string();
     }
+    // What went wrong first: the action log's column shows the start.
     let mut notes = Vec::new();
+    for t in &served.taken {
+        notes.push(format!(
+            "the demo site of {} cannot listen on {} again ({}): re-running that lead's stages needs port {} free, or `leadscout demo` again",
+            t.name,
+            t.addr,
+            t.why,
+            t.addr.port()
+        ));
+    }
     if !served.sites.is_empty() {
         let addrs: Vec<String> = served.sites.iter().map(|s| s.addr.to_string()).collect();
         notes.push(format!(
             "demo workspace: the {} demo sites are served again on {} and admitted, only they, through the egress guard",
             served.sites.len(),
             addrs.join(", ")
-        ));
-    }
-    for (site, addr, why) in &served.taken {
-        notes.push(format!(
-            "the demo site {site} cannot listen on {addr} again ({why}): re-running its lead's stages needs port {} free, or `leadscout demo` again",
-            addr.port()
         ));
     }
     if workspace.allow_local_unsubscribe_links {

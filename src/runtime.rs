@@ -166,9 +166,13 @@ async fn prepare_demo(
         .unwrap_or_default();
     let served = crate::web::demo::serve_sites(&crate::web::demo::bundled_sites(), &stored)
         .map_err(|e| color_eyre::eyre::eyre!(e))?;
-    for (site, addr, why) in &served.taken {
+    for t in &served.taken {
         eprintln!(
-            "leadscout: the demo site {site} cannot listen on {addr} again ({why}); its lead's stages cannot re-run until that port is free"
+            "leadscout: the demo site of {} cannot listen on {} again ({}); re-running that lead's stages needs port {} free",
+            t.name,
+            t.addr,
+            t.why,
+            t.addr.port()
         );
     }
     let workspace = DemoWorkspace {
@@ -180,9 +184,9 @@ async fn prepare_demo(
                 dir: s.dir.clone(),
                 addr: s.addr,
             })
-            .chain(served.taken.iter().map(|(dir, addr, _)| StoredSite {
-                dir: dir.clone(),
-                addr: *addr,
+            .chain(served.taken.iter().map(|t| StoredSite {
+                dir: t.dir.clone(),
+                addr: t.addr,
             }))
             .collect(),
         pages_bind: String::new(),

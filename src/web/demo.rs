@@ -91,11 +91,19 @@ async fn file(State(site): State<Site>, name: Option<UrlPath<String>>) -> Respon
 }
 
 /// The demo sites that run now, the stored ones that could not listen
-/// again (folder, address, why), and the authority to trust for them.
+/// again, and the authority to trust for them.
 pub struct Served {
     pub sites: Vec<DemoSite>,
-    pub taken: Vec<(String, SocketAddr, String)>,
+    pub taken: Vec<Taken>,
     pub root: DemoRoot,
+}
+
+/// A demo site whose stored address could not listen again.
+pub struct Taken {
+    pub dir: String,
+    pub name: String,
+    pub addr: SocketAddr,
+    pub why: String,
 }
 
 /// Starts every site listed in `dir/sites.json` on 127.0.0.1 over https:
@@ -131,7 +139,12 @@ pub fn serve_sites(dir: &Path, stored: &[StoredSite]) -> Result<Served, String> 
         let listener = match listener {
             Ok(listener) => listener,
             Err(e) if earlier.is_some() => {
-                taken.push((spec.dir.clone(), bind, e.to_string()));
+                taken.push(Taken {
+                    dir: spec.dir.clone(),
+                    name: spec.name.clone(),
+                    addr: bind,
+                    why: e.to_string(),
+                });
                 continue;
             }
             Err(e) => {
