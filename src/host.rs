@@ -2,24 +2,29 @@
 //! workers, the page server (and its metrics listener), the control socket
 //! other processes attach to, the schedulers (scheduled re-audits; the
 //! inbox watcher goes next to them) and graceful shutdown (signals, then
-//! draining in a fixed order). `serve`, the embedded TUI and `demo` each
+//! draining in a fixed order). A host over a demo workspace serves the
+//! demo's sites again ([`reopen_demo`]). `serve`, the embedded TUI and `demo` each
 //! start one through `Opener::start_host`; they get a [`Hosted`]: a client
 //! and addresses, nothing of `web` or `jobs`.
 //!
 //! Part of the composition root: uses `service` and `web`; nothing but
 //! `runtime` uses it.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::config::Config;
 use crate::service::{
     Api, Attachments, Client, ControlServer, HostAddrs, HostOptions, Hosted, Service, ServiceError,
     Stopper,
 };
 use crate::web::WebServer;
+use crate::web::demo::{DemoWorkspace, bundled_sites, local_smtp, serve_sites};
 
 /// The parts of a running host, in the order they stop.
 struct Host {
@@ -30,6 +35,104 @@ struct Host {
     tasks: Vec<JoinHandle<()>>,
     control: Option<ControlServer>,
     web: Option<WebServer>,
+}
+
+/// A demo workspace opened again: the config its stages run under (the
+/// sites admitted, their authority trusted) and what the operator should
+/// know about it.
+pub struct Reopened {
+    pub config: Arc<Config>,
+    pub notes: Vec<String>,
+}
+
+/// When `data_dir` is a demo workspace, serves the bundled demo sites
+/// again on the addresses it stored (the leads' URLs name them) and
+/// returns the config that admits exactly those; `None` for any other
+/// data dir. A site whose port is taken is not moved: the note says which
+/// port, and that re-running its stages needs it free or `leadscout demo`.
+pub fn reopen_demo(data_dir: &Path, config: &Arc<Config>) -> Option<Reopened> {
+    let same = |notes: Vec<String>| {
+        Some(Reopened {
+            config: config.clone(),
+            notes,
+        })
+    };
+    let workspace = match DemoWorkspace::load(data_dir) {
+        Ok(Some(workspace)) => workspace,
+        Ok(None) => return None,
+        Err(e) => return same(vec![e]),
+    };
+    let served = match serve_sites(&bundled_sites(), &workspace.sites) {
+        Ok(served) => served,
+        Err(e) => {
+            return same(vec![format!(
+                "the demo sites are not served again ({e}); re-running their stages needs `leadscout demo` again"
+            )]);
+        }
+    };
+    let mut next = (**config).clone();
+    workspace.apply(&served, &mut next);
+    let pages = workspace.pages_bind.as_str();
+    if !pages.is_empty()
+        && !pages.ends_with(":0")
+        && next.server.public_base_url.is_empty()
+        && std::net::TcpListener::bind(pages).is_ok()
+    {
+        // The demo's drafts link to its report pages there.
+        next.server.bind = pages.to_string();
+    }
+    // What went wrong first: the action log's column shows the start.
+    let mut notes = Vec::new();
+    for t in &served.taken {
+        notes.push(format!(
+            "the demo site of {} cannot listen on {} again ({}): re-running that lead's stages needs port {} free, or `leadscout demo` again",
+            t.name,
+            t.addr,
+            t.why,
+            t.addr.port()
+        ));
+    }
+    if !served.sites.is_empty() {
+        let addrs: Vec<String> = served.sites.iter().map(|s| s.addr.to_string()).collect();
+        notes.push(format!(
+            "demo workspace: the {} demo sites are served again on {} and admitted, only they, through the egress guard",
+            served.sites.len(),
+            addrs.join(", ")
+        ));
+    }
+    if workspace.allow_local_unsubscribe_links {
+        notes.push(if local_smtp(&next.smtp.host) {
+            "the demo's drafts may be sent with their local unsubscribe links, to an SMTP server on this machine only".to_string()
+        } else {
+            format!(
+                "the demo's drafts have local unsubscribe links; smtp.host `{}` is not on this machine, so sending refuses them",
+                next.smtp.host
+            )
+        });
+    }
+    Some(Reopened {
+        config: Arc::new(next),
+        notes,
+    })
+}
+
+/// Says what reopening a demo workspace did: in the log and in the action
+/// log (`leadscout log`, the TUI's `L`), where the operator looks.
+pub fn tell_reopened(service: &Service, reopened: &Reopened) {
+    if reopened.notes.is_empty() {
+        return;
+    }
+    for note in &reopened.notes {
+        tracing::warn!("{note}");
+    }
+    if let Err(e) = service.log_action(
+        "demo_reopen",
+        Some("demo"),
+        "demo workspace",
+        reopened.notes.join("; "),
+    ) {
+        tracing::warn!(error = %e, "the demo workspace note is not in the action log");
+    }
 }
 
 /// Starts the host over `service` (opened with workers, which wait) and

@@ -112,6 +112,14 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
         clock: Arc::new(SystemClock),
         ids: Arc::new(IdGen::new()),
     };
+    let config = match &command {
+        Command::Demo { .. } => config,
+        _ => {
+            let mut config = config;
+            crate::web::demo::allow_demo_links(&data_dir, &mut config);
+            config
+        }
+    };
     let result = match command {
         Command::Demo { headless, serve } => runtime.block_on(async {
             let (data_dir, config, sites) = prepare_demo(cli.data_dir.clone(), config).await?;
@@ -134,23 +142,70 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
 
 /// The demo's setting: its sites served on loopback and allowed (only
 /// them) through the egress guard, a data dir of its own unless one was
-/// given, a free port for the page server and its metrics, and a sender for the drafts.
+/// given, a free port for the page server and its metrics. A new or empty
+/// data dir (or one the demo made before) becomes a demo workspace, so
+/// opening it again later serves the sites again where its leads point.
 async fn prepare_demo(
     data_dir: Option<PathBuf>,
     mut config: Config,
 ) -> color_eyre::eyre::Result<(PathBuf, Config, Vec<crate::web::demo::DemoSite>)> {
-    let (sites, root) = crate::web::demo::serve_sites(&crate::web::demo::bundled_sites())
-        .await
+    use crate::web::demo::{DemoWorkspace, StoredSite};
+    let dir = data_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "leadscout-demo-{}",
+            jiff::Timestamp::now().as_second()
+        ))
+    });
+    let earlier = DemoWorkspace::load(&dir).map_err(|e| color_eyre::eyre::eyre!(e))?;
+    // A data dir with other data in it is not marked: its own sending and
+    // fetching must not pick up the demo's allowances later.
+    let fresh = std::fs::read_dir(&dir).map_or(true, |mut entries| entries.next().is_none());
+    let stored = earlier
+        .as_ref()
+        .map(|w| w.sites.clone())
+        .unwrap_or_default();
+    let served = crate::web::demo::serve_sites(&crate::web::demo::bundled_sites(), &stored)
         .map_err(|e| color_eyre::eyre::eyre!(e))?;
-    config.fetch.allow_hosts = sites.iter().map(|s| s.addr.to_string()).collect();
-    config.fetch.demo_root = Some(root);
-    // The demo's report pages live on this machine by design: its drafts
-    // say nothing about local unsubscribe links. Sending from its data dir
-    // later still goes through the operator's own config and refuses them.
-    config.sending.allow_local_unsubscribe_links = true;
-    if std::net::TcpListener::bind(&config.server.bind).is_err() {
-        let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        config.server.bind = free.to_string();
+    for t in &served.taken {
+        eprintln!(
+            "leadscout: the demo site of {} cannot listen on {} again ({}); re-running that lead's stages needs port {} free",
+            t.name,
+            t.addr,
+            t.why,
+            t.addr.port()
+        );
+    }
+    let workspace = DemoWorkspace {
+        about: DemoWorkspace::ABOUT.into(),
+        sites: served
+            .sites
+            .iter()
+            .map(|s| StoredSite {
+                dir: s.dir.clone(),
+                addr: s.addr,
+            })
+            .chain(served.taken.iter().map(|t| StoredSite {
+                dir: t.dir.clone(),
+                addr: t.addr,
+            }))
+            .collect(),
+        pages_bind: String::new(),
+        // The demo's report pages live on this machine by design; its
+        // drafts may go with local unsubscribe links only to an SMTP
+        // server on this machine too (see `DemoWorkspace::apply`).
+        allow_local_unsubscribe_links: true,
+    };
+    workspace.apply(&served, &mut config);
+    let earlier_pages = earlier.as_ref().map(|w| w.pages_bind.as_str());
+    match earlier_pages {
+        Some(bind) if !bind.is_empty() && std::net::TcpListener::bind(bind).is_ok() => {
+            config.server.bind = bind.to_string();
+        }
+        _ if std::net::TcpListener::bind(&config.server.bind).is_err() => {
+            let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+            config.server.bind = free.to_string();
+        }
+        _ => {}
     }
     if let Some(metrics) = config.server.metrics_addr()
         && std::net::TcpListener::bind(metrics).is_err()
@@ -158,20 +213,16 @@ async fn prepare_demo(
         let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         config.server.metrics_bind = free.to_string();
     }
-    let sender = &mut config.sender;
-    if sender.postal_address.is_empty() {
-        sender.name = "Jana Beispiel".into();
-        sender.company = "Pixelwerk Webdesign".into();
-        sender.email = "jana@pixelwerk.example".into();
-        sender.postal_address = "Oranienstraße 12, 10999 Berlin".into();
+    if earlier.is_some() || fresh {
+        let workspace = DemoWorkspace {
+            pages_bind: config.server.bind.clone(),
+            ..workspace
+        };
+        workspace
+            .save(&dir)
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
     }
-    let dir = data_dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!(
-            "leadscout-demo-{}",
-            jiff::Timestamp::now().as_second()
-        ))
-    });
-    Ok((dir, config, sites))
+    Ok((dir, config, served.sites))
 }
 
 /// The error and its causes on one line.
@@ -284,10 +335,15 @@ impl LocalOpener {
         }
     }
 
-    fn parts(&self, store: Arc<Store>, engine: Option<Arc<EngineHandle>>) -> ServiceParts {
+    fn parts(
+        &self,
+        store: Arc<Store>,
+        engine: Option<Arc<EngineHandle>>,
+        config: Arc<Config>,
+    ) -> ServiceParts {
         ServiceParts {
             store,
-            config: self.config.clone(),
+            config,
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             stages: self.stage_names.clone(),
@@ -295,30 +351,55 @@ impl LocalOpener {
             engine,
         }
     }
-}
 
-impl Opener for LocalOpener {
-    fn open(&self, command: &str) -> Result<Service, ServiceError> {
-        let store = Arc::new(Store::open(&self.data_dir, command)?);
-        Ok(service(self.parts(store, None)))
-    }
-
-    fn open_with_workers(&self, command: &str) -> Result<Service, ServiceError> {
+    /// A service over the opened `store` with workers whose stages run
+    /// under `config` (a reopened demo workspace adds its sites to the
+    /// operator's config).
+    fn with_workers(
+        &self,
+        store: Arc<Store>,
+        config: Arc<Config>,
+    ) -> Result<Service, ServiceError> {
         let stages = match &self.stages {
             Some(stages) => stages.clone(),
-            None => crate::jobs::stages::pipeline(&self.config)
+            None => crate::jobs::stages::pipeline(&config)
                 .map_err(|e| ServiceError::Invalid(format!("cannot set up the pipeline: {e}")))?,
         };
-        let store = Arc::new(Store::open(&self.data_dir, command)?);
         let engine = EngineHandle::start(EngineParts {
             store: store.clone(),
-            config: self.config.clone(),
+            config: config.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             stages,
             bus: self.bus.clone(),
         })?;
-        Ok(service(self.parts(store, Some(Arc::new(engine)))))
+        Ok(service(self.parts(store, Some(Arc::new(engine)), config)))
+    }
+}
+
+impl Opener for LocalOpener {
+    fn open(&self, command: &str) -> Result<Service, ServiceError> {
+        let store = Arc::new(Store::open(&self.data_dir, command)?);
+        Ok(service(self.parts(store, None, self.config.clone())))
+    }
+
+    fn open_with_workers(&self, command: &str) -> Result<Service, ServiceError> {
+        let store = Arc::new(Store::open(&self.data_dir, command)?);
+        // Workers over a demo workspace (`run --wait`, `work`) fetch its
+        // sites: they are served again here too.
+        let reopened = match self.config.fetch.demo_root {
+            Some(_) => None,
+            None => crate::host::reopen_demo(&self.data_dir, &self.config),
+        };
+        let config = reopened
+            .as_ref()
+            .map(|r| r.config.clone())
+            .unwrap_or_else(|| self.config.clone());
+        // A one-shot command says it on stderr; a host records it too.
+        for note in reopened.iter().flat_map(|r| &r.notes) {
+            tracing::warn!("{note}");
+        }
+        self.with_workers(store, config)
     }
 
     fn start_host<'a>(
@@ -327,9 +408,27 @@ impl Opener for LocalOpener {
         options: HostOptions,
     ) -> futures::future::BoxFuture<'a, Result<Hosted, ServiceError>> {
         Box::pin(async move {
-            let service = self.open_with_workers(command)?;
+            // The store first: a host that finds the data dir taken
+            // attaches instead, and must not have served anything.
+            let store = Arc::new(Store::open(&self.data_dir, command)?);
+            // The demo itself has served its sites already (it set their
+            // authority); any other host over a demo workspace serves them
+            // again.
+            let reopened = match self.config.fetch.demo_root {
+                Some(_) => None,
+                None => crate::host::reopen_demo(&self.data_dir, &self.config),
+            };
+            let config = reopened
+                .as_ref()
+                .map(|r| r.config.clone())
+                .unwrap_or_else(|| self.config.clone());
+            let service = self.with_workers(store, config)?;
             let face = crate::service::face_client(&service, command, self.read_only);
-            crate::host::start(service, face, options).await
+            let hosted = crate::host::start(service.clone(), face, options).await?;
+            if let Some(reopened) = reopened {
+                crate::host::tell_reopened(&service, &reopened);
+            }
+            Ok(hosted)
         })
     }
 

@@ -198,7 +198,9 @@ pub enum OutreachCommand {
         /// Keep going through closed send windows and full daily caps.
         #[arg(long)]
         wait: bool,
-        /// Show what would be sent; change nothing.
+        /// Show what would be sent and check what the real send needs
+        /// (SMTP set up and answering, sender identity, unsubscribe links);
+        /// change nothing. Exits 3 when the real send would stop.
         #[arg(long)]
         dry_run: bool,
         /// Let the server (`serve` or an open TUI) go on sending after this

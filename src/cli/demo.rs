@@ -2,7 +2,9 @@
 //! the caller) become a campaign that runs through the whole pipeline;
 //! then the TUI opens on it, or, with `--headless`, a summary is printed.
 //! The demo runs a host like `serve` does, so other terminals attach to it
-//! while it runs.
+//! while it runs. Its data dir keeps what reopening it needs: the sender
+//! identity its drafts sign with (campaign settings) and, in
+//! `demo-workspace.json`, its sites' addresses (see `web::demo`).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -20,6 +22,14 @@ use crate::service::leads::LeadQuery;
 use crate::web::demo::DemoSite;
 
 const CAMPAIGN: &str = "demo";
+
+/// Who the demo's drafts come from, unless the config names a sender.
+const DEMO_SENDER: [(&str, &str); 4] = [
+    ("sender.name", "Jana Beispiel"),
+    ("sender.company", "Pixelwerk Webdesign"),
+    ("sender.email", "jana@pixelwerk.example"),
+    ("sender.postal_address", "Oranienstraße 12, 10999 Berlin"),
+];
 
 #[derive(Debug, Serialize)]
 struct DemoRow {
@@ -75,6 +85,13 @@ pub async fn run(
                 Some(CAMPAIGN),
             )
             .await?;
+        // Stored, not only in this process's config: the drafts sign with
+        // it, and sending from the reopened data dir needs it too.
+        if service.config().sender.postal_address.is_empty() {
+            for (key, value) in DEMO_SENDER {
+                service.settings_set(key, value, Some(CAMPAIGN)).await?;
+            }
+        }
         let run = service
             .start_run(&RunRequest {
                 campaign: CAMPAIGN.into(),
@@ -169,7 +186,7 @@ pub async fn run(
         ));
         hosted.signalled().await;
     } else {
-        out.say(format!("Open the TUI on this data: leadscout --data-dir {dir}; the page server runs while it is open."));
+        out.say(reopen_advice(&service, &dir));
     }
     hosted.stop().await;
     Ok(if missing == 0 {
@@ -177,6 +194,34 @@ pub async fn run(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The closing line: what works when the data dir is opened again.
+fn reopen_advice(service: &crate::service::Service, dir: &str) -> String {
+    let workspace = service
+        .data_dir()
+        .join(crate::web::demo::WORKSPACE_FILE)
+        .exists();
+    let smtp = &service.config().smtp.host;
+    let sending = if smtp.is_empty() {
+        "Sending needs an SMTP server (smtp.host in config.toml; a local catcher will do); `leadscout --data-dir DIR outreach send -c demo --dry-run` says what a send would need."
+            .replace("DIR", dir)
+    } else if crate::web::demo::local_smtp(smtp) {
+        format!("Sending goes to the SMTP server at {smtp} (on this machine).")
+    } else {
+        format!(
+            "Sending refuses the demo's drafts through {smtp}: their unsubscribe links are local, fit only for an SMTP server on this machine."
+        )
+    };
+    if workspace {
+        format!(
+            "Open the TUI on this data: leadscout --data-dir {dir}. While it is open it serves the report pages and the demo sites again on the same ports, so re-running stages works (if a port is taken by then, the action log says which). {sending}"
+        )
+    } else {
+        format!(
+            "Open the TUI on this data: leadscout --data-dir {dir}; the page server runs while it is open. This data dir held other data, so it is not a demo workspace: the demo sites are not served when it is reopened, and re-running their stages needs `leadscout demo` again. {sending}"
+        )
+    }
 }
 
 /// `word` as one shell word: quoted when it holds anything but plain path

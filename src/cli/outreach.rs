@@ -12,6 +12,10 @@ use crate::domain::outreach::OutreachStatus;
 use crate::service::outreach::{Mark, SendEvent, SendRequest};
 use crate::service::{Api, Client};
 
+/// `outreach send --dry-run` exits with this when the real send would
+/// stop (SMTP not set up or unreachable, sender identity, links).
+const DRY_RUN_WOULD_STOP: u8 = 3;
+
 pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Result<ExitCode> {
     match command {
         OutreachCommand::List { campaign, status } => {
@@ -199,6 +203,15 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                 if let (Some(at), Some(reason)) = (&summary.next_at, &summary.next_reason) {
                     out.say(format!("Next possible send: {} ({reason}). Run `outreach send --wait` to keep going.", when(at)));
                 }
+                if !summary.would_stop.is_empty() {
+                    out.say(format!(
+                        "But the real send would stop before sending anything: {}.",
+                        summary.would_stop.join("; ")
+                    ));
+                }
+            }
+            if dry_run && !summary.would_stop.is_empty() {
+                return Ok(ExitCode::from(DRY_RUN_WOULD_STOP));
             }
             if summary.needs_review > 0 || summary.failed > 0 {
                 return Ok(ExitCode::FAILURE);

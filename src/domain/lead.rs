@@ -211,9 +211,10 @@ impl LeadStatus {
     /// - A failed lead that succeeds again resumes anywhere in the flow.
     /// - A rejected lead moves on only with a new draft (or later): a
     ///   re-audit alone leaves the operator's rejection visible.
-    /// - A job failure marks only a lead still in the pipeline: a failed
-    ///   re-audit of a contacted lead does not hide where its outreach
-    ///   stands.
+    /// - A job failure marks only a lead still in the pipeline short of a
+    ///   draft: a failed re-run (a re-fetch, a re-audit) of a drafted,
+    ///   approved or contacted lead keeps its status and its draft; the
+    ///   failed job is on record.
     /// - A bounce applies whatever the lead's state, except blacklisted.
     /// - Closed leads (replied, won, bounced) and blacklisted ones stay:
     ///   only the operator moves them (marks, the blacklist).
@@ -225,7 +226,7 @@ impl LeadStatus {
             (_, Self::Bounced) => true,
             (from, _) if from.is_closed() => false,
             (_, Self::Rejected) => true,
-            (from, Self::Failed) => rank(from).is_some_and(|r| r <= Self::DRAFTED_RANK),
+            (from, Self::Failed) => rank(from).is_some_and(|r| r < Self::DRAFTED_RANK),
             (Self::Failed, to) => rank(to).is_some(),
             (Self::Rejected, to) => rank(to).is_some_and(|r| r >= Self::DRAFTED_RANK),
             (from, to) => matches!((rank(from), rank(to)), (Some(a), Some(b)) if b > a),
@@ -316,7 +317,9 @@ mod tests {
         assert_eq!(Replied.advanced_to(Rejected), Replied);
         // A job failure marks only a lead still in the pipeline.
         assert_eq!(Audited.advanced_to(Failed), Failed);
-        assert_eq!(Drafted.advanced_to(Failed), Failed);
+        assert_eq!(Reported.advanced_to(Failed), Failed);
+        // A failed re-run leaves a draft in place.
+        assert_eq!(Drafted.advanced_to(Failed), Drafted);
         assert_eq!(Sent.advanced_to(Failed), Sent);
         assert_eq!(Approved.advanced_to(Failed), Approved);
         assert_eq!(Blacklisted.advanced_to(Failed), Blacklisted);

@@ -17,6 +17,8 @@ use crate::pipeline::draft;
 use crate::pipeline::send::{Mailer, Outgoing, SendError, build};
 use crate::store::{Store, StoreError};
 
+/// The longest a dry run waits for the SMTP server's answer.
+const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a message the server asked to retry later waits.
 const RETRY_LATER: Duration = Duration::from_secs(15 * 60);
 /// Pauses for spacing up to this long happen inside a send; longer waits
@@ -45,6 +47,10 @@ pub struct SendSummary {
     pub next_at: Option<Timestamp>,
     pub next_reason: Option<String>,
     pub dry_run: bool,
+    /// What would stop the real send (a dry run's preflight), each with
+    /// what to set; empty when it would go.
+    #[serde(default)]
+    pub would_stop: Vec<String>,
     /// The send was asked to stop (its client left, or `outreach stop`)
     /// and ended between two messages.
     #[serde(default)]
@@ -233,56 +239,60 @@ impl Outbox<'_> {
         let limits = self.limits_for(campaign)?;
         let config = self.config;
         let sender = self.sender_identity(campaign);
-        let missing = draft::missing_identity(&sender);
-        if !missing.is_empty() {
-            return Err(SendFailure::Setup(format!(
-                "sending needs the sender's identity; set {} (leadscout settings set KEY VALUE, or [sender] in config.toml)",
-                missing.join(", ")
-            )));
-        }
-        let allow_local = config.sending.allow_local_unsubscribe_links;
-        let links = crate::domain::unsubscribe::unsubscribe_base_problem(
-            &config.server.public_base_url,
-            allow_local,
-        );
-        let links = match links {
-            Some(problem) => Some(problem),
-            None => self
-                .store
-                .approved_unsubscribe_links_problem(campaign.id, allow_local)?,
-        };
-        if let Some(problem) = links {
-            return Err(SendFailure::Setup(problem));
-        }
-        let from = Email::parse(&sender.email)
-            .map_err(|e| SendFailure::Setup(format!("sender.email `{}`: {e}", sender.email)))?;
+        // The preflight: everything the real send needs, each problem
+        // with what to set. A dry run reports them and goes on counting;
+        // a real send stops before anything goes.
+        let mut stops = self.setup_problems(campaign, &sender)?;
         let reply_to = Some(sender.reply_to.as_str())
             .filter(|r| !r.is_empty())
             .and_then(|r| Email::parse(r).ok());
-        let sender_domain = from
-            .as_str()
-            .rsplit('@')
-            .next()
-            .unwrap_or("localhost")
-            .to_string();
         let mut summary = SendSummary {
             dry_run: request.dry_run,
             ..Default::default()
         };
-        let mailer = if request.dry_run {
-            None
-        } else {
-            if self.recover_interrupted()? > 0 {
-                self.store.flush().await?;
+        if !request.dry_run && self.recover_interrupted()? > 0 {
+            self.store.flush().await?;
+        }
+        // A dry run asks the server with a short timeout: it is a check,
+        // not a send that may wait for a slow server.
+        let mut smtp = config.smtp.clone();
+        if request.dry_run {
+            smtp.timeout = smtp.timeout.min(PREFLIGHT_TIMEOUT);
+        }
+        let mailer = match Mailer::new(&smtp, config.secret(&config.smtp.password_env)) {
+            Ok(mailer) => match mailer.check().await {
+                Ok(()) => Some(mailer),
+                Err(e) => {
+                    stops.push(format!(
+                        "{e} (check smtp.host, smtp.port and smtp.tls in config.toml)"
+                    ));
+                    None
+                }
+            },
+            Err(e) => {
+                stops.push(e);
+                None
             }
-            let mailer = Mailer::new(&config.smtp, config.secret(&config.smtp.password_env))
-                .map_err(SendFailure::Setup)?;
-            mailer
-                .check()
-                .await
-                .map_err(|e| SendFailure::Setup(format!("{e}; nothing was sent")))?;
-            Some(mailer)
         };
+        let live = match (mailer, Email::parse(&sender.email)) {
+            (Some(mailer), Ok(from)) if stops.is_empty() && !request.dry_run => {
+                let sender_domain = from
+                    .as_str()
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or("localhost")
+                    .to_string();
+                Some((mailer, from, sender_domain))
+            }
+            _ if request.dry_run => None,
+            _ => {
+                return Err(SendFailure::Setup(format!(
+                    "{}; nothing was sent",
+                    stops.join("; ")
+                )));
+            }
+        };
+        summary.would_stop = stops;
         let mut simulated = SentSoFar::default();
         let mut queue = self
             .store
@@ -422,7 +432,7 @@ impl Outbox<'_> {
                 summary.next_reason = Some(wait.reason);
                 break;
             }
-            let Some(mailer) = &mailer else {
+            let Some((mailer, from, sender_domain)) = &live else {
                 // Dry run: count it as sent for the limits that follow.
                 simulated.inbox_today += 1;
                 simulated.campaign_today += 1;
@@ -438,7 +448,7 @@ impl Outbox<'_> {
                 instance: self.instance.to_string(),
                 id: ulid::Ulid::new().to_string(),
             };
-            let message_id = o.message_id_for(&sender_domain);
+            let message_id = o.message_id_for(sender_domain);
             let Some(o) = self
                 .store
                 .claim_for_sending(o.lead, &claim, &message_id, now)?
@@ -544,6 +554,42 @@ impl Outbox<'_> {
     /// The sender's identity for a campaign: its settings over the
     /// global ones over `[sender]`. A store that cannot be read leaves
     /// `[sender]`, logged: the send itself then fails on the store.
+    /// What stops any send of `campaign` before SMTP is asked: an
+    /// incomplete sender identity, an unusable sender address, unsubscribe
+    /// links recipients cannot use. Each names what to set.
+    fn setup_problems(
+        &self,
+        campaign: &Campaign,
+        sender: &draft::template::SenderContext,
+    ) -> Result<Vec<String>, SendFailure> {
+        let mut stops = Vec::new();
+        let missing = draft::missing_identity(sender);
+        if !missing.is_empty() {
+            stops.push(format!(
+                "sending needs the sender's identity; set {} (leadscout settings set KEY VALUE, or [sender] in config.toml)",
+                missing.join(", ")
+            ));
+        } else if let Err(e) = Email::parse(&sender.email) {
+            stops.push(format!(
+                "sender.email `{}`: {e} (leadscout settings set sender.email ADDRESS)",
+                sender.email
+            ));
+        }
+        let allow_local = self.config.sending.allow_local_unsubscribe_links;
+        let links = crate::domain::unsubscribe::unsubscribe_base_problem(
+            &self.config.server.public_base_url,
+            allow_local,
+        );
+        let links = match links {
+            Some(problem) => Some(problem),
+            None => self
+                .store
+                .approved_unsubscribe_links_problem(campaign.id, allow_local)?,
+        };
+        stops.extend(links);
+        Ok(stops)
+    }
+
     pub fn sender_identity(&self, campaign: &Campaign) -> draft::template::SenderContext {
         let sender = self
             .config

@@ -262,13 +262,26 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
             })
         }
         Effect::Send { campaign } => {
-            let request = crate::service::outreach::SendRequest {
+            // The preflight first (a dry run): whatever would stop the
+            // send is said whole, before anything goes.
+            let mut request = crate::service::outreach::SendRequest {
                 campaign,
-                dry_run: false,
+                dry_run: true,
                 wait: false,
                 detach: false,
             };
             let stop = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
+            let preflight = service
+                .send_outreach(request.clone(), stop.clone(), |_| {})
+                .await
+                .map_err(e)?;
+            if !preflight.would_stop.is_empty() {
+                return Err(format!(
+                    "nothing sent; the send would stop: {}",
+                    preflight.would_stop.join("; ")
+                ));
+            }
+            request.dry_run = false;
             let s = service
                 .send_outreach(request, stop, |_| {})
                 .await

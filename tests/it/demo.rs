@@ -103,3 +103,112 @@ fn the_demo_progress_ends_at_the_true_count() {
         "{last}"
     );
 }
+
+/// A demo data dir is a workspace: commands that run jobs over it later
+/// serve its sites again on their stored ports. A port taken by then is
+/// named, that lead's re-fetch fails, and the lead keeps its draft.
+#[test]
+fn a_reopened_demo_serves_its_sites_again_and_a_failed_refetch_keeps_the_draft() {
+    let cli = Cli::new().env("LEADSCOUT_SERVER__BIND", "127.0.0.1:0");
+    let out = cli.run(&["demo", "--headless"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let workspace: Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.path("data").join("demo-workspace.json")).unwrap(),
+    )
+    .unwrap();
+    let strong = workspace["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["dir"] == "strong")
+        .unwrap()["addr"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Something else holds the strong site's port now.
+    let _holder = std::net::TcpListener::bind(&strong).expect("the demo has let go of its ports");
+    let drafted_before = cli
+        .json(&["leads", "list", "-c", "demo", "--status", "drafted"])
+        .as_array()
+        .unwrap()
+        .len();
+
+    let run = cli
+        .command(&["run", "-c", "demo", "--stages", "fetch", "--wait"])
+        .env("LEADSCOUT_STAGES__FETCH__MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let port = strong.rsplit(':').next().unwrap();
+    assert!(
+        stderr.contains(&format!("cannot listen on {strong} again"))
+            && stderr.contains(&format!("needs port {port} free")),
+        "{stderr}"
+    );
+    let jobs = cli.json(&["jobs", "list"]);
+    let fetches: Vec<&Value> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["stage"] == "fetch")
+        .collect();
+    let failed = fetches
+        .iter()
+        .filter(|j| j["status"] != "succeeded")
+        .count();
+    // The demo's own ten fetches, then ten more: only the strong site's failed.
+    assert_eq!(fetches.len(), 20, "{jobs}");
+    assert_eq!(failed, 1, "{jobs}");
+    let leads = cli.json(&["leads", "list", "-c", "demo"]);
+    let nordlicht = leads
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["business_name"] == "Nordlicht Physiotherapie")
+        .unwrap();
+    assert_eq!(nordlicht["status"], "drafted", "{nordlicht}");
+    assert_eq!(
+        cli.json(&["leads", "list", "-c", "demo", "--status", "drafted"])
+            .as_array()
+            .unwrap()
+            .len(),
+        drafted_before
+    );
+
+    // Sending from the workspace: with no SMTP server the dry run says so
+    // (exit 3), and nothing else stops it (the demo's sender is stored, its
+    // local links are allowed while mail stays on this machine).
+    let dry = cli.run(&["outreach", "send", "-c", "demo", "--dry-run"]);
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("the real send would stop before sending anything: SMTP is not set up"),
+        "{said}"
+    );
+    // To an SMTP server on this machine the demo's drafts go, local
+    // unsubscribe links and all.
+    let smtp = crate::smtp::SmtpServer::start(Duration::ZERO);
+    let port = smtp.port.to_string();
+    let lead = nordlicht["id"].as_str().unwrap();
+    cli.json(&["outreach", "approve", lead]);
+    let sent = cli
+        .command(&["outreach", "send", "-c", "demo", "--json"])
+        .env("LEADSCOUT_SMTP__HOST", "127.0.0.1")
+        .env("LEADSCOUT_SMTP__PORT", &port)
+        .env("LEADSCOUT_SMTP__TLS", "none")
+        .env("LEADSCOUT_SENDING__WINDOW", "00:00-24:00")
+        .env("LEADSCOUT_SENDING__WEEKDAYS", "mon,tue,wed,thu,fri,sat,sun")
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(smtp.received().len(), 1, "{summary}");
+}

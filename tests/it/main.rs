@@ -33,6 +33,7 @@ mod host;
 mod hostile;
 mod hostile_text;
 mod import_files;
+mod journey;
 mod layers;
 mod operator_view;
 mod outreach;

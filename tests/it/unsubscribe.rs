@@ -266,9 +266,22 @@ fn sending_refuses_links_recipients_cannot_use_unless_opted_out() {
     );
     s.cli.json(&["outreach", "approve", &lead]);
 
+    // The dry run says the same, as what would stop the real send (exit 3).
+    let out = s
+        .cli
+        .command(&["outreach", "send", "-c", "c", "--dry-run"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("the real send would stop")
+            && said.contains("server.public_base_url")
+            && said.contains("sending.allow_local_unsubscribe_links"),
+        "says what to set: {said}"
+    );
     for (args, base) in [
         (vec!["outreach", "send", "-c", "c"], ""),
-        (vec!["outreach", "send", "-c", "c", "--dry-run"], ""),
         (vec!["outreach", "send", "-c", "c"], "http://127.0.0.1:8080"),
         (
             vec!["outreach", "send", "-c", "c"],
