@@ -823,7 +823,8 @@ fn the_dashboard_and_the_action_log_open_over_the_panes() {
         assert_eq!(app.action_log.back, 1, "k goes back one record");
         let screen = format!("{:?}", render(&mut app, w, h));
         assert!(
-            screen.contains("approve") && !screen.contains("sent 1,"),
+            // The view scrolls only when the selection would leave it.
+            screen.contains("approve") && screen.contains("sent 1,"),
             "{screen}"
         );
         key(&mut app, KeyCode::Char('G'));

@@ -89,6 +89,7 @@ fn keys(app: &App) -> String {
         Mode::History => "j/k scroll · g/G oldest/newest · Esc/q/M close".into(),
         Mode::Help | Mode::Message(_) => "Esc close".into(),
         Mode::ConfirmQuit => "y quit · n stay".into(),
+        Mode::Confirm(_) => "y go ahead · n or Esc leave it".into(),
         Mode::Filter(_) | Mode::Ask(..) => "Enter answer · Esc cancel".into(),
         Mode::Normal if app.read_only => {
             "READ-ONLY · / filter · Enter open · Tab next pane · M messages · ? help · q quit"
@@ -108,7 +109,7 @@ fn keys(app: &App) -> String {
 pub fn draw_band(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if matches!(
         app.mode,
-        Mode::Help | Mode::Message(_) | Mode::History | Mode::ConfirmQuit
+        Mode::Help | Mode::Message(_) | Mode::History | Mode::ConfirmQuit | Mode::Confirm(_)
     ) {
         return;
     }
