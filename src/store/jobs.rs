@@ -575,6 +575,27 @@ impl Store {
         ids_under(&self.trees.jobs_by_lead, lead.to_bytes())
     }
 
+    /// The lead's newest job (job ids are time-ordered, so the last key
+    /// under the lead in the index): one index step and one read, cheap
+    /// enough for every row of a 100,000-lead list.
+    pub fn last_job_of_lead(&self, lead: LeadId) -> Result<Option<Job>> {
+        let Some(item) = self
+            .trees
+            .jobs_by_lead
+            .scan_prefix(lead.to_bytes())
+            .next_back()
+        else {
+            return Ok(None);
+        };
+        let (key, _) = item?;
+        let id = JobId::from_slice(&key[16..]).ok_or_else(|| StoreError::Corrupt {
+            tree: "job index".into(),
+            key: hex::encode(&key),
+            reason: "key does not end in a job id".into(),
+        })?;
+        self.job(id)
+    }
+
     /// Every job, oldest first.
     pub fn all_jobs(&self) -> impl Iterator<Item = Result<Job>> + '_ {
         self.trees.jobs.iter().map(|item| {
