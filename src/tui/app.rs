@@ -13,6 +13,7 @@ use super::panes::campaigns::CampaignList;
 use super::panes::dashboard::{ActionLogView, DashboardView};
 use super::panes::detail::DetailPane;
 use super::panes::editor::Editor;
+use super::panes::help::HelpView;
 use super::panes::leads::LeadsTable;
 use super::panes::prompt::Ask;
 use super::panes::runlog::RunLog;
@@ -56,6 +57,8 @@ pub struct App {
     pub runlog: RunLog,
     pub dashboard: DashboardView,
     pub action_log: ActionLogView,
+    /// The `?` overlay's scroll position.
+    pub help: HelpView,
     pub stats: QueueStats,
     pub web_url: Option<String>,
     /// A line for the operator; an error when `true`.
@@ -79,6 +82,7 @@ impl App {
             runlog: RunLog::default(),
             dashboard: DashboardView::default(),
             action_log: ActionLogView::default(),
+            help: HelpView::default(),
             stats: QueueStats::default(),
             web_url,
             notice: None,
@@ -190,7 +194,7 @@ impl App {
                 stage,
                 status,
             } => {
-                self.leads.job_changed(lead, stage, status);
+                self.leads.job_changed(lead, stage, status, self.now);
                 self.runlog.stale = true;
                 self.dashboard.stale = true;
                 let mut effects = Vec::new();
