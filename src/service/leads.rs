@@ -66,7 +66,7 @@ impl Service {
                 continue;
             };
             let mut view = LeadView::new(lead, &slug).with_views(views.get(&id));
-            view.last_job = self.store().last_job_of_lead(id)?.as_ref().map(LastJob::of);
+            view.last_job = self.store().last_job_of_lead(id)?.map(LastJob::from);
             sink(view).map_err(|e| ServiceError::io("cannot write a lead", e))?;
             count += 1;
         }
@@ -97,7 +97,7 @@ impl Service {
             blacklisted,
             updated_at: lead.updated_at,
             lead: LeadView {
-                last_job: last_job.as_ref().map(LastJob::of),
+                last_job: last_job.map(LastJob::from),
                 ..LeadView::new(lead, &slug).with_views(views.as_ref())
             },
         })

@@ -77,12 +77,12 @@ pub struct LastJob {
     pub at: Timestamp,
 }
 
-impl LastJob {
-    pub fn of(job: &crate::domain::Job) -> Self {
+impl From<crate::store::jobs::LastJobRecord> for LastJob {
+    fn from(job: crate::store::jobs::LastJobRecord) -> Self {
         Self {
-            stage: job.stage.clone(),
+            stage: job.stage,
             status: job.status,
-            at: job.finished_at.or(job.started_at).unwrap_or(job.created_at),
+            at: job.at,
         }
     }
 }
