@@ -13,9 +13,9 @@
 //! no optional column is left are important ones cut: the business name
 //! first (down to `MIN_BUSINESS`), then the site.
 //!
-//! Room left over goes to the columns whose content is still cut, in the
-//! order above (important first); what remains after that pads the last
-//! column.
+//! Room left over goes to the optional columns whose content is still
+//! cut, the one nearest to whole first (so as many as can be read whole),
+//! ties by the order above; what remains after that pads the last column.
 
 use std::borrow::Cow;
 
@@ -278,7 +278,9 @@ pub fn budget(inner: u16, content: &Widths) -> Layout {
         left -= least + 1;
         kept.push(c);
     }
-    // What is left goes to columns still cut, in the order they rank.
+    // What is left goes to columns still cut, the nearest to whole
+    // first (so as many as can be show whole), then by rank.
+    kept.sort_by_key(|&c| want(c) - w[c as usize]);
     for c in kept {
         let more = (want(c) - w[c as usize]).min(left);
         w[c as usize] += more;
@@ -397,6 +399,14 @@ mod tests {
         let l = budget(40, &content);
         assert_eq!(l.get(Business), MIN_BUSINESS, "{l:?}");
         assert_eq!(l.get(Site), 40 - 11 - MIN_BUSINESS, "{l:?}");
+    }
+
+    #[test]
+    fn leftover_room_makes_the_nearest_to_whole_column_whole_first() {
+        let content = widths(&[(Business, 20), (Site, 20), (Email, 30), (Job, 15)]);
+        // 3 cells after every minimum: the last job (3 short) reads whole.
+        let l = budget(11 + 40 + 15 + 13 + 3, &content);
+        assert_eq!((l.get(Job), l.get(Email)), (15, 14), "{l:?}");
     }
 
     #[test]
