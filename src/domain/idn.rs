@@ -73,7 +73,13 @@ pub fn unicode_email(address: &str) -> Cow<'_, str> {
 
 fn has_punycode(text: &str) -> bool {
     text.split(['.', ':'])
-        .any(|label| label.len() > 4 && label[..4].eq_ignore_ascii_case("xn--"))
+        // `get`: a label may start with a multi-byte character.
+        .any(|label| {
+            label.len() > 4
+                && label
+                    .get(..4)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+        })
 }
 
 #[cfg(test)]

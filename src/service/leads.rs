@@ -1,5 +1,6 @@
 //! Lead queries and manual entry.
 
+use super::views::LastJob;
 use super::{LeadDetail, LeadView, Result, Service, ServiceError};
 use crate::domain::{CampaignId, Email, Lead, LeadId, LeadSource, LeadStatus, Website};
 
@@ -64,8 +65,9 @@ impl Service {
             let Some(lead) = self.store().lead(id)? else {
                 continue;
             };
-            sink(LeadView::new(lead, &slug).with_views(views.get(&id)))
-                .map_err(|e| ServiceError::io("cannot write a lead", e))?;
+            let mut view = LeadView::new(lead, &slug).with_views(views.get(&id));
+            view.last_job = self.store().last_job_of_lead(id)?.map(LastJob::from);
+            sink(view).map_err(|e| ServiceError::io("cannot write a lead", e))?;
             count += 1;
         }
         Ok(count)
@@ -84,6 +86,7 @@ impl Service {
             .map(|e| format!("{} {} ({})", e.kind, e.value, e.reason));
         let views = self.store().view_stats(lead.id)?;
         let no_draft_reason = self.no_draft_reason(lead.id)?;
+        let last_job = self.store().last_job_of_lead(lead.id)?;
         Ok(LeadDetail {
             no_draft_reason,
             email_source: lead.email_source.clone(),
@@ -93,7 +96,10 @@ impl Service {
             notes: lead.notes.clone(),
             blacklisted,
             updated_at: lead.updated_at,
-            lead: LeadView::new(lead, &slug).with_views(views.as_ref()),
+            lead: LeadView {
+                last_job: last_job.map(LastJob::from),
+                ..LeadView::new(lead, &slug).with_views(views.as_ref())
+            },
         })
     }
 

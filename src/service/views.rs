@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Campaign, CampaignId, CampaignStatus, Lead, LeadId, LeadSource, LeadStatus, Timestamp,
+    Campaign, CampaignId, CampaignStatus, JobStatus, Lead, LeadId, LeadSource, LeadStatus, Stage,
+    Timestamp,
 };
 
 /// A campaign with its lead counts.
@@ -61,6 +62,29 @@ pub struct LeadView {
     /// A person looked at the report after the email went out.
     #[serde(default)]
     pub hot: bool,
+    /// The lead's newest job, read from the store (absent when it has
+    /// none, and from servers that predate the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_job: Option<LastJob>,
+}
+
+/// A lead's newest job: its stage, where it stands and when it last
+/// moved (finished, else started, else created).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastJob {
+    pub stage: Stage,
+    pub status: JobStatus,
+    pub at: Timestamp,
+}
+
+impl From<crate::store::jobs::LastJobRecord> for LastJob {
+    fn from(job: crate::store::jobs::LastJobRecord) -> Self {
+        Self {
+            stage: job.stage,
+            status: job.status,
+            at: job.at,
+        }
+    }
 }
 
 impl LeadView {
@@ -91,6 +115,7 @@ impl LeadView {
             views: 0,
             last_viewed_at: None,
             hot: false,
+            last_job: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use super::panes::dashboard::DashboardView;
 use super::panes::detail::DetailPane;
 use super::panes::editor::Editor;
 use super::panes::filter_line::{FilterHistory, FilterLine};
+use super::panes::help::HelpView;
 use super::panes::leads::LeadsTable;
 use super::panes::messages::MessageHistory;
 use super::panes::prompt::Ask;
@@ -64,6 +65,8 @@ pub struct App {
     pub runlog: RunLog,
     pub dashboard: DashboardView,
     pub action_log: ActionLogView,
+    /// The `?` overlay's scroll position.
+    pub help: HelpView,
     pub stats: QueueStats,
     pub web_url: Option<String>,
     /// A line for the operator; an error when `true`. Drawn whole: on the
@@ -97,6 +100,7 @@ impl App {
             runlog: RunLog::default(),
             dashboard: DashboardView::default(),
             action_log: ActionLogView::default(),
+            help: HelpView::default(),
             stats: QueueStats::default(),
             web_url,
             notice: None,
@@ -229,7 +233,7 @@ impl App {
                 stage,
                 status,
             } => {
-                self.leads.job_changed(lead, stage, status);
+                self.leads.job_changed(lead, stage, status, self.now);
                 self.runlog.stale = true;
                 self.dashboard.stale = true;
                 let mut effects = Vec::new();

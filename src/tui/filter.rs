@@ -259,6 +259,7 @@ mod tests {
             views: 0,
             last_viewed_at: None,
             hot: false,
+            last_job: None,
         }
     }
 

@@ -34,18 +34,22 @@ use Command::*;
 use KeyCode::Char;
 
 pub const BINDINGS: &[Binding] = &[
-    key(Char('j'), Down, "move down"),
-    key(KeyCode::Down, Down, "move down"),
-    key(Char('k'), Up, "move up"),
-    key(KeyCode::Up, Up, "move up"),
-    key(Char('g'), Top, "first row"),
-    key(KeyCode::Home, Top, "first row"),
-    key(Char('G'), Bottom, "last row"),
-    key(KeyCode::End, Bottom, "last row"),
-    ctrl('d', PageDown, "half a page down"),
-    key(KeyCode::PageDown, PageDown, "half a page down"),
-    ctrl('u', PageUp, "half a page up"),
-    key(KeyCode::PageUp, PageUp, "half a page up"),
+    key(Char('j'), Down, "next row / scroll the detail"),
+    key(KeyCode::Down, Down, "next row / scroll the detail"),
+    key(Char('k'), Up, "previous row / scroll the detail"),
+    key(KeyCode::Up, Up, "previous row / scroll the detail"),
+    key(Char('g'), Top, "first row / top of the detail"),
+    key(KeyCode::Home, Top, "first row / top of the detail"),
+    key(Char('G'), Bottom, "last row / end of the detail"),
+    key(KeyCode::End, Bottom, "last row / end of the detail"),
+    ctrl('d', PageDown, "half a page down (rows, detail)"),
+    key(
+        KeyCode::PageDown,
+        PageDown,
+        "half a page down (rows, detail)",
+    ),
+    ctrl('u', PageUp, "half a page up (rows, detail)"),
+    key(KeyCode::PageUp, PageUp, "half a page up (rows, detail)"),
     key(KeyCode::Tab, FocusNext, "next pane"),
     key(KeyCode::BackTab, FocusPrev, "previous pane"),
     key(Char('1'), ShowTab(0), "detail: audit"),
@@ -53,13 +57,13 @@ pub const BINDINGS: &[Binding] = &[
     key(Char('3'), ShowTab(2), "detail: draft"),
     key(Char('4'), ShowTab(3), "detail: contacts"),
     key(Char('5'), ShowTab(4), "detail: history"),
-    key(KeyCode::Enter, Open, "open (campaign, full error)"),
-    key(KeyCode::Esc, Back, "close; clear marks, filter"),
+    key(KeyCode::Enter, Open, "open campaign, error; to detail"),
     key(
-        Char('/'),
-        Filter,
-        "filter: words, status:S score:<N city:X has:email",
+        KeyCode::Esc,
+        Back,
+        "close; clear marks, filter; leave detail",
     ),
+    key(Char('/'), Filter, "filter (syntax below)"),
     key(Char('n'), NextMatch, "next match"),
     key(Char('N'), PrevMatch, "previous match"),
     key(Char('s'), Sort, "sort by the next column"),
@@ -175,5 +179,12 @@ mod tests {
         );
         let help = help_lines(false);
         assert!(help.iter().any(|(keys, _)| keys == "j ↓"), "{help:?}");
+        // Keys that move rows scroll the detail when it has the focus.
+        for keys in ["j ↓", "k ↑", "g Home", "G End", "C-d PgDn", "C-u PgUp"] {
+            assert!(
+                help.iter().any(|(k, h)| k == keys && h.contains("detail")),
+                "{keys}: {help:?}"
+            );
+        }
     }
 }

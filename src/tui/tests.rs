@@ -1,5 +1,5 @@
 //! `App::update` for each command, and snapshots of every pane and overlay
-//! at 80x24 and 160x48 with a fixed clock and fixed ids.
+//! at 80x24, 120x40 and 200x50 with a fixed clock and fixed ids.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -71,6 +71,7 @@ fn lead(n: usize) -> LeadView {
         views: [3, 0, 0, 1, 0, 0][n],
         last_viewed_at: None,
         hot: n == 0,
+        last_job: None,
     }
 }
 
@@ -776,7 +777,7 @@ fn dashboard() -> crate::service::dashboard::Dashboard {
 
 #[test]
 fn the_dashboard_and_the_action_log_open_over_the_panes() {
-    for (w, h) in [(80u16, 24u16), (160, 48)] {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
         let mut app = app();
         let effects = cmd(&mut app, Command::Dashboard);
         assert_eq!(effects, vec![Effect::LoadDashboard("berlin".into())]);
@@ -918,7 +919,7 @@ fn render(app: &mut App, width: u16, height: u16) -> TestBackend {
 /// Every pane and overlay at both sizes.
 #[test]
 fn snapshots() {
-    for (w, h) in [(80u16, 24u16), (160, 48)] {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
         let mut app = app();
         insta::assert_snapshot!(format!("normal_{w}x{h}"), render(&mut app, w, h));
         app.focus = Pane::Detail;
@@ -988,6 +989,7 @@ fn idn_app() -> (App, String) {
     rows[0].domain = ascii.clone();
     rows[0].email = Some(format!("info@{ascii}"));
     rows[4].domain = "tischlerei-eichenholz-potsdam.example".into();
+    rows[4].website = "https://tischlerei-eichenholz-potsdam.example/".into();
     rows[4].business_name = "Tischlerei Eichenholz Meisterbetrieb seit 1921".into();
     app.update(Action::LeadsLoaded {
         campaign: "berlin".into(),
@@ -1002,7 +1004,7 @@ fn idn_app() -> (App, String) {
 
 #[test]
 fn long_and_internationalised_domains_show_whole_and_in_unicode() {
-    for (w, h) in [(80u16, 24u16), (100, 30), (120, 40), (160, 48)] {
+    for (w, h) in [(80u16, 24u16), (100, 30), (120, 40), (200, 50)] {
         let (mut app, ascii) = idn_app();
         let screen = render(&mut app, w, h);
         let text = format!("{screen:?}");
@@ -1623,4 +1625,266 @@ fn each_mode_shows_its_own_keys() {
         edit.contains("Ctrl-S save") && !edit.contains("Space mark"),
         "{edit}"
     );
+}
+
+// Issue 18, part A: the detail pane scrolls; columns from the content and
+// the window; the last job from the store.
+
+/// The first lead's detail with 20 findings (the last one named so) and
+/// a draft whose body ends in its footer.
+fn long_detail() -> Detail {
+    let mut d = detail();
+    let audit = d.audit.as_mut().unwrap();
+    audit.findings = (1..=20)
+        .map(|n| FindingView {
+            id: format!("security.check_{n}"),
+            // The last finding is last in the last category shown.
+            category: if n == 20 {
+                Category::Security
+            } else {
+                [Category::Security, Category::Seo, Category::Accessibility][n % 3]
+            },
+            severity: Severity::Medium,
+            title: if n == 20 {
+                "Finding 20, the last one".into()
+            } else {
+                format!("Finding {n}: something to fix on the site")
+            },
+            evidence: format!("evidence {n}"),
+            why: String::new(),
+            fix: String::new(),
+        })
+        .collect();
+    audit.scores.categories.insert(Category::Accessibility, 33);
+    let body: String = (1..=45)
+        .map(|n| format!("Paragraph {n} of the draft.\n"))
+        .collect();
+    d.outreach.as_mut().unwrap().outreach.body = format!(
+        "{body}\n--\nJane Doe, Oranienstraße 12, 10999 Berlin\nUnsubscribe: https://reports.example/u/0123\n"
+    );
+    d
+}
+
+fn long_app() -> App {
+    let mut app = app();
+    app.update(Action::DetailLoaded(Box::new(long_detail())));
+    app.focus = Pane::Detail;
+    app
+}
+
+#[test]
+fn scroll_keys_on_the_focused_detail_scroll_it_and_keep_the_lead() {
+    let mut app = long_app();
+    render(&mut app, 120, 40);
+    for c in [
+        Command::Down,
+        Command::PageDown,
+        Command::Bottom,
+        Command::Up,
+        Command::PageUp,
+        Command::Top,
+    ] {
+        assert_eq!(cmd(&mut app, c), vec![], "{c:?} loads no other lead");
+        assert_eq!(selected_name(&app), "Bäckerei Sonnenschein", "{c:?}");
+        assert_eq!(app.focus, Pane::Detail);
+    }
+    assert_eq!(app.detail.scroll(), 0, "g went back to the top");
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Down);
+    assert_eq!(app.detail.scroll(), 2);
+    // G lands on the last line and no further, whatever is pressed after.
+    cmd(&mut app, Command::Bottom);
+    let text = format!("{:?}", render(&mut app, 120, 40));
+    let last = app.detail.scroll();
+    assert!(last > 0);
+    assert!(text.contains("Finding 20, the last one"), "{text}");
+    assert!(text.contains("audit(s)"), "the last line shows: {text}");
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::PageDown);
+    render(&mut app, 120, 40);
+    assert_eq!(app.detail.scroll(), last, "never past the end");
+    cmd(&mut app, Command::Up);
+    assert_eq!(app.detail.scroll(), last - 1);
+    // Another tab starts at the top; so does another lead.
+    cmd(&mut app, Command::ShowTab(2));
+    render(&mut app, 120, 40);
+    assert_eq!(app.detail.scroll(), 0);
+    cmd(&mut app, Command::Bottom);
+    render(&mut app, 120, 40);
+    assert!(app.detail.scroll() > 0);
+    app.focus = Pane::Leads;
+    assert_eq!(
+        cmd(&mut app, Command::Down),
+        vec![Effect::LoadDetail(id(2))]
+    );
+    app.update(Action::DetailLoaded(Box::new(detail_for(1))));
+    app.focus = Pane::Detail;
+    render(&mut app, 120, 40);
+    assert_eq!(app.detail.scroll(), 0, "a new lead starts at the top");
+    // Esc gives the keys back to the leads.
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.focus, Pane::Leads);
+    assert_eq!(
+        cmd(&mut app, Command::Down),
+        vec![Effect::LoadDetail(id(3))]
+    );
+}
+
+#[test]
+fn the_draft_scrolls_to_its_footer_and_the_picture_ignores_scroll_keys() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = long_app();
+        cmd(&mut app, Command::ShowTab(2));
+        let text = format!("{:?}", render(&mut app, w, h));
+        assert!(!text.contains("Unsubscribe:"), "{w}x{h}: below the fold");
+        assert!(text.contains(" of "), "{w}x{h}: the position shows\n{text}");
+        cmd(&mut app, Command::Bottom);
+        let text = format!("{:?}", render(&mut app, w, h));
+        assert!(
+            text.contains("Unsubscribe: https://reports.example/u/0123")
+                && text.contains("Oranienstraße 12"),
+            "{w}x{h}: the footer reads whole\n{text}"
+        );
+        cmd(&mut app, Command::ShowTab(1));
+        for c in [Command::Bottom, Command::Down, Command::PageUp] {
+            cmd(&mut app, c);
+        }
+        render(&mut app, w, h);
+        assert_eq!(app.detail.scroll(), 0, "{w}x{h}: a picture does not scroll");
+    }
+}
+
+#[test]
+fn twenty_findings_scrolled_to_the_last() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = long_app();
+        let text = format!("{:?}", render(&mut app, w, h));
+        assert!(
+            text.contains("Accessibility") && !text.contains("Accessibili…"),
+            "{w}x{h}: labels whole\n{text}"
+        );
+        cmd(&mut app, Command::Bottom);
+        let screen = render(&mut app, w, h);
+        let text = format!("{screen:?}");
+        assert!(text.contains("Finding 20, the last one"), "{w}x{h}\n{text}");
+        insta::assert_snapshot!(format!("twenty_findings_end_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn the_help_names_the_scroll_keys_and_scrolls_to_the_filter_syntax() {
+    let help = crate::tui::keymap::help_lines(false);
+    assert!(
+        help.iter()
+            .any(|(k, h)| k == "j ↓" && h.contains("scroll the detail")),
+        "{help:?}"
+    );
+    let mut app = app();
+    cmd(&mut app, Command::Help);
+    let text = format!("{:?}", render(&mut app, 80, 24));
+    assert!(text.contains("scroll"), "{text}");
+    key(&mut app, KeyCode::Char('G'));
+    let screen = render(&mut app, 80, 24);
+    let text = format!("{screen:?}");
+    assert!(
+        text.contains("Terms combine"),
+        "the syntax reads whole\n{text}"
+    );
+    assert!(matches!(app.mode, Mode::Help), "scroll keys keep it open");
+    insta::assert_snapshot!("help_end_80x24", screen);
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+/// A campaign with a long name; leads with long names, an IDN and a
+/// ported domain, cities, categories and last jobs from the store.
+fn long_names_app() -> App {
+    let mut app = App::new(ts(105), None);
+    let mut c = campaign();
+    c.name = "Demo: Berlin small businesses and crafts".into();
+    app.update(Action::CampaignsLoaded(vec![c]));
+    let mut rows: Vec<LeadView> = (0..6).map(lead).collect();
+    let ascii = url::Url::parse("https://www.bäckerei-süß.example/").unwrap();
+    let host = ascii
+        .host_str()
+        .unwrap()
+        .trim_start_matches("www.")
+        .to_string();
+    rows[0].business_name = "Bäckerei Sonnenschein am Böcklerpark".into();
+    rows[0].website = ascii.to_string();
+    rows[0].domain = host.clone();
+    rows[0].email = Some(format!("bestellungen@{host}"));
+    rows[1].website = "http://127.0.0.1:38117/".into();
+    rows[1].domain = "127.0.0.1:38117".into();
+    rows[2].website = "https://shop.zahnarzt-lindqvist.example:8443/".into();
+    rows[4].business_name = "Tischlerei Eichenholz Meisterbetrieb seit 1921".into();
+    for (n, r) in rows.iter_mut().enumerate() {
+        r.category = Some(["bakery", "cafe", "dentist"][n % 3].into());
+        if n < 4 {
+            r.last_job = Some(crate::service::views::LastJob {
+                stage: ["draft", "fetch", "screenshot", "audit"][n]
+                    .parse()
+                    .unwrap(),
+                status: [
+                    JobStatus::Succeeded,
+                    JobStatus::Dead,
+                    JobStatus::Running,
+                    JobStatus::Succeeded,
+                ][n],
+                at: ts(100),
+            });
+        }
+    }
+    app.update(Action::LeadsLoaded {
+        campaign: "berlin".into(),
+        rows,
+        complete: true,
+    });
+    app
+}
+
+#[test]
+fn columns_share_the_window_by_the_budget() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let mut app = long_names_app();
+        let screen = render(&mut app, w, h);
+        let text = format!("{screen:?}");
+        for site in [
+            "bäckerei-süß.example",
+            "127.0.0.1:38117",
+            "shop.zahnarzt-lindqvist.example:8443",
+        ] {
+            assert!(text.contains(site), "{w}x{h}: {site} whole\n{text}");
+        }
+        if w >= 120 {
+            assert!(
+                text.contains("Tischlerei Eichenholz Meisterbetrieb seit 1921"),
+                "{w}x{h}: the long name whole\n{text}"
+            );
+            assert!(text.contains("Demo: Berlin small"), "{w}x{h}\n{text}");
+            assert!(text.contains("businesses and"), "{w}x{h}: wrapped\n{text}");
+        }
+        if w >= 200 {
+            assert!(text.contains("bestellungen@bä"), "{w}x{h}: email\n{text}");
+        }
+        insta::assert_snapshot!(format!("long_names_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn a_job_event_updates_the_last_job_read_from_the_store() {
+    let mut app = app();
+    app.update(Action::JobChanged {
+        lead: id(5),
+        stage: "draft".parse().unwrap(),
+        status: JobStatus::Failed,
+    });
+    let lead = app.leads.get(&id(5)).unwrap();
+    let job = lead.last_job.as_ref().unwrap();
+    assert_eq!(
+        (job.stage.as_str(), job.status),
+        ("draft", JobStatus::Failed)
+    );
+    let text = format!("{:?}", render(&mut app, 200, 50));
+    assert!(text.contains("draft failed"), "{text}");
 }

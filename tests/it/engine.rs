@@ -353,3 +353,45 @@ fn sigterm_releases_running_jobs_back_to_the_queue_after_the_grace_period() {
         "interrupted: leadscout stopped while this attempt ran"
     );
 }
+
+/// Each lead's last job comes from the store: a fresh process (a new
+/// service on the same data dir) lists it, and the newest job wins.
+#[test]
+fn leads_list_their_last_job_from_the_store() {
+    let cli = setup(3).env("LEADSCOUT_STAGES__T_DEAD__MAX_ATTEMPTS", "1");
+    let (summary, code) = testbed_json(&cli, &["run", "-c", "c", "--stages", "t_ok", "--wait"]);
+    assert_eq!(code, Some(0), "{summary}");
+    let listed = testbed_json(&cli, &["leads", "list", "-c", "c"]).0;
+    let leads = listed.as_array().unwrap();
+    assert_eq!(leads.len(), 3, "{listed}");
+    for lead in leads {
+        assert_eq!(lead["last_job"]["stage"], "t_ok", "{lead}");
+        assert_eq!(lead["last_job"]["status"], "succeeded", "{lead}");
+        assert!(lead["last_job"]["at"].is_string(), "{lead}");
+    }
+    let (summary, _) = testbed_json(&cli, &["run", "-c", "c", "--stages", "t_dead", "--wait"]);
+    let listed = testbed_json(&cli, &["leads", "list", "-c", "c"]).0;
+    for lead in listed.as_array().unwrap() {
+        assert_eq!(lead["last_job"]["stage"], "t_dead", "{summary}\n{lead}");
+        assert_eq!(lead["last_job"]["status"], "dead", "{lead}");
+    }
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let shown = testbed_json(&cli, &["leads", "show", &id]).0;
+    assert_eq!(shown["last_job"]["stage"], "t_dead", "{shown}");
+    // A campaign whose leads never ran lists no last job at all.
+    assert!(
+        cli.testbed(&["campaign", "create", "D", "--slug", "d"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let file = cli.write("more.csv", "website\nfresh.example\n");
+    assert!(
+        cli.testbed(&["import", file.to_str().unwrap(), "-c", "d"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let listed = testbed_json(&cli, &["leads", "list", "-c", "d"]).0;
+    assert!(listed[0].get("last_job").is_none(), "{listed}");
+}

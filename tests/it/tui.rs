@@ -304,3 +304,50 @@ fn an_attached_tui_follows_the_server_and_survives_a_restart() {
         "{doctor}"
     );
 }
+
+/// At 80x24 the focused detail scrolls to the draft's footer and the lead
+/// stays the same; at 200x50 the table shows each site with its port and
+/// each lead's last job, read from the store (the jobs ran in other
+/// processes before the TUI opened).
+#[test]
+fn the_detail_scrolls_to_the_footer_and_columns_fit_the_window() {
+    if !tmux_available() {
+        return;
+    }
+    let s = crate::outreach::setup(
+        1,
+        &[
+            ("Alpha Bakery", "a@alpha.example"),
+            ("Bravo Dental", "b@bravo.example"),
+        ],
+        &[],
+    );
+    let cli = s.cli;
+    let small = Tmux::start_named(&cli, "small.sock", 80, 24);
+    small.wait_for("Alpha Bakery");
+    small.keys(&["Enter", "3"]);
+    small.wait_for("subject");
+    small.keys(&["G"]);
+    let screen = small.wait_for("Unsubscribe");
+    assert!(
+        screen.contains(crate::outreach::POSTAL.split(',').next().unwrap()),
+        "the postal address shows: {screen}"
+    );
+    assert!(
+        screen.contains("Alpha Bakery ·") && screen.contains(" of "),
+        "the same lead, its position in the title: {screen}"
+    );
+    small.keys(&["k", "g", "Escape"]);
+    let screen = small.wait_for("domain");
+    assert!(screen.contains("Bravo Dental"), "{screen}");
+    small.quit();
+
+    let wide = Tmux::start_named(&cli, "wide.sock", 200, 50);
+    let screen = wide.wait_for("last job");
+    assert!(screen.contains("draft succeeded"), "{screen}");
+    for site in &s.sites {
+        let shown = format!("127.0.0.1:{}", site.port);
+        assert!(screen.contains(&shown), "{shown} with its port: {screen}");
+    }
+    wide.quit();
+}

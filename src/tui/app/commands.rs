@@ -23,6 +23,8 @@ impl App {
         match self.focus {
             Pane::Campaigns => self.campaigns.move_to(to),
             Pane::RunLog => self.runlog.move_to(to),
+            // The detail scrolls with these keys (see `command`); a move
+            // that reaches here with it focused (a mark) moves the leads.
             Pane::Leads | Pane::Detail => {
                 if let Some(id) = self.leads.move_to(to) {
                     return self.detail.want(id);
@@ -46,7 +48,10 @@ impl App {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
-            Command::Help => self.mode = Mode::Help,
+            Command::Help => {
+                self.mode = Mode::Help;
+                self.help.scroll = 0;
+            }
             Command::Dashboard => match self.campaign().map(String::from) {
                 Some(c) => {
                     self.mode = Mode::Dashboard;
@@ -60,6 +65,18 @@ impl App {
                 return vec![Effect::LoadActionLog(self.campaign().map(String::from))];
             }
             Command::Messages => self.mode = self.open_history(),
+            // With the detail focused, the movement keys scroll its text
+            // and the lead stays the same.
+            Command::Up
+            | Command::Down
+            | Command::Top
+            | Command::Bottom
+            | Command::PageDown
+            | Command::PageUp
+                if self.focus == Pane::Detail =>
+            {
+                self.detail.scroll_by(command);
+            }
             Command::Up => return self.move_cursor(self.position().saturating_sub(1)),
             Command::Down => return self.move_cursor(self.position() + 1),
             Command::Top => return self.move_cursor(0),

@@ -25,6 +25,7 @@ impl App {
         };
         let (mode, effects) = match mode {
             Mode::Normal => (Mode::Normal, Vec::new()),
+            Mode::Help if self.help.key(key.code) => (Mode::Help, Vec::new()),
             Mode::Help | Mode::Message(_) if closes(key.code) => (Mode::Normal, Vec::new()),
             Mode::ActionLog if self.action_log.key(key.code) => (mode, Vec::new()),
             Mode::History if self.messages.key(key.code) => (mode, Vec::new()),

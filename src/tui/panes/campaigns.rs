@@ -1,11 +1,14 @@
-//! The campaigns pane: name, leads, and how many are at each step.
+//! The campaigns pane: name, leads, and how many are at each step. The
+//! pane stays narrow (24 columns, beside the leads from 120 columns on)
+//! so the table keeps its room; a name or count line too long for it
+//! wraps onto more lines rather than being cut.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState};
 
-use super::{fit, pane_block};
+use super::{pane_block, wrap};
 use crate::domain::LeadStatus;
 use crate::service::views::CampaignSummary;
 use crate::tui::app::{App, Pane};
@@ -51,7 +54,7 @@ impl CampaignList {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let focused = app.focus == Pane::Campaigns;
-    let width = area.width.saturating_sub(4) as usize;
+    let width = area.width.saturating_sub(2) as usize;
     let items: Vec<ListItem> = app
         .campaigns
         .items
@@ -59,27 +62,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|c| {
             let open = app.campaigns.open.as_deref() == Some(c.slug.as_str());
             let count = |s: LeadStatus| c.counts.get(&s).copied().unwrap_or(0);
-            let name = Line::from(Span::styled(
-                fit(
-                    &format!("{}{}", if open { "▸ " } else { "  " }, c.name),
-                    width,
-                ),
-                theme.title(),
-            ));
-            let counts = Line::from(Span::styled(
-                fit(
-                    &format!(
-                        "  {} leads, {} drafted, {} sent, {} failed",
-                        c.leads,
-                        count(LeadStatus::Drafted) + count(LeadStatus::Approved),
-                        count(LeadStatus::Sent),
-                        count(LeadStatus::Failed)
-                    ),
-                    width,
-                ),
-                theme.dim(),
-            ));
-            ListItem::new(vec![name, counts])
+            let marker = if open { "▸ " } else { "  " };
+            let mut lines: Vec<Line> = wrap(&c.name, width.saturating_sub(2))
+                .into_iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    let lead_in = if i == 0 { marker } else { "  " };
+                    Line::from(Span::styled(format!("{lead_in}{part}"), theme.title()))
+                })
+                .collect();
+            let counts = format!(
+                "{} leads, {} drafted, {} sent, {} failed",
+                c.leads,
+                count(LeadStatus::Drafted) + count(LeadStatus::Approved),
+                count(LeadStatus::Sent),
+                count(LeadStatus::Failed)
+            );
+            lines.extend(
+                wrap(&counts, width.saturating_sub(2))
+                    .into_iter()
+                    .map(|part| Line::from(Span::styled(format!("  {part}"), theme.dim()))),
+            );
+            ListItem::new(lines)
         })
         .collect();
     let block = pane_block(" Campaigns ", focused, theme);

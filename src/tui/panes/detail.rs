@@ -1,19 +1,22 @@
 //! The detail component: the selected lead in five tabs (audit,
-//! screenshot, draft, contacts, history), the one detail load in flight
-//! and its drawing. A fast scroll through the leads asks for one load at
-//! a time: the latest row wins, rows passed over are never loaded.
+//! screenshot, draft, contacts, history), the one detail load in flight,
+//! the scroll position of the text shown and its drawing. A fast scroll
+//! through the leads asks for one load at a time: the latest row wins,
+//! rows passed over are never loaded.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Tabs, Wrap};
 
 use super::picture::Pictures;
-use super::{fit, pane_block};
+use unicode_width::UnicodeWidthStr;
+
+use super::pane_block;
 use crate::domain::LeadId;
 use crate::domain::audit::Category;
 use crate::domain::idn::{unicode_email, unicode_url};
-use crate::tui::action::{Detail, Effect};
+use crate::tui::action::{Command, Detail, Effect};
 use crate::tui::theme::Theme;
 
 pub const TABS: [&str; 5] = ["Audit", "Screenshot", "Draft", "Contacts", "History"];
@@ -30,6 +33,15 @@ pub struct DetailPane {
     wanted: Option<LeadId>,
     /// The wanted lead changed while its load ran: load it again.
     again: bool,
+    /// The first line of the text on screen, for the lead and tab it was
+    /// set on: another lead or tab starts at the top.
+    scroll: usize,
+    scroll_of: Option<(LeadId, usize)>,
+    /// From the last draw: how far the text can scroll (its wrapped
+    /// height less the body's; `None` before the first draw) and the
+    /// body's height.
+    max_scroll: Option<usize>,
+    body_height: usize,
 }
 
 impl DetailPane {
@@ -39,6 +51,41 @@ impl DetailPane {
 
     pub fn in_flight(&self) -> Option<LeadId> {
         self.in_flight
+    }
+
+    /// The first line on screen (0 at the top).
+    pub fn scroll(&self) -> usize {
+        self.scroll
+    }
+
+    /// Starts at the top when the lead or the tab is not the one the
+    /// position was kept for.
+    fn sync_scroll(&mut self) {
+        let now = self.shown_id().map(|id| (id, self.tab));
+        if now != self.scroll_of {
+            self.scroll = 0;
+            self.scroll_of = now;
+            self.max_scroll = None;
+        }
+    }
+
+    /// A movement key while the detail has the focus scrolls its text:
+    /// a line, half the body, or to either end. Whether the key was one.
+    pub fn scroll_by(&mut self, command: Command) -> bool {
+        self.sync_scroll();
+        let half = (self.body_height / 2).max(1);
+        let to = match command {
+            Command::Down => self.scroll.saturating_add(1),
+            Command::Up => self.scroll.saturating_sub(1),
+            Command::PageDown => self.scroll.saturating_add(half),
+            Command::PageUp => self.scroll.saturating_sub(half),
+            Command::Top => 0,
+            Command::Bottom => usize::MAX,
+            _ => return false,
+        };
+        // Before the first draw the height is unknown: the draw clamps.
+        self.scroll = to.min(self.max_scroll.unwrap_or(usize::MAX));
+        true
     }
 
     /// Show this lead: loads it unless a load is running, in which case
@@ -104,29 +151,27 @@ impl DetailPane {
     }
 
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
-        let title = self
+        self.sync_scroll();
+        let name = self
             .shown
             .as_ref()
-            .map(|d| format!(" {} ", d.lead.lead.business_name))
-            .unwrap_or_else(|| " Detail ".into());
-        let block = pane_block(Line::from(title), focused, theme);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
+            .map(|d| d.lead.lead.business_name.clone());
+        let inner = pane_block(Line::raw(""), focused, theme).inner(area);
         let [tabs, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        self.body_height = usize::from(body.height);
         let titles: Vec<String> = TABS
             .iter()
             .enumerate()
             .map(|(i, t)| format!("{} {t}", i + 1))
             .collect();
-        frame.render_widget(
-            Tabs::new(titles)
-                .select(self.tab)
-                .highlight_style(theme.selected())
-                .divider("|"),
-            tabs,
-        );
+        let tab_bar = Tabs::new(titles)
+            .select(self.tab)
+            .highlight_style(theme.selected())
+            .divider("|");
         let Some(detail) = &self.shown else {
+            frame.render_widget(pane_block(" Detail ", focused, theme), area);
+            frame.render_widget(tab_bar, tabs);
             frame.render_widget(Paragraph::new("Select a lead.").style(theme.dim()), body);
             return;
         };
@@ -135,8 +180,22 @@ impl DetailPane {
             0 => audit(detail, theme, width),
             1 => {
                 let text = picture_text(detail, theme);
-                if text.is_none() && self.pictures.draw(frame, body) {
-                    return;
+                if text.is_none() {
+                    frame.render_widget(
+                        pane_block(
+                            format!(" {} ", name.clone().unwrap_or_default()),
+                            focused,
+                            theme,
+                        ),
+                        area,
+                    );
+                    frame.render_widget(tab_bar.clone(), tabs);
+                    if self.pictures.draw(frame, body) {
+                        // A picture is scaled into the body: nothing scrolls.
+                        self.max_scroll = Some(0);
+                        self.scroll = 0;
+                        return;
+                    }
                 }
                 vec![Line::styled(
                     text.unwrap_or("No screenshot: the screenshot stage has not run."),
@@ -145,11 +204,52 @@ impl DetailPane {
             }
             2 => draft(detail, theme),
             3 => contacts(detail, theme),
-            _ => history(detail, theme, width),
+            _ => history(detail, theme),
         };
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+        // The height after wrapping at the drawn width: the end is the
+        // last line at the bottom of the body, never past it.
+        let total = text.line_count(body.width);
+        let height = usize::from(body.height);
+        let max = total.saturating_sub(height);
+        self.scroll = self.scroll.min(max);
+        self.max_scroll = Some(max);
+        let mut title = format!(" {} ", name.unwrap_or_default());
+        if max > 0 {
+            title.push_str(&format!(
+                "· {}–{} of {total} ",
+                self.scroll + 1,
+                (self.scroll + height).min(total)
+            ));
+        }
+        frame.render_widget(pane_block(title, focused, theme), area);
+        frame.render_widget(tab_bar, tabs);
+        let offset = u16::try_from(self.scroll).unwrap_or(u16::MAX);
+        frame.render_widget(text.scroll((offset, 0)), body);
+        if max > 0 {
+            // On the right border, beside the text (below the tabs).
+            let track = Rect {
+                x: area.right().saturating_sub(1),
+                y: body.y,
+                width: 1,
+                height: body.height,
+            };
+            let mut state = ScrollbarState::new(max + 1)
+                .position(self.scroll)
+                .viewport_content_length(height);
+            frame.render_stateful_widget(
+                Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                    .begin_symbol(None)
+                    .end_symbol(None)
+                    .style(theme.border(focused)),
+                track,
+                &mut state,
+            );
+        }
     }
 }
+
+const OVERALL: &str = "overall";
 
 fn bar(score: u8, width: usize) -> String {
     let filled = (score as usize * width).div_ceil(100).min(width);
@@ -163,9 +263,21 @@ fn audit<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
             theme.dim(),
         )];
     };
-    let bar_width = width.saturating_sub(22).clamp(5, 30);
+    // The labels keep their whole width (the widest shown), so no label
+    // is cut beside the room its bar leaves.
+    let label_width = Category::ALL
+        .iter()
+        .filter(|c| a.scores.categories.contains_key(c))
+        .map(|c| c.label().width())
+        .chain([OVERALL.len()])
+        .max()
+        .unwrap_or(0);
+    let bar_width = width.saturating_sub(label_width + 5).clamp(5, 30);
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("overall {:>3} ", a.scores.overall), theme.title()),
+        Span::styled(
+            format!("{OVERALL:<label_width$} {:>3} ", a.scores.overall),
+            theme.title(),
+        ),
         Span::styled(
             bar(a.scores.overall, bar_width),
             theme.score(Some(a.scores.overall)),
@@ -173,8 +285,10 @@ fn audit<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     ])];
     for c in Category::ALL {
         if let Some(s) = a.scores.categories.get(&c) {
+            let label = c.label();
+            let pad = " ".repeat(label_width.saturating_sub(label.width()));
             lines.push(Line::from(vec![
-                Span::raw(format!("{:<13}{s:>3} ", fit(c.label(), 12))),
+                Span::raw(format!("{label}{pad} {s:>3} ")),
                 Span::styled(bar(*s, bar_width), theme.score(Some(*s))),
             ]));
         }
@@ -328,7 +442,7 @@ fn contacts<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
-fn history<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+fn history<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
     if d.jobs.is_empty() {
         return vec![Line::styled("No jobs for this lead yet.", theme.dim())];
     }
@@ -353,14 +467,12 @@ fn history<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
                     theme.dim(),
                 ),
             ])];
+            // The whole error, wrapped: the pane scrolls to it.
             if let Some(e) = &j.last_error {
-                lines.push(Line::styled(
-                    format!(
-                        "  {}",
-                        fit(e.lines().next().unwrap_or(""), width.saturating_sub(2))
-                    ),
-                    theme.error(),
-                ));
+                lines.extend(
+                    e.lines()
+                        .map(|l| Line::styled(format!("  {l}"), theme.error())),
+                );
             }
             lines
         })

@@ -1,20 +1,21 @@
 //! The leads table component: the campaign's rows, which of them pass the
 //! filter and in what order, the cursor, the marks, and its drawing. Only
 //! the rows on screen are built; column widths come from the content,
-//! measured when the rows change, not per frame.
+//! measured when the rows change, not per frame, and the window (the
+//! budget in `columns.rs`). Each row's last job comes from the store with
+//! the row and follows the job events live.
 
 use std::collections::{HashMap, HashSet};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
-use super::columns::{self, Widths};
-use super::{fit, pane_block};
-use crate::domain::idn::{unicode_email, unicode_host};
-use crate::domain::{JobStatus, LeadId, Stage};
-use crate::service::views::LeadView;
+use super::columns::{self, Widths, job_text};
+use super::pane_block;
+use crate::domain::{JobStatus, LeadId, Stage, Timestamp};
+use crate::service::views::{LastJob, LeadView};
 use crate::tui::filter::Filter;
 use crate::tui::theme::Theme;
 
@@ -60,7 +61,6 @@ pub struct LeadsTable {
     pub filter: Filter,
     pub sort: SortKey,
     pub reverse: bool,
-    pub last_jobs: HashMap<LeadId, (Stage, JobStatus)>,
     /// Rows on screen; set by the view.
     pub page: usize,
     pub loading: bool,
@@ -81,16 +81,11 @@ impl Default for LeadsTable {
             filter: Filter::default(),
             sort: SortKey::Added,
             reverse: false,
-            last_jobs: HashMap::new(),
             page: 20,
             loading: true,
             content: Widths::default(),
         }
     }
-}
-
-fn job_text(stage: &Stage, status: JobStatus) -> String {
-    format!("{stage} {status}")
 }
 
 impl LeadsTable {
@@ -146,16 +141,32 @@ impl LeadsTable {
 
     pub fn reloaded(&mut self, lead: LeadView) {
         if let Some(&i) = self.index.get(&lead.id) {
-            self.content.grow(&lead, None);
+            let job = lead
+                .last_job
+                .as_ref()
+                .map(|j| job_text(j.stage.as_str(), j.status));
+            self.content.grow(&lead, job.as_deref());
             self.rows[i] = lead;
             self.refresh_visible();
         }
     }
 
-    pub fn job_changed(&mut self, lead: LeadId, stage: Stage, status: JobStatus) {
-        self.content
-            .grow_job(job_text(&stage, status).chars().count());
-        self.last_jobs.insert(lead, (stage, status));
+    /// A job event: the lead's last job is this one now.
+    pub fn job_changed(&mut self, lead: LeadId, stage: Stage, status: JobStatus, now: Timestamp) {
+        let Some(&i) = self.index.get(&lead) else {
+            return;
+        };
+        self.content.grow_job(&job_text(stage.as_str(), status));
+        self.rows[i].last_job = Some(LastJob {
+            stage,
+            status,
+            at: now,
+        });
+    }
+
+    /// The width the table would take with every column whole.
+    pub fn wanted_width(&self) -> u16 {
+        columns::wanted(&self.content)
     }
 
     pub fn clear(&mut self) {
@@ -166,7 +177,10 @@ impl LeadsTable {
     fn measure(&mut self) {
         let mut content = Widths::default();
         for lead in &self.rows {
-            let job = self.last_jobs.get(&lead.id).map(|(s, st)| job_text(s, *st));
+            let job = lead
+                .last_job
+                .as_ref()
+                .map(|j| job_text(j.stage.as_str(), j.status));
             content.grow(lead, job.as_deref());
         }
         self.content = content;
@@ -320,8 +334,7 @@ impl LeadsTable {
             );
             return;
         }
-        let wide = area.width >= 90;
-        let layout = columns::layout(area.width.saturating_sub(2), wide, &self.content);
+        let layout = columns::budget(area.width.saturating_sub(2), &self.content);
         let start = self.offset.min(self.visible.len());
         let end = (start + self.page).min(self.visible.len());
         let rows: Vec<Row> = self.visible[start..end]
@@ -329,41 +342,12 @@ impl LeadsTable {
             .enumerate()
             .map(|(n, &i)| {
                 let lead = &self.rows[i];
-                let mut cells = vec![
-                    Cell::from(if self.marks.contains(&lead.id) {
-                        "●"
-                    } else {
-                        " "
-                    })
-                    .style(theme.marked()),
-                    Cell::from(lead.status.as_str()).style(theme.lead_status(lead.status)),
-                    Cell::from(lead.score.map_or_else(|| "–".into(), |s| s.to_string()))
-                        .style(theme.score(lead.score)),
-                    // Report views by people; `!` marks a hot lead (viewed
-                    // after its email went out).
-                    match (lead.views, lead.hot) {
-                        (0, _) => Cell::from(""),
-                        (n, true) => Cell::from(format!("{n}!")).style(theme.marked()),
-                        (n, false) => Cell::from(n.to_string()),
-                    },
-                    Cell::from(fit(&lead.business_name, usize::from(layout.business))),
-                    Cell::from(fit(&unicode_host(&lead.domain), usize::from(layout.domain))),
-                ];
-                if layout.email > 0 {
-                    let email = lead.email.as_deref().unwrap_or_default();
-                    cells.push(Cell::from(fit(
-                        &unicode_email(email),
-                        usize::from(layout.email),
-                    )));
-                }
-                if layout.job > 0 {
-                    let job = self
-                        .last_jobs
-                        .get(&lead.id)
-                        .map(|(stage, status)| job_text(stage, *status))
-                        .unwrap_or_default();
-                    cells.push(Cell::from(fit(&job, usize::from(layout.job))).style(theme.dim()));
-                }
+                let cells = layout.row(
+                    lead,
+                    lead.last_job.as_ref(),
+                    self.marks.contains(&lead.id),
+                    theme,
+                );
                 let row = Row::new(cells);
                 if start + n == self.cursor {
                     row.style(theme.selected())

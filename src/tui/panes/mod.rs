@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod detail;
 pub mod editor;
 pub mod filter_line;
+pub mod help;
 pub mod leads;
 pub mod messages;
 mod overlays;
@@ -56,8 +57,13 @@ pub fn areas(app: &App, size: Rect) -> Areas {
     // The detail goes beside the leads only when both have room: below
     // 120 columns a table beside it would cut the domains short.
     let (leads, detail) = if rest.width >= 120 {
-        let [l, d] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-            .areas(rest);
+        // The table takes 55 %, or more when its content wants more and
+        // the detail keeps 60 columns (at 200 columns and up).
+        let share = rest.width * 55 / 100;
+        let wanted = app.leads.wanted_width().saturating_add(2);
+        let width = wanted.min(rest.width.saturating_sub(60)).max(share);
+        let [l, d] =
+            Layout::horizontal([Constraint::Length(width), Constraint::Min(40)]).areas(rest);
         (Some(l), Some(d))
     } else if app.focus == Pane::Detail {
         (None, Some(rest))
@@ -88,6 +94,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             .draw(frame, area, app.focus == Pane::Detail, theme);
     }
     runlog::draw(frame, a.runlog, app, theme);
+    help::measure(app, frame.area());
     status::draw(frame, a.status, app, theme);
     overlays::draw(frame, app, theme);
     status::draw_band(frame, a.status, app, theme);
@@ -103,13 +110,57 @@ pub fn pane_block<'a>(
         .border_style(theme.border(focused))
 }
 
-/// At most `width` characters, with an ellipsis when cut.
+/// At most `width` terminal cells (wide characters take two), with an
+/// ellipsis when cut.
 pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
     }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` broken at spaces into lines of at most `width` cells; a word
+/// longer than a line is cut into pieces.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let sep = usize::from(!line.is_empty());
+        if line.width() + sep + word.width() <= width {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        for c in word.chars() {
+            if line.width() + c.width().unwrap_or(0) > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }

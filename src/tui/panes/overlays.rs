@@ -1,4 +1,4 @@
-//! What opens over the panes: help (from the keymap), the filter and
+//! What opens over the panes: help (`help.rs`), the filter and
 //! question line, the draft editor, the quit confirmation, a whole error,
 //! the message history.
 
@@ -8,10 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode};
-use crate::tui::keymap;
 use crate::tui::theme::Theme;
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [_, v, _] = Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(height.min(area.height)),
@@ -51,49 +50,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Mode::Dashboard => super::dashboard::draw(frame, app, theme),
         Mode::ActionLog => super::action_log::draw(frame, app, theme),
         Mode::History => super::messages::draw_history(frame, &app.messages, theme),
-        Mode::Help => {
-            let entries = keymap::help_lines(app.read_only);
-            // Two columns when one does not fit the screen's height.
-            let rows_available = area.height.saturating_sub(2) as usize;
-            let columns = if entries.len() > rows_available { 2 } else { 1 };
-            let per_column = entries.len().div_ceil(columns);
-            let column_width = if columns == 2 {
-                (area.width.saturating_sub(2) / 2) as usize
-            } else {
-                76
-            };
-            let lines: Vec<Line> = (0..per_column)
-                .map(|row| {
-                    let mut spans = Vec::new();
-                    for col in 0..columns {
-                        if let Some((keys, help)) = entries.get(col * per_column + row) {
-                            let keys = format!("{keys:>10} ");
-                            let help = crate::tui::panes::fit(
-                                help,
-                                column_width.saturating_sub(keys.chars().count() + 1),
-                            );
-                            let pad = column_width
-                                .saturating_sub(keys.chars().count() + help.chars().count());
-                            spans.push(Span::styled(keys, theme.title()));
-                            spans.push(Span::raw(format!("{help}{}", " ".repeat(pad))));
-                        }
-                    }
-                    Line::from(spans)
-                })
-                .collect();
-            let height = (lines.len() as u16 + 2).min(area.height);
-            let width = if columns == 2 { area.width } else { 78 };
-            let rect = centered(area, width, height);
-            frame.render_widget(Clear, rect);
-            frame.render_widget(
-                Paragraph::new(lines).block(
-                    Block::bordered()
-                        .title(" Keys — Esc closes ")
-                        .border_style(theme.border(true)),
-                ),
-                rect,
-            );
-        }
+        Mode::Help => super::help::draw(frame, app, theme),
         Mode::Filter(line) => line.draw(frame, theme),
         Mode::Confirm(confirm) => confirm.draw(frame, theme),
         Mode::Ask(ask, text) => input_line(frame, ask.question(), text, theme),
