@@ -116,6 +116,24 @@ pub fn reopen_demo(data_dir: &Path, config: &Arc<Config>) -> Option<Reopened> {
     })
 }
 
+/// `server.bind` with port 0 ("any free port") and no public base URL:
+/// report and unsubscribe links are built from the bind address, so the
+/// port is chosen here, before anything builds a link, rather than by the
+/// page server's listener later (links would name port 0).
+pub fn pin_page_port(config: Arc<Config>) -> Arc<Config> {
+    let bind = config.server.bind.as_str();
+    if !config.server.public_base_url.is_empty() || !bind.ends_with(":0") {
+        return config;
+    }
+    let Ok(addr) = std::net::TcpListener::bind(bind).and_then(|l| l.local_addr()) else {
+        // The page server's own bind reports the error, naming the key.
+        return config;
+    };
+    let mut next = (*config).clone();
+    next.server.bind = addr.to_string();
+    Arc::new(next)
+}
+
 /// Says what reopening a demo workspace did: in the log and in the action
 /// log (`leadscout log`, the TUI's `L`), where the operator looks.
 pub fn tell_reopened(service: &Service, reopened: &Reopened) {

@@ -422,6 +422,7 @@ impl Opener for LocalOpener {
                 .as_ref()
                 .map(|r| r.config.clone())
                 .unwrap_or_else(|| self.config.clone());
+            let config = crate::host::pin_page_port(config);
             let service = self.with_workers(store, config)?;
             let face = crate::service::face_client(&service, command, self.read_only);
             let hosted = crate::host::start(service.clone(), face, options).await?;

@@ -345,3 +345,32 @@ fn wait_until(what: &str, ready: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A host told to take any free port (`server.bind = 127.0.0.1:0`) links
+/// to the port its page server really listens on, never to port 0.
+#[test]
+fn links_name_the_port_a_host_on_port_zero_listens_on() {
+    let cli = Cli::new().attached();
+    cli.campaign("c");
+    cli.ok(&["leads", "add", "-c", "c", "--website", "a.example"]);
+    let leads = cli.json(&["leads", "list", "-c", "c"]);
+    let lead = leads[0]["id"].as_str().expect("lead id").to_string();
+    let link = cli.json(&["report", "url", &lead]);
+    let url = link["url"].as_str().expect("url").to_string();
+    let authority = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("not an http link: {url}"));
+    assert!(!authority.ends_with(":0"), "the link names port 0: {url}");
+    let mut stream = std::net::TcpStream::connect(authority)
+        .unwrap_or_else(|e| panic!("nothing listens at {authority} ({url}): {e}"));
+    let path = &url[url.find(authority).expect("authority") + authority.len()..];
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+}
