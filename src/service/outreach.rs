@@ -204,6 +204,7 @@ impl Service {
         }
         let now = self.now();
         let mut summary = ApproveSummary::default();
+        let mut approved_names = Vec::new();
         let campaign = match (all_drafted_in, leads.first()) {
             (Some(slug), _) => Some(slug.to_string()),
             (None, Some(&id)) => self.campaign_slug_of_lead(id)?,
@@ -280,13 +281,20 @@ impl Service {
                 |o| (o.status == OutreachStatus::Approved).then_some(LeadStatus::Approved),
             )?;
             summary.approved += 1;
+            approved_names.push(lead.business_name.clone());
         }
+        // The log names the leads approved: an id alone does not say who.
+        let named = if approved_names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", approved_names.join(", "))
+        };
         self.log_action(
             "approve",
             campaign.as_deref(),
             target,
             format!(
-                "approved {}, suppressed {}, skipped {}",
+                "approved {}{named}, suppressed {}, skipped {}",
                 summary.approved,
                 summary.suppressed,
                 summary.skipped.len()

@@ -128,8 +128,11 @@ fn every_action_is_logged_once_and_read_only_refuses_it(attached: bool) {
     assert_eq!(approve["campaign"], "c");
     assert_eq!(approve["target"], a.as_str());
     assert!(
-        approve["change"].as_str().unwrap().contains("approved 1"),
-        "{approve}"
+        approve["change"]
+            .as_str()
+            .unwrap()
+            .contains("approved 1 (Alpha Bakery)"),
+        "the record names the lead approved: {approve}"
     );
     let sent = log
         .as_array()
