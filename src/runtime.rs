@@ -377,6 +377,23 @@ impl LocalOpener {
     }
 }
 
+impl LocalOpener {
+    /// Over a demo workspace, serves its sites again and gives the config
+    /// that admits them; otherwise the config as it is. The demo itself
+    /// has served its sites already (it set their authority).
+    fn reopen_demo(&self) -> (Option<crate::host::Reopened>, Arc<Config>) {
+        let reopened = match self.config.fetch.demo_root {
+            Some(_) => None,
+            None => crate::host::reopen_demo(&self.data_dir, &self.config),
+        };
+        let config = reopened
+            .as_ref()
+            .map(|r| r.config.clone())
+            .unwrap_or_else(|| self.config.clone());
+        (reopened, config)
+    }
+}
+
 impl Opener for LocalOpener {
     fn open(&self, command: &str) -> Result<Service, ServiceError> {
         let store = Arc::new(Store::open(&self.data_dir, command)?);
@@ -387,14 +404,7 @@ impl Opener for LocalOpener {
         let store = Arc::new(Store::open(&self.data_dir, command)?);
         // Workers over a demo workspace (`run --wait`, `work`) fetch its
         // sites: they are served again here too.
-        let reopened = match self.config.fetch.demo_root {
-            Some(_) => None,
-            None => crate::host::reopen_demo(&self.data_dir, &self.config),
-        };
-        let config = reopened
-            .as_ref()
-            .map(|r| r.config.clone())
-            .unwrap_or_else(|| self.config.clone());
+        let (reopened, config) = self.reopen_demo();
         // A one-shot command says it on stderr; a host records it too.
         for note in reopened.iter().flat_map(|r| &r.notes) {
             tracing::warn!("{note}");
@@ -411,17 +421,7 @@ impl Opener for LocalOpener {
             // The store first: a host that finds the data dir taken
             // attaches instead, and must not have served anything.
             let store = Arc::new(Store::open(&self.data_dir, command)?);
-            // The demo itself has served its sites already (it set their
-            // authority); any other host over a demo workspace serves them
-            // again.
-            let reopened = match self.config.fetch.demo_root {
-                Some(_) => None,
-                None => crate::host::reopen_demo(&self.data_dir, &self.config),
-            };
-            let config = reopened
-                .as_ref()
-                .map(|r| r.config.clone())
-                .unwrap_or_else(|| self.config.clone());
+            let (reopened, config) = self.reopen_demo();
             let config = crate::host::pin_page_port(config);
             let service = self.with_workers(store, config)?;
             let face = crate::service::face_client(&service, command, self.read_only);
