@@ -369,6 +369,8 @@ function leadscoutA11y() {
       const fg = parse(s.color);
       if (!fg) { out.contrast_incomplete.checked++; fail(out.contrast_incomplete, where(el) + quote(text) + ' (unreadable text colour)'); continue; }
       fg[3] *= bg.opacity;
+      // Transparent text (image replacement) is not read by anyone.
+      if (fg[3] <= 0) continue;
       const ink = over(fg, bg.colour);
       const [hi, lo] = [lum(ink), lum(bg.colour)].sort((x, y) => y - x);
       const ratio = (hi + 0.05) / (lo + 0.05);
