@@ -18,6 +18,7 @@ use leadscout::pipeline::browser::{Browser, checks};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::browser::{browser_available, one_at_a_time};
+use crate::helpers::Cli;
 
 const STYLE: &str = "<style>body{font:16px sans-serif;margin:0;background:#fff;color:#111}\
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}\
@@ -68,6 +69,11 @@ const FAILING: &str = "<form>\
 <p id=f-faint style='color:#ccc'>Faint grey text</p>\
 <p id=f-small-grey style='color:#949494'>Small grey text at 3:1</p>";
 
+/// What the HTML alone judges wrongly: a placeholder-labelled field and an
+/// empty link in a hidden menu.
+const STAGE: &str = "<h1>Joe's Bakery</h1><form><input id=email placeholder='Your email'><button>Send</button></form>\
+<nav style='display:none'><a href=/menu></a></nav><a href=/about>About us</a>";
+
 fn page(lang: &str, body: &str) -> String {
     format!(
         "<!doctype html><html{lang}><head><meta name=viewport content='width=device-width'><title>Shop</title>{STYLE}</head><body>{body}</body></html>"
@@ -103,6 +109,7 @@ fn serve() -> u16 {
                         "/pass" => ("text/html", page(" lang=en", PASSING).into_bytes()),
                         "/fail" => ("text/html", page("", FAILING).into_bytes()),
                         "/badlang" => ("text/html", page(" lang=english", "<p>Hi</p>").into_bytes()),
+                        "/stage" => ("text/html", page(" lang=en", STAGE).into_bytes()),
                         _ => ("text/html", page(" lang=en", "<p>elsewhere</p>").into_bytes()),
                     };
                     let head = format!(
@@ -274,5 +281,72 @@ fn the_rendered_page_is_judged_as_axe_judges_it() {
     assert_eq!(
         lang.evidence,
         "lang=\"english\" is not a valid language code"
+    );
+}
+
+#[test]
+fn the_screenshot_stage_replaces_the_html_verdicts_with_the_browsers() {
+    if !browser_available("the_screenshot_stage_replaces_the_html_verdicts_with_the_browsers") {
+        return;
+    }
+    let _one = one_at_a_time();
+    let port = serve();
+    let url = format!("http://127.0.0.1:{port}/stage");
+    let cli = Cli::new()
+        .env(
+            "LEADSCOUT_FETCH__ALLOW_HOSTS",
+            &format!("[\"127.0.0.1:{port}\"]"),
+        )
+        .env("LEADSCOUT_WEBDRIVER__SESSIONS", "1");
+    cli.campaign("c");
+    cli.ok(&["leads", "add", "-c", "c", "--website", &url]);
+    cli.ok(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);
+    let finding = |audit: &serde_json::Value, id: &str| {
+        audit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .cloned()
+    };
+    let html = cli.json(&["audit", "show", &url]);
+    for id in ["accessibility.form_labels", "accessibility.empty_links"] {
+        let found =
+            finding(&html, id).unwrap_or_else(|| panic!("{id} fails from the HTML: {html}"));
+        assert!(
+            found["evidence"]
+                .as_str()
+                .unwrap()
+                .ends_with("(judged from the HTML only)"),
+            "{found}"
+        );
+    }
+    cli.ok(&["run", "-c", "c", "--stages", "screenshot", "--wait"]);
+    let rendered = cli.json(&["audit", "show", &url]);
+    let passed: Vec<&str> = rendered["passed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for id in [
+        "accessibility.form_labels",
+        "accessibility.empty_links",
+        "accessibility.lang",
+    ] {
+        assert!(
+            passed.iter().filter(|p| **p == id).count() == 1,
+            "{id} passes once, judged in the page: {rendered}"
+        );
+    }
+    let placeholder = finding(&rendered, "accessibility.placeholder_only")
+        .unwrap_or_else(|| panic!("the low finding: {rendered}"));
+    assert_eq!(placeholder["severity"], "low", "{placeholder}");
+    assert!(
+        placeholder["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("input#email \"Your email\""),
+        "{placeholder}"
     );
 }
