@@ -3,7 +3,8 @@
 //! case (names of fields, links, buttons and images; hidden content;
 //! document language; colour contrast), loaded by Debian's Chromium. One
 //! browser session for all pages; every element under test carries an id,
-//! which the evidence names.
+//! which the evidence names. Then the whole path: fetch, audit and the
+//! screenshot stage, where the browser's verdicts replace the HTML's.
 //!
 //! Needs `chromium` and `chromedriver` (skipped with a reason without
 //! them, failing under `CI`).
