@@ -14,6 +14,7 @@ macro_rules! both_modes {
     };
 }
 
+mod a11y;
 mod action_log;
 mod attach;
 mod attach_guard;

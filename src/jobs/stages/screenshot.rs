@@ -9,10 +9,9 @@ use std::sync::Arc;
 use super::store_error;
 use crate::config::Config;
 use crate::domain::Hash;
-use crate::domain::audit::MeasuredBy;
 use crate::jobs::stage::{StageContext, StageError, StageFuture, StageHandler, StageOutcome};
 use crate::pipeline::audit::score;
-use crate::pipeline::browser::{Browser, BrowserCapture, BrowserError, checks, picture};
+use crate::pipeline::browser::{Browser, BrowserCapture, BrowserError, a11y, checks, picture};
 
 pub struct ScreenshotStage {
     /// The browser pool, or why there is none.
@@ -91,10 +90,8 @@ impl StageHandler for ScreenshotStage {
                 .store
                 .update_latest_audit(ctx.job.lead, |audit| {
                     audit.screenshots = shots.clone();
-                    audit
-                        .checks
-                        .retain(|c| c.measured_by != MeasuredBy::Browser);
-                    audit.checks.extend(browser_checks.iter().cloned());
+                    // The browser's verdicts win over the HTML-only ones.
+                    a11y::merge(&mut audit.checks, &browser_checks);
                     audit.scores = score::scores(&audit.checks);
                 })
                 .map_err(store_error)?;

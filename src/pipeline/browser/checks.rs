@@ -1,6 +1,7 @@
 //! Checks measured by a real browser: paint and layout-shift timings,
 //! page weight, script errors, and how the page fits a phone. Same shape as
-//! the HTTP checks, marked as measured by the browser.
+//! the HTTP checks, marked as measured by the browser. Accessibility
+//! checks come from [`super::a11y`].
 
 use super::{BrowserCapture, PageMetrics};
 use crate::domain::audit::{Category, CheckResult, MeasuredBy, Severity};
@@ -108,6 +109,9 @@ pub const CHECKS: &[&Check] = &[
     &OVERFLOW,
     &TAP_TARGETS,
     &FONT_SIZE,
+    &super::a11y::BUTTON_NAME,
+    &super::a11y::PLACEHOLDER_ONLY,
+    &super::a11y::CONTRAST,
 ];
 
 fn browser(result: CheckResult) -> CheckResult {
@@ -206,6 +210,9 @@ pub fn run(capture: &BrowserCapture) -> Vec<CheckResult> {
                 share * 100.0
             ),
         )));
+    }
+    if let Some(report) = &m.a11y {
+        out.extend(super::a11y::checks(report));
     }
     out
 }

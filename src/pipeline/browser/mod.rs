@@ -2,8 +2,10 @@
 //! each behind its own egress proxy, that loads a page as a desktop and as a
 //! phone, takes viewport (and capped full-page) screenshots, and measures
 //! what the browser saw: paint timings, layout shift, requests, script
-//! errors, overflow, tap targets, font sizes.
+//! errors, overflow, tap targets, font sizes, and (on the phone view)
+//! accessibility with axe-core's semantics ([`a11y`]).
 
+pub mod a11y;
 pub mod checks;
 mod cleanup;
 pub mod driver;
@@ -11,8 +13,8 @@ pub mod picture;
 pub mod proxy;
 mod scripts;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -101,6 +103,11 @@ pub struct PageMetrics {
     pub small_tap_targets: u32,
     pub text_elements: u32,
     pub small_text_elements: u32,
+    /// The accessibility rules' results; measured on the phone view only
+    /// (Lighthouse's default run is a phone), `None` on the desktop view
+    /// or when the script failed.
+    #[serde(default)]
+    pub a11y: Option<a11y::A11yReport>,
 }
 
 /// Everything one capture produced.
@@ -143,6 +150,10 @@ fn session_error(e: impl std::fmt::Display) -> BrowserError {
 }
 
 const PROFILE_PREFIX: &str = "leadscout-chromium-";
+/// The settle-and-measure script with the accessibility rules it calls.
+static MEASURE: LazyLock<String> =
+    LazyLock::new(|| format!("{}\n{}", scripts::SETTLE_AND_MEASURE, scripts::A11Y_AUDIT));
+
 /// The network counts as quiet after this long without a finished request.
 const QUIET_MS: u64 = 100;
 
@@ -505,14 +516,14 @@ impl Browser {
                 json!(QUIET_MS),
                 json!(self.config.settle.as_millis() as u64),
                 json!(view.width),
+                // Once per capture: the phone view is what Lighthouse judges.
+                json!(view.mobile),
             ]
         };
         loop {
             let bound = self.config.settle + Duration::from_secs(3);
             let answer =
-                match tokio::time::timeout(bound, d.execute(scripts::SETTLE_AND_MEASURE, args()))
-                    .await
-                {
+                match tokio::time::timeout(bound, d.execute(MEASURE.as_str(), args())).await {
                     Ok(answer) => answer,
                     Err(_) => {
                         return Err(BrowserError::Timeout(self.config.page_timeout.as_secs()));

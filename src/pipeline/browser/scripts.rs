@@ -28,9 +28,11 @@ pub const WATCH_ERRORS: &str = r#"(() => {
 /// and no resource finished in the last `arguments[0]` ms after the load
 /// event (a page complete at load passes at once), measures the page, marks
 /// it, and returns `{fresh: true, href, metrics, errors}`; `metrics` has the
-/// field names of `PageMetrics`. `arguments[2]` is the emulated screen width.
+/// field names of `PageMetrics`. `arguments[2]` is the emulated screen width;
+/// when `arguments[3]` is true, `metrics.a11y` holds the accessibility rules'
+/// results ([`A11Y_AUDIT`], appended to this script by the caller).
 pub const SETTLE_AND_MEASURE: &str = r#"
-const quiet = arguments[0], cap = arguments[1], screenWidth = arguments[2];
+const quiet = arguments[0], cap = arguments[1], screenWidth = arguments[2], withA11y = arguments[3];
 if (window.__leadscout_previous || document.readyState !== 'complete') return { fresh: false, href: location.href };
 return (async () => {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -111,6 +113,10 @@ return (async () => {
   }
   m.text_elements = texts;
   m.small_text_elements = tiny;
+  if (withA11y) {
+    // A broken rule must not cost the screenshots: no verdicts instead.
+    try { m.a11y = leadscoutA11y(); } catch (e) { m.a11y = null; }
+  }
   // Measured: the next navigation can tell that it has really left this page.
   window.__leadscout_previous = true;
   return { fresh: true, href: location.href, metrics: m, errors: (window.__leadscout && window.__leadscout.errors) || [] };
@@ -121,4 +127,261 @@ pub const ERROR_PAGE_CODE: &str = r#"
 const text = document.body ? document.body.innerText : '';
 const code = text.match(/ERR_[A-Z_]+/);
 return code ? code[0] : text.split('\n').filter((l) => l.trim())[0] || '';
+"#;
+
+/// Defines `leadscoutA11y()`, which judges the rendered page the way
+/// axe-core 4.10 (the engine of Lighthouse 12's accessibility category)
+/// does, for the rules that matter on small-business sites: `link-name`,
+/// `button-name` (with `input-button-name`), `label` (with `select-name`),
+/// `image-alt`, `html-has-lang` + `html-lang-valid` and `color-contrast`.
+/// Names follow a simplified accname 1.2: aria-labelledby, aria-label,
+/// native labels and alt, text content (for links and buttons), title,
+/// then placeholder for fields as axe's `non-empty-placeholder` counts it.
+/// Elements not rendered (display:none, `hidden`, visibility:hidden) and
+/// `aria-hidden="true"` subtrees are not judged and name nothing. Not done
+/// yet: shadow DOM and slots, CSS generated content, `aria-owns`, and
+/// contrast behind overlapping positioned content (left without a verdict,
+/// as axe leaves it "incomplete").
+///
+/// Returns `{lang, lang_valid, link_name, button_name, label,
+/// placeholder_only, image_alt, contrast, contrast_incomplete, elapsed_ms}`;
+/// each rule is `{checked, failed, examples}`, examples naming the element
+/// by a short selector path (and its text where it has one).
+pub const A11Y_AUDIT: &str = r#"
+function leadscoutA11y() {
+  const began = performance.now();
+  const LIMIT = 20;
+  const styles = new Map();
+  const cs = (el) => { let s = styles.get(el); if (!s) { s = getComputedStyle(el); styles.set(el, s); } return s; };
+  const norm = (s) => (s || '').replace(/[\uE000-\uF8FF]/g, '').replace(/\s+/g, ' ').trim();
+  const tally = () => ({ checked: 0, failed: 0, examples: [] });
+  const fail = (t, what) => { t.failed++; if (t.examples.length < LIMIT) t.examples.push(what); };
+  // Not rendered at all (here or above), or made invisible: hidden from everyone.
+  const hiddenForAll = (el) => {
+    const s = cs(el);
+    if (s.display === 'contents') return el.parentElement ? hiddenForAll(el.parentElement) : false;
+    const rendered = el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
+    return !rendered || s.visibility === 'hidden' || s.visibility === 'collapse';
+  };
+  const srHidden = (el) => hiddenForAll(el) || !!el.closest('[aria-hidden="true"]');
+  const roleOf = (el) => (el.getAttribute('role') || '').trim().split(/\s+/)[0].toLowerCase();
+  const FROM_CONTENT = new Set(['button', 'cell', 'checkbox', 'columnheader', 'gridcell', 'heading', 'link', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'option', 'radio', 'row', 'rowheader', 'switch', 'tab', 'tooltip', 'treeitem']);
+  const nativeRole = (el) => {
+    const t = el.tagName;
+    if (t === 'A' && el.hasAttribute('href')) return 'link';
+    if (t === 'BUTTON' || t === 'SUMMARY') return 'button';
+    if (/^H[1-6]$/.test(t)) return 'heading';
+    if (t === 'TD') return 'cell';
+    if (t === 'TH') return 'columnheader';
+    if (t === 'OPTION') return 'option';
+    return '';
+  };
+  const FIELD_SKIP = new Set(['hidden', 'image', 'button', 'submit', 'reset']);
+  const isField = (el) => (el.tagName === 'INPUT' && !FIELD_SKIP.has(el.type)) || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
+  const byIds = (el, seen) => {
+    const ids = norm(el.getAttribute('aria-labelledby'));
+    if (!ids) return '';
+    return norm(ids.split(' ').map((id) => document.getElementById(id)).filter(Boolean)
+      .map((ref) => nameOf(ref, seen, { inRef: true, showHidden: srHidden(ref) })).join(' '));
+  };
+  // The text of a subtree, each child named as accname step 2F says.
+  function textOf(node, seen, ctx) {
+    let out = '';
+    for (const child of node.childNodes) {
+      if (child.nodeType === 3) { out += child.nodeValue; continue; }
+      if (child.nodeType !== 1) continue;
+      const part = nameOf(child, seen, Object.assign({}, ctx, { recursing: true }));
+      out += cs(child).display.startsWith('inline') ? part : ' ' + part + ' ';
+    }
+    return out;
+  }
+  function nameOf(el, seen, ctx) {
+    if (seen.has(el)) return '';
+    seen.add(el);
+    if (!ctx.showHidden && srHidden(el)) return '';
+    if (!ctx.inRef) { const named = byIds(el, seen); if (named) return named; }
+    const label = norm(el.getAttribute('aria-label'));
+    if (label) return label;
+    const t = el.tagName;
+    if (t === 'IMG' || t === 'AREA' || (t === 'INPUT' && el.type === 'image')) {
+      if (el.hasAttribute('alt')) return norm(el.getAttribute('alt'));
+    }
+    if (t === 'svg' || t === 'SVG') {
+      const title = [...el.children].find((c) => c.tagName.toLowerCase() === 'title');
+      if (title) return norm(title.textContent);
+    }
+    if (ctx.recursing && isField(el)) {
+      // An embedded control names itself by its value.
+      if (t === 'SELECT') return norm(el.selectedOptions[0] ? el.selectedOptions[0].textContent : '');
+      return ['checkbox', 'radio'].includes(el.type) ? '' : norm(el.value);
+    }
+    if (t === 'INPUT' && ['button', 'submit', 'reset'].includes(el.type)) {
+      const value = norm(el.value);
+      if (value || el.hasAttribute('value')) return value;
+      if (el.type === 'submit') return 'Submit';
+      if (el.type === 'reset') return 'Reset';
+    }
+    if (isField(el) && !ctx.recursing) {
+      const labels = [...(el.labels || [])].filter((l) => !srHidden(l)).map((l) => textOf(l, seen, { recursing: true }));
+      const text = norm(labels.join(' '));
+      if (text) return text;
+    }
+    const role = roleOf(el) || nativeRole(el);
+    if (ctx.recursing || FROM_CONTENT.has(role) || t === 'LABEL' || ctx.inRef) {
+      const text = norm(textOf(el, seen, ctx));
+      if (text) return text;
+    }
+    return norm(el.getAttribute('title'));
+  }
+  const accName = (el) => nameOf(el, new Set(), {});
+  // What names a field, axe's `label` checks in order; '' when nothing does.
+  const fieldSource = (el) => {
+    const seen = new Set([el]);
+    if (byIds(el, seen)) return 'aria-labelledby';
+    if (norm(el.getAttribute('aria-label'))) return 'aria-label';
+    const labels = [...(el.labels || [])].filter((l) => !srHidden(l));
+    if (norm(labels.map((l) => textOf(l, seen, { recursing: true })).join(' '))) return 'label';
+    if (norm(el.getAttribute('title'))) return 'title';
+    if (el.tagName !== 'SELECT' && norm(el.getAttribute('placeholder'))) return 'placeholder';
+    if (['presentation', 'none'].includes(roleOf(el))) return 'presentation';
+    return '';
+  };
+  // A short path naming the element: up to three steps, ending at an id.
+  const where = (el) => {
+    const parts = [];
+    for (let n = el; n && n.nodeType === 1 && parts.length < 3; n = n.parentElement) {
+      let step = n.tagName.toLowerCase();
+      if (n.id && /^[A-Za-z][\w-]*$/.test(n.id)) { parts.unshift(step + '#' + n.id); break; }
+      const cls = [...n.classList].find((c) => /^[A-Za-z_][\w-]*$/.test(c));
+      if (cls) step += '.' + cls;
+      parts.unshift(step);
+      if (n === document.body) break;
+    }
+    return parts.join(' > ');
+  };
+  const quote = (text) => { const t = norm(text); return t ? ' "' + (t.length > 40 ? t.slice(0, 39) + '…' : t) + '"' : ''; };
+  const out = {
+    lang: null, lang_valid: false,
+    link_name: tally(), button_name: tally(), label: tally(), placeholder_only: tally(),
+    image_alt: tally(), contrast: tally(), contrast_incomplete: tally(),
+  };
+  const html = document.documentElement;
+  const lang = norm(html.getAttribute('lang') || html.getAttribute('xml:lang'));
+  if (lang) {
+    out.lang = lang;
+    let canonical = true;
+    try { Intl.getCanonicalLocales(lang); } catch (e) { canonical = false; }
+    out.lang_valid = canonical && /^([a-z]{2,3}|x|i)(-|$)/i.test(lang);
+  }
+  for (const a of document.querySelectorAll('a[href]')) {
+    if (srHidden(a)) continue;
+    out.link_name.checked++;
+    if (!accName(a)) fail(out.link_name, where(a));
+  }
+  const buttons = 'button, [role=button], input[type=button], input[type=submit], input[type=reset], input[type=image]';
+  for (const b of document.querySelectorAll(buttons)) {
+    if (srHidden(b)) continue;
+    out.button_name.checked++;
+    if (!accName(b)) fail(out.button_name, where(b));
+  }
+  for (const f of document.querySelectorAll('input, textarea, select')) {
+    if (!isField(f) || srHidden(f)) continue;
+    out.label.checked++;
+    const source = fieldSource(f);
+    if (!source) fail(out.label, where(f));
+    else if (source === 'placeholder') fail(out.placeholder_only, where(f) + quote(f.getAttribute('placeholder')));
+  }
+  out.placeholder_only.checked = out.label.checked;
+  for (const img of document.querySelectorAll('img')) {
+    if (srHidden(img)) continue;
+    out.image_alt.checked++;
+    const alt = img.getAttribute('alt');
+    const named = (alt !== null && (alt === '' || alt.trim() !== '')) || norm(img.getAttribute('aria-label')) ||
+      byIds(img, new Set([img])) || norm(img.getAttribute('title')) || ['presentation', 'none'].includes(roleOf(img));
+    if (!named) fail(out.image_alt, where(img));
+  }
+  // Colour contrast (WCAG AA), for text directly inside each element.
+  const parse = (s) => {
+    const m = /^rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,/]\s*([\d.]+)(%?))?\s*\)$/.exec(s || '');
+    if (!m) return null;
+    const a = m[4] === undefined ? 1 : parseFloat(m[4]) / (m[5] ? 100 : 1);
+    return [+m[1], +m[2], +m[3], a];
+  };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const media = [];
+  for (const m of document.querySelectorAll('img, video, canvas, picture, iframe, object, embed')) {
+    const r = m.getBoundingClientRect();
+    if (r.width > 1 && r.height > 1 && !hiddenForAll(m)) media.push([m, r]);
+  }
+  const overlaps = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  // The colour behind `el`: its own and its ancestors' backgrounds, blended,
+  // or why there is no verdict; `{gone: true}` when the text is not on screen.
+  const behind = (el, rect) => {
+    const layers = [];
+    let opacity = 1;
+    for (let n = el; n; n = n.parentElement) {
+      const s = cs(n);
+      opacity *= parseFloat(s.opacity);
+      if (s.clip !== 'auto' && /rect\(\s*0|1px,\s*1px/.test(s.clip)) return { gone: true };
+      if (/inset\(\s*50%/.test(s.clipPath)) return { gone: true };
+      const r = n.getBoundingClientRect();
+      if (s.overflow === 'hidden' && (r.width <= 1 || r.height <= 1)) return { gone: true };
+      if (s.backgroundImage && s.backgroundImage !== 'none') return { incomplete: 'background image or gradient' };
+      const c = parse(s.backgroundColor);
+      if (!c) return { incomplete: 'unreadable background colour' };
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+      if (n !== html && n !== document.body && (s.position === 'absolute' || s.position === 'fixed')) return { incomplete: 'positioned over other content' };
+    }
+    if (opacity <= 0) return { gone: true };
+    for (const [m, r] of media) {
+      if (!el.contains(m) && !m.contains(el) && overlaps(rect, r)) return { incomplete: 'over an image' };
+    }
+    let colour = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) colour = over(layers[i], colour);
+    return { colour, opacity };
+  };
+  const seenText = new Set();
+  let examined = 0;
+  if (document.body) {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode() && examined < 2000) {
+      const node = walker.currentNode;
+      const el = node.parentElement;
+      if (!el || seenText.has(el) || !norm(node.nodeValue)) continue;
+      if (['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'OPTION', 'SELECT', 'TEXTAREA'].includes(el.tagName) || el.closest('svg')) continue;
+      seenText.add(el);
+      if (hiddenForAll(el) || el.closest(':disabled, [aria-disabled="true"]')) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const rect = range.getBoundingClientRect();
+      if (rect.width < 1 || rect.height < 1 || rect.right + scrollX <= 0 || rect.bottom + scrollY <= 0) continue;
+      examined++;
+      const text = [...el.childNodes].filter((c) => c.nodeType === 3).map((c) => c.nodeValue).join(' ');
+      const bg = behind(el, rect);
+      if (bg.gone) continue;
+      if (bg.incomplete) { out.contrast_incomplete.checked++; fail(out.contrast_incomplete, where(el) + quote(text) + ' (' + bg.incomplete + ')'); continue; }
+      const s = cs(el);
+      const fg = parse(s.color);
+      if (!fg) { out.contrast_incomplete.checked++; fail(out.contrast_incomplete, where(el) + quote(text) + ' (unreadable text colour)'); continue; }
+      fg[3] *= bg.opacity;
+      // Transparent text (image replacement) is not read by anyone.
+      if (fg[3] <= 0) continue;
+      const ink = over(fg, bg.colour);
+      const [hi, lo] = [lum(ink), lum(bg.colour)].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const pt = Math.ceil(parseFloat(s.fontSize) * 72) / 96;
+      const bold = parseInt(s.fontWeight, 10) >= 700;
+      const need = pt >= 18 || (bold && pt >= 14) ? 3 : 4.5;
+      out.contrast.checked++;
+      if (Math.floor(ratio * 100) / 100 < need) fail(out.contrast, where(el) + quote(text) + ' ' + ratio.toFixed(2) + ':1, needs ' + need + ':1');
+    }
+  }
+  out.elapsed_ms = performance.now() - began;
+  return out;
+}
 "#;

@@ -1,5 +1,9 @@
 //! Whether everyone can use the page: language, image descriptions, link
-//! texts, form labels.
+//! texts, form labels, as far as the raw HTML tells. This is the fallback:
+//! when the browser stage runs, its verdicts on the rendered page (with
+//! axe-core's semantics, `pipeline::browser::a11y`) replace those of
+//! [`LANG`], [`ALT`], [`EMPTY_LINKS`] and [`LABELS`], which therefore say
+//! that they were judged from the HTML only.
 
 use super::{Check, of, some};
 use crate::domain::audit::{Category::Accessibility, CheckResult, Severity::*};
@@ -70,13 +74,20 @@ const VAGUE: &[&str] = &[
     "ici",
 ];
 
+/// Said by the verdicts that the rendered page may overturn.
+const HTML_ONLY: &str = " (judged from the HTML only)";
+
+fn html_only(evidence: String) -> String {
+    evidence + HTML_ONLY
+}
+
 pub fn run(facts: &PageFacts, out: &mut Vec<CheckResult>) {
     out.push(LANG.result(
         facts.lang.is_some(),
-        facts.lang.as_ref().map_or_else(
+        html_only(facts.lang.as_ref().map_or_else(
             || "no lang attribute on <html>".to_string(),
             |l| format!("lang=\"{l}\""),
-        ),
+        )),
     ));
     if !facts.images.is_empty() {
         let missing = facts.images.iter().filter(|i| i.alt.is_none()).count();
@@ -84,7 +95,10 @@ pub fn run(facts: &PageFacts, out: &mut Vec<CheckResult>) {
         // A few stray images out of many is common; most must be described.
         out.push(ALT.result(
             missing * 10 <= total,
-            format!("{} images have no alt attribute", of(missing, total)),
+            html_only(format!(
+                "{} images have no alt attribute",
+                of(missing, total)
+            )),
         ));
     }
     let vague: Vec<String> = facts
@@ -122,10 +136,10 @@ pub fn run(facts: &PageFacts, out: &mut Vec<CheckResult>) {
             .count();
         out.push(EMPTY_LINKS.result(
             empty == 0,
-            format!(
+            html_only(format!(
                 "{} links have no text or label",
                 of(empty, facts.links.len())
-            ),
+            )),
         ));
     }
     if !facts.inputs.is_empty() {
@@ -143,7 +157,7 @@ pub fn run(facts: &PageFacts, out: &mut Vec<CheckResult>) {
             .collect();
         out.push(LABELS.result(
             unlabelled.is_empty(),
-            if unlabelled.is_empty() {
+            html_only(if unlabelled.is_empty() {
                 format!("all {} fields are labelled", facts.inputs.len())
             } else {
                 format!(
@@ -151,7 +165,7 @@ pub fn run(facts: &PageFacts, out: &mut Vec<CheckResult>) {
                     of(unlabelled.len(), facts.inputs.len()),
                     some(&unlabelled, 3)
                 )
-            },
+            }),
         ));
     }
 }

@@ -2,7 +2,7 @@
 //! (stable id, category, severity, wording) and a line of logic that says
 //! whether it passed and what was measured.
 
-mod accessibility;
+pub mod accessibility;
 mod content;
 mod mobile;
 mod performance;
