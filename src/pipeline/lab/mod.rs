@@ -28,9 +28,9 @@ pub use trace::Trace;
 ///
 /// Meant to be called once per audited page, after the browser stage has
 /// loaded it unthrottled and read its timings into a [`Trace`] (document
-/// first). Cheap: a few hundred requests simulate in well under a
-/// millisecond-scale budget per metric graph, so it runs inline in the
-/// stage, on a blocking thread like the rest of the audit's CPU work.
+/// first). CPU-bound (seven simulations of the graph; a 200-request,
+/// 21 MB page took about 0.1 s in an unoptimised build), so
+/// run it on a blocking thread like the rest of the audit's CPU work.
 ///
 /// `None` when the trace has no document, as then there is nothing to
 /// estimate; the caller reports the speed category as not measured.

@@ -139,6 +139,11 @@ pub fn simulate(
     for n in (0..total).filter(|&n| keep[n] && pending[n] == 0) {
         state[n] = State::Queued;
     }
+    // Requests queued or in flight, in id order: the loop below visits only
+    // these, so a step costs what is in flight, not the whole page.
+    let mut live: Vec<usize> = (0..n_req)
+        .filter(|&i| matches!(state[i], State::Queued))
+        .collect();
     let rate_total = c.bytes_per_ms();
     let rtt = c.rtt_ms;
     let mut now = 0.0_f64;
@@ -146,7 +151,7 @@ pub fn simulate(
 
     loop {
         // Hand queued requests to connections, in id order (discovery order).
-        for i in 0..n_req {
+        for &i in &live {
             if !matches!(state[i], State::Queued) {
                 continue;
             }
@@ -200,17 +205,12 @@ pub fn simulate(
         }
 
         // Rates: the downlink split among connections allowed to send now.
-        let streams: Vec<usize> = conns
-            .iter()
-            .enumerate()
-            .map(|(k, _)| {
-                (0..n_req)
-                    .filter(|&i| {
-                        conn_of[i] == Some(k) && matches!(state[i], State::Downloading { .. })
-                    })
-                    .count()
-            })
-            .collect();
+        let mut streams = vec![0usize; conns.len()];
+        for &i in &live {
+            if let (State::Downloading { .. }, Some(k)) = (state[i], conn_of[i]) {
+                streams[k] += 1;
+            }
+        }
         let sending: Vec<bool> = conns
             .iter()
             .enumerate()
@@ -220,8 +220,8 @@ pub fn simulate(
         let conn_rate = rate_total / n_sending;
 
         let mut next = f64::INFINITY;
-        for (i, st) in state.iter().enumerate().take(n_req) {
-            match *st {
+        for &i in &live {
+            match state[i] {
                 State::FirstByteAt(t) => next = next.min(t),
                 State::Downloading { remaining } => {
                     if let Some(k) = conn_of[i].filter(|&k| sending[k]) {
@@ -251,7 +251,7 @@ pub fn simulate(
         now = next.max(now);
 
         // Advance transfers.
-        for i in 0..n_req {
+        for &i in &live {
             if let (State::Downloading { remaining }, Some(k)) = (state[i], conn_of[i])
                 && sending[k]
             {
@@ -268,12 +268,14 @@ pub fn simulate(
         }
 
         let mut finished: Vec<usize> = Vec::new();
-        for i in 0..n_req {
+        let mut started = vec![false; conns.len()];
+        for &i in &live {
             match state[i] {
                 State::FirstByteAt(t) if t <= now + EPS => {
                     let bytes = trace.requests[i].bytes() as f64;
                     state[i] = State::Downloading { remaining: bytes };
                     if let Some(k) = conn_of[i] {
+                        started[k] = true;
                         let cn = &mut conns[k];
                         if streams[k] == 0 && cn.round_end <= now + EPS {
                             cn.round_end = now + rtt;
@@ -290,10 +292,7 @@ pub fn simulate(
             }
         }
         for (k, cn) in conns.iter_mut().enumerate() {
-            let busy = streams[k] > 0
-                || (0..n_req).any(|i| {
-                    conn_of[i] == Some(k) && matches!(state[i], State::Downloading { .. })
-                });
+            let busy = streams[k] > 0 || started[k];
             if busy && cn.round_end <= now + EPS {
                 cn.cwnd = (cn.cwnd * 2.0).min(c.max_cwnd());
                 cn.budget = cn.cwnd * SEGMENT_BYTES;
@@ -308,6 +307,7 @@ pub fn simulate(
                 finished.push(n);
             }
         }
+        let mut released = false;
         for n in finished {
             state[n] = State::Done;
             if let Some(t) = timing[n].as_mut() {
@@ -320,8 +320,16 @@ pub fn simulate(
                 pending[m] -= 1;
                 if pending[m] == 0 {
                     state[m] = State::Queued;
+                    if m < n_req {
+                        live.push(m);
+                        released = true;
+                    }
                 }
             }
+        }
+        live.retain(|&i| !matches!(state[i], State::Done));
+        if released {
+            live.sort_unstable();
         }
     }
     timing
