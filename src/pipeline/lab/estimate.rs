@@ -23,7 +23,9 @@
 //!   has one, else the mean of the observed FCP and LCP (a page typically
 //!   shows most content between the two); pessimistic is Lantern's
 //!   layout-based estimate (task end times weighted by log2 of their
-//!   duration, none before FCP). Never below FCP.
+//!   duration, none before FCP) over the tasks that started before the
+//!   observed LCP, as the trace does not say which tasks did layout.
+//!   Never below FCP.
 //! - **CLS** is the observed value: throttling does not change what shifts.
 
 use serde::{Deserialize, Serialize};
@@ -198,7 +200,15 @@ pub fn estimate_with(trace: &Trace, c: &Conditions) -> Option<Estimate> {
     let si_o = trace
         .observed_speed_index_ms
         .unwrap_or((fcp_obs + lcp_obs) / 2.0);
-    let (weighted, weight) = full[n..].iter().flatten().fold((0.0, 0.0), |(s, w), t| {
+    // Lantern weighs only tasks that did layout; the trace does not say
+    // which did, so take those that started before the observed LCP, when
+    // the visible content was being laid out, and not later script work.
+    let painting = full[n..]
+        .iter()
+        .zip(&trace.tasks)
+        .filter(|(_, obs)| obs.start_ms <= lcp_obs)
+        .filter_map(|(t, _)| *t);
+    let (weighted, weight) = painting.fold((0.0, 0.0), |(s, w), t| {
         let wt = (t.end - t.start).log2().max(0.0);
         (s + wt * t.end.max(fcp_p), w + wt)
     });
