@@ -6,7 +6,8 @@
 //! Lantern's published coefficients (Lighthouse 12.x: FCP and LCP 0.5/0.5,
 //! TTI 0.45/0.55, Speed Index 1.4/0.4 at 150 ms RTT, no intercepts):
 //! - **FCP**: pessimistic keeps the document, every render-blocking request
-//!   (the browser's flag, very high priority, or a font) that finished
+//!   (the browser's flag, a font, very high priority, or a high-priority
+//!   script) that finished
 //!   before the observed first paint, and every task that started before it;
 //!   optimistic also drops script-initiated requests and tasks not caused by
 //!   a kept request. The estimate is the end of the last kept node.
@@ -94,10 +95,14 @@ pub fn estimate_with(trace: &Trace, c: &Conditions) -> Option<Estimate> {
             .first()
             .is_some_and(|&p| p < n && reqs[p].resource_type == ResourceType::Script)
     };
+    // Lantern's "render-blocking priority" (very high, or a high-priority
+    // script), plus the browser's own flag, which Resource Timing gives
+    // when priorities are unknown. Fonts are very high in Chrome.
     let blocking = |r: &Request| {
         r.render_blocking
-            || r.priority == Some(Priority::VeryHigh)
             || r.resource_type == ResourceType::Font
+            || r.priority == Some(Priority::VeryHigh)
+            || (r.priority == Some(Priority::High) && r.resource_type == ResourceType::Script)
     };
     let low_image = |i: usize| {
         reqs[i].resource_type == ResourceType::Image

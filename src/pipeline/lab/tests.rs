@@ -326,3 +326,20 @@ proptest! {
         prop_assert!(h.lcp.value + 1e-6 >= base.lcp.value, "lcp {} < {}", h.lcp.value, base.lcp.value);
     }
 }
+
+#[test]
+fn a_high_priority_body_script_blocks_fcp_like_lantern_counts_it() {
+    let alone = est(&page(14_600)).fcp.value;
+    let mut t = page(14_600);
+    t.requests.push(req(
+        "https://shop.test/body.js",
+        ResourceType::Script,
+        5.0,
+        9.0,
+        30_000,
+    ));
+    // Not flagged render-blocking and no priority: not needed for the paint.
+    assert!((est(&t).fcp.value - alone).abs() < 1.0);
+    t.requests[1].priority = Some(Priority::High);
+    assert!(est(&t).fcp.value > alone + RTT);
+}
