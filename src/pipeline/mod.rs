@@ -7,5 +7,6 @@ pub mod audit;
 pub mod browser;
 pub mod draft;
 pub mod fetch;
+pub mod lab;
 pub mod robots;
 pub mod send;
