@@ -191,6 +191,13 @@ pub enum OutreachCommand {
         #[arg(required = true)]
         leads: Vec<String>,
     },
+    /// Take back a reject: the emails go back to draft, their text as it
+    /// was.
+    Restore {
+        /// Lead ids or websites.
+        #[arg(required = true)]
+        leads: Vec<String>,
+    },
     /// Send the campaign's approved emails within the sending limits.
     Send {
         #[arg(long, short = 'c')]

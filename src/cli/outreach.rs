@@ -140,6 +140,21 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                 out.say(format!("Rejected {n}."));
             }
         }
+        OutreachCommand::Restore { leads } => {
+            let restored = service.restore_outreach(leads).await?;
+            if out.json {
+                out.json(&serde_json::json!({ "restored": restored }))?;
+            } else {
+                out.say(format!(
+                    "Back to draft: {}.",
+                    if restored.is_empty() {
+                        "none".to_string()
+                    } else {
+                        restored.join(", ")
+                    }
+                ));
+            }
+        }
         OutreachCommand::Send {
             campaign,
             wait,

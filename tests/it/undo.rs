@@ -123,3 +123,27 @@ fn reject_then_restore_brings_the_draft_back_intact() {
         service.shutdown().await;
     });
 }
+
+/// The CLI takes a reject back too: `outreach restore` puts the draft
+/// back as it was, and says plainly when there is nothing to restore.
+#[test]
+fn the_cli_restores_a_rejected_draft() {
+    let smtp = SmtpServer::start(Duration::ZERO);
+    let s = crate::outreach::setup(smtp.port, &[("Alpha Bakery", "a@alpha.example")], &[]);
+    let a = s.leads["a@alpha.example"].clone();
+    let before = s.cli.json(&["outreach", "show", &a]);
+    assert!(
+        before["body"].as_str().is_some_and(|b| !b.is_empty()),
+        "{before}"
+    );
+    s.cli.ok(&["outreach", "reject", &a]);
+    assert_eq!(s.cli.json(&["outreach", "show", &a])["status"], "rejected");
+    let said = s.cli.ok(&["outreach", "restore", &a]);
+    assert!(said.contains("Back to draft: Alpha Bakery"), "{said}");
+    let after = s.cli.json(&["outreach", "show", &a]);
+    assert_eq!(after["status"], "draft", "{after}");
+    assert_eq!(after["subject"], before["subject"]);
+    assert_eq!(after["body"], before["body"]);
+    let refused = s.cli.fails(&["outreach", "restore", &a]);
+    assert!(refused.contains("only rejected emails"), "{refused}");
+}
