@@ -478,3 +478,26 @@ fn many_senders_and_kills_never_send_twice_or_stale_text() {
         counts.len()
     );
 }
+
+/// A detached send checks first, while its client still listens: with
+/// nothing answering on the SMTP port the command fails and says why, and
+/// nothing goes on in the background.
+#[test]
+fn a_detached_send_that_would_stop_says_so_and_does_not_detach() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let s = crate::outreach::setup(closed, &[("Alpha Bakery", "a@alpha.example")], &[]);
+    approve_all(&s.cli);
+    let cli = s.cli.allow_local_unsubscribe_links().attached();
+    let refused = cli.fails(&["outreach", "send", "-c", "c", "--detach"]);
+    assert!(
+        refused.contains("nothing goes on in the background") && refused.contains("smtp"),
+        "{refused}"
+    );
+    let running = cli.json(&["outreach", "stop", "-c", "c"]);
+    assert_eq!(running.as_array().map(Vec::len), Some(0), "{running}");
+    let approved = cli.json(&["outreach", "list", "-c", "c", "--status", "approved"]);
+    assert_eq!(approved.as_array().map(Vec::len), Some(1), "{approved}");
+}

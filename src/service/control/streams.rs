@@ -68,17 +68,42 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
 fn send_stream(service: Service, request: SendRequest, tx: mpsc::Sender<Bytes>) {
     let stop = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
     if request.detach && !request.dry_run {
-        let summary = SendSummary {
-            detached: true,
-            ..Default::default()
-        };
         tokio::spawn(async move {
-            let outcome = service.send_outreach_until(&request, stop, |_| {}).await;
-            if let Err(e) = outcome {
-                tracing::warn!(campaign = %request.campaign, error = %e, "a detached send ended with an error");
+            // What would stop the send is told to the client that asked,
+            // now, rather than to the server's log after it has gone.
+            let check = SendRequest {
+                dry_run: true,
+                detach: false,
+                ..request.clone()
+            };
+            let problems = match service
+                .send_outreach_until(&check, stop.clone(), |_| {})
+                .await
+            {
+                Ok(checked) => checked.would_stop,
+                Err(e) => {
+                    let _ = tx.send(end_frame::<SendSummary>(Err(e))).await;
+                    return;
+                }
+            };
+            if !problems.is_empty() {
+                let refused = ServiceError::Invalid(format!(
+                    "{}; nothing was sent, and nothing goes on in the background",
+                    problems.join("; ")
+                ));
+                let _ = tx.send(end_frame::<SendSummary>(Err(refused))).await;
+                return;
             }
-        });
-        tokio::spawn(async move {
+            tokio::spawn(async move {
+                let outcome = service.send_outreach_until(&request, stop, |_| {}).await;
+                if let Err(e) = outcome {
+                    tracing::warn!(campaign = %request.campaign, error = %e, "a detached send ended with an error");
+                }
+            });
+            let summary = SendSummary {
+                detached: true,
+                ..Default::default()
+            };
             let _ = tx.send(frame(DONE, &summary)).await;
         });
         return;
