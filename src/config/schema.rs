@@ -36,6 +36,20 @@ pub struct FetchConfig {
     /// environment, so no normal run trusts it.
     #[serde(skip)]
     pub demo_root: Option<DemoRoot>,
+    /// A reopened demo workspace's sites that could not listen again, so
+    /// a fetch of one says that rather than only "loopback address". Set
+    /// by the host, never read from a file.
+    #[serde(skip)]
+    pub demo_unserved: Vec<UnservedDemoSite>,
+}
+
+/// A demo site that could not listen on its stored address again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnservedDemoSite {
+    /// "host:port", as the lead's URL names it.
+    pub addr: String,
+    pub business: String,
+    pub why: String,
 }
 
 /// The demo's throw-away certificate authority, and the key hash that
@@ -62,6 +76,7 @@ impl Default for FetchConfig {
             max_header_kb: 64,
             user_agent: String::new(),
             demo_root: None,
+            demo_unserved: Vec::new(),
         }
     }
 }

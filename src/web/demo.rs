@@ -237,6 +237,15 @@ impl DemoWorkspace {
             }
         }
         config.fetch.demo_root = Some(served.root.clone());
+        config.fetch.demo_unserved = served
+            .taken
+            .iter()
+            .map(|t| crate::config::UnservedDemoSite {
+                addr: t.addr.to_string(),
+                business: t.name.clone(),
+                why: t.why.clone(),
+            })
+            .collect();
         if self.allow_local_unsubscribe_links && local_smtp(&config.smtp.host) {
             config.sending.allow_local_unsubscribe_links = true;
         }

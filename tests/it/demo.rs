@@ -163,6 +163,16 @@ fn a_reopened_demo_serves_its_sites_again_and_a_failed_refetch_keeps_the_draft()
     // The demo's own ten fetches, then ten more: only the strong site's failed.
     assert_eq!(fetches.len(), 20, "{jobs}");
     assert_eq!(failed, 1, "{jobs}");
+    // Its job says why in the operator's words, not only "loopback".
+    let why = fetches
+        .iter()
+        .find(|j| j["status"] != "succeeded")
+        .map(|j| j.to_string())
+        .unwrap_or_default();
+    assert!(
+        why.contains("could not be served again") && why.contains("Nordlicht Physiotherapie"),
+        "{why}"
+    );
     let leads = cli.json(&["leads", "list", "-c", "demo"]);
     let nordlicht = leads
         .as_array()

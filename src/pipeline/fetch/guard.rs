@@ -13,7 +13,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
-use crate::config::FetchConfig;
+use crate::config::{FetchConfig, UnservedDemoSite};
 
 /// Why a URL may not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +29,15 @@ pub enum Refused {
         addr: IpAddr,
         kind: &'static str,
         host_port: String,
+    },
+    #[error(
+        "refused {url}: it is the demo site of {business}, which could not be served again when this demo workspace was opened ({why}); free port {port} and open it again, or run `leadscout demo` again"
+    )]
+    DemoUnserved {
+        url: String,
+        business: String,
+        why: String,
+        port: u16,
     },
     #[error("cannot resolve {host}: {reason}")]
     Dns { host: String, reason: String },
@@ -67,6 +76,8 @@ pub struct EgressGuard {
     hosts: Vec<String>,
     /// (host, port) pairs allowed.
     host_ports: Vec<(String, u16)>,
+    /// A reopened demo's sites that could not listen again, and why.
+    demo_unserved: Vec<UnservedDemoSite>,
     resolver: Arc<PinnedResolver>,
 }
 
@@ -81,6 +92,7 @@ impl EgressGuard {
     pub fn new(config: &FetchConfig) -> Self {
         let mut guard = Self {
             allow_private: config.allow_private,
+            demo_unserved: config.demo_unserved.clone(),
             ..Self::default()
         };
         for entry in &config.allow_hosts {
@@ -158,6 +170,15 @@ impl EgressGuard {
                 if let Some(kind) = internal_kind(*addr)
                     && !(self.allow_private && private_kind(kind))
                 {
+                    let host_port = format!("{name}:{port}");
+                    if let Some(site) = self.demo_unserved.iter().find(|s| s.addr == host_port) {
+                        return Err(Refused::DemoUnserved {
+                            url: shown,
+                            business: site.business.clone(),
+                            why: site.why.clone(),
+                            port,
+                        });
+                    }
                     return Err(Refused::Internal {
                         url: shown,
                         host: name.clone(),
