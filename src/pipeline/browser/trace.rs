@@ -253,7 +253,9 @@ pub fn audit_metrics(page: &PageMetrics, trace: Option<&Trace>) -> AuditMetrics 
                 .min(t.duration_ms - BLOCKING_MS)
         })
         .filter(|x| *x > 0.0)
-        .sum();
+        .sum::<f64>()
+        // An empty sum is -0.0.
+        + 0.0;
     m.tbt = fig(Some(tbt), Unit::Ms);
     let longest = trace
         .tasks
