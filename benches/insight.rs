@@ -71,6 +71,7 @@ fn audit(lead: LeadId, n: usize) -> Audit {
         checks,
         contacts: Default::default(),
         screenshots: Default::default(),
+        metrics: Default::default(),
     }
 }
 

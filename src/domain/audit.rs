@@ -246,6 +246,10 @@ pub struct Audit {
     /// How the page presents itself (to search engines and in tabs).
     #[serde(default)]
     pub page: PageIdentity,
+    /// The figures measured (and the mobile estimate), absent in audits
+    /// made before they were kept.
+    #[serde(default)]
+    pub metrics: super::metrics::AuditMetrics,
 }
 
 /// The page's title and meta description as scraped: untrusted text.
@@ -321,6 +325,7 @@ mod tests {
             bytes_decoded: 0,
             http_version: String::new(),
             page: PageIdentity::default(),
+            metrics: Default::default(),
             scores: Scores {
                 overall,
                 categories: [(Category::Seo, overall)].into_iter().collect(),

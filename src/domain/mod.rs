@@ -19,6 +19,7 @@ pub mod import;
 pub mod job;
 pub mod lead;
 pub mod maintenance;
+pub mod metrics;
 pub mod outreach;
 pub mod report;
 pub mod secret;

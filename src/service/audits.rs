@@ -57,6 +57,9 @@ pub struct AuditView {
     pub audits: usize,
     /// Screenshot blobs by name (`desktop`, `mobile_thumb`, ...).
     pub screenshots: std::collections::BTreeMap<String, crate::domain::Hash>,
+    /// What was measured, and the mobile estimate when a browser loaded the page.
+    #[serde(default)]
+    pub metrics: crate::domain::metrics::AuditMetrics,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,5 +147,6 @@ fn view(business_name: &str, website: &str, audit: &Audit, count: usize) -> Audi
         contacts: audit.contacts.clone(),
         audits: count,
         screenshots: audit.screenshots.clone(),
+        metrics: audit.metrics.clone(),
     }
 }

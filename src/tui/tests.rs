@@ -250,6 +250,7 @@ fn audit_view(lead: LeadId) -> AuditView {
         },
         audits: 2,
         screenshots: Default::default(),
+        metrics: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@ mod hostile;
 mod hostile_text;
 mod import_files;
 mod journey;
+mod lab_metrics;
 mod layers;
 mod operator_view;
 mod outreach;

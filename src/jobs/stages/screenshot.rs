@@ -1,6 +1,8 @@
 //! The screenshot stage: load the audited page in Chromium as a desktop and
 //! as a phone, keep the screenshots (and thumbnails) in the blob cache, and
-//! merge the browser's measurements into the latest audit as checks.
+//! merge the browser's measurements into the latest audit as checks and as
+//! its `metrics` (with the mobile estimate, which does not set the speed
+//! score yet).
 //! Without a WebDriver the stage is skipped, with what to install.
 
 use std::collections::BTreeMap;
@@ -11,7 +13,9 @@ use crate::config::Config;
 use crate::domain::Hash;
 use crate::jobs::stage::{StageContext, StageError, StageFuture, StageHandler, StageOutcome};
 use crate::pipeline::audit::score;
-use crate::pipeline::browser::{Browser, BrowserCapture, BrowserError, a11y, checks, picture};
+use crate::pipeline::browser::{
+    Browser, BrowserCapture, BrowserError, a11y, checks, picture, trace,
+};
 
 pub struct ScreenshotStage {
     /// The browser pool, or why there is none.
@@ -86,6 +90,15 @@ impl StageHandler for ScreenshotStage {
                     })??
             };
             let browser_checks = checks::run(&capture);
+            // The mobile estimate simulates the load several times: CPU work.
+            let phone = capture.mobile.clone();
+            let metrics = tokio::task::spawn_blocking(move || {
+                trace::audit_metrics(&phone, phone.trace.as_ref())
+            })
+            .await
+            .map_err(|e| {
+                StageError::transient(format!("estimating the mobile load failed: {e}"))
+            })?;
             let updated = ctx
                 .store
                 .update_latest_audit(ctx.job.lead, |audit| {
@@ -93,6 +106,9 @@ impl StageHandler for ScreenshotStage {
                     // The browser's verdicts win over the HTML-only ones.
                     a11y::merge(&mut audit.checks, &browser_checks);
                     audit.scores = score::scores(&audit.checks);
+                    // Not yet the speed score: the estimate is kept beside it
+                    // until it is calibrated against Lighthouse.
+                    audit.metrics = metrics.clone();
                 })
                 .map_err(store_error)?;
             if updated.is_none() {

@@ -58,6 +58,11 @@ pub fn audit(fetch: &SiteFetch, body: &[u8], now: Timestamp) -> Audit {
         checks: results,
         contacts,
         screenshots: Default::default(),
+        metrics: crate::domain::metrics::AuditMetrics::from_http(
+            fetch.timings.ttfb_ms,
+            fetch.bytes_wire,
+            fetch.bytes_decoded,
+        ),
         page: PageIdentity {
             title: facts.as_ref().and_then(|f| f.title.clone()),
             description: facts.as_ref().and_then(|f| f.meta_description.clone()),

@@ -3,7 +3,9 @@
 //! phone, takes viewport (and capped full-page) screenshots, and measures
 //! what the browser saw: paint timings, layout shift, requests, script
 //! errors, overflow, tap targets, font sizes, and (on the phone view)
-//! accessibility with axe-core's semantics ([`a11y`]).
+//! accessibility with axe-core's semantics ([`a11y`]), and (on the phone
+//! view) the page-load trace behind the audit's `metrics` and its
+//! Lighthouse-style mobile estimate ([`trace`]).
 
 pub mod a11y;
 pub mod checks;
@@ -12,6 +14,7 @@ pub mod driver;
 pub mod picture;
 pub mod proxy;
 mod scripts;
+pub mod trace;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -108,6 +111,13 @@ pub struct PageMetrics {
     /// or when the script failed.
     #[serde(default)]
     pub a11y: Option<a11y::A11yReport>,
+    /// Elements in the DOM once the page settled.
+    #[serde(default)]
+    pub dom_elements: Option<u64>,
+    /// The page-load trace for the mobile estimate: phone view only, parsed
+    /// from the script's `trace` by [`trace::parse`].
+    #[serde(skip)]
+    pub trace: Option<crate::pipeline::lab::Trace>,
 }
 
 /// Everything one capture produced.
@@ -487,8 +497,9 @@ impl Browser {
                 )
                 .await?,
         )?;
-        let page: PageMetrics =
+        let mut page: PageMetrics =
             serde_json::from_value(measured["metrics"].clone()).unwrap_or_default();
+        page.trace = trace::parse(&measured["metrics"]["trace"], &page);
         let errors: Vec<String> = measured["errors"]
             .as_array()
             .map(|a| {

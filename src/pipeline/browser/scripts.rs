@@ -1,10 +1,17 @@
 //! JavaScript run in the page. Kept here, as constants, so the Rust side
 //! reads as a sequence of steps.
 
-/// Installed before any page script: collects script errors, and counts
-/// fetch/XHR requests in flight for the settle wait.
+/// Installed before any page script: collects script errors, counts
+/// fetch/XHR requests in flight for the settle wait, and records long tasks
+/// (at most 200; Chromium does not buffer them for later observers).
 pub const WATCH_ERRORS: &str = r#"(() => {
-  const w = window.__leadscout = { errors: [], inflight: 0 };
+  const w = window.__leadscout = { errors: [], inflight: 0, tasks: [] };
+  const keep = (list) => { for (const e of list) if (w.tasks.length < 200) w.tasks.push([e.startTime, e.duration]); };
+  try {
+    w.taskObserver = new PerformanceObserver((l) => keep(l.getEntries()));
+    w.taskObserver.observe({ type: 'longtask' });
+    w.keepTasks = keep;
+  } catch (e) { /* no Long Tasks API: no tasks */ }
   const note = (text) => { if (w.errors.length < 50) w.errors.push(String(text).slice(0, 300)); };
   const original = console.error;
   console.error = function (...args) { note(args.map(String).join(' ')); return original.apply(this, args); };
@@ -30,7 +37,10 @@ pub const WATCH_ERRORS: &str = r#"(() => {
 /// it, and returns `{fresh: true, href, metrics, errors}`; `metrics` has the
 /// field names of `PageMetrics`. `arguments[2]` is the emulated screen width;
 /// when `arguments[3]` is true, `metrics.a11y` holds the accessibility rules'
-/// results ([`A11Y_AUDIT`], appended to this script by the caller).
+/// results ([`A11Y_AUDIT`], appended to this script by the caller) and
+/// `metrics.trace` the page-load trace for the mobile estimate (parsed by
+/// `trace::parse`): at most 300 requests (document first) and 200 long
+/// tasks, URLs cut to 500 characters.
 pub const SETTLE_AND_MEASURE: &str = r#"
 const quiet = arguments[0], cap = arguments[1], screenWidth = arguments[2], withA11y = arguments[3];
 if (window.__leadscout_previous || document.readyState !== 'complete') return { fresh: false, href: location.href };
@@ -113,7 +123,24 @@ return (async () => {
   }
   m.text_elements = texts;
   m.small_text_elements = tiny;
+  m.dom_elements = document.getElementsByTagName('*').length;
   if (withA11y) {
+    try {
+      const ls = window.__leadscout;
+      if (ls && ls.taskObserver) ls.keepTasks(ls.taskObserver.takeRecords());
+      const entry = (r, kind) => ({
+        url: String(r.name).slice(0, 500), kind: String(kind || ''),
+        start_ms: r.startTime, request_start_ms: r.requestStart, response_start_ms: r.responseStart,
+        end_ms: r.responseEnd, transfer_bytes: r.transferSize || 0, decoded_bytes: r.decodedBodySize || 0,
+        blocking: r.renderBlockingStatus === 'blocking', protocol: String(r.nextHopProtocol || ''),
+      });
+      const t = { requests: [], tasks: ls ? ls.tasks.slice(0, 200) : [], total_requests: resources.length + 1 };
+      if (nav) t.requests.push(entry(nav, 'navigation'));
+      for (const r of resources) { if (t.requests.length >= 300) break; t.requests.push(entry(r, r.initiatorType)); }
+      t.dom_interactive_ms = nav ? nav.domInteractive : null;
+      t.lcp_url = lcps.length ? String(lcps[lcps.length - 1].url || '').slice(0, 500) : null;
+      m.trace = t;
+    } catch (e) { m.trace = null; }
     // A broken rule must not cost the screenshots: no verdicts instead.
     try { m.a11y = leadscoutA11y(); } catch (e) { m.a11y = null; }
   }

@@ -256,6 +256,7 @@ pub(crate) mod tests {
             ],
             contacts: Default::default(),
             screenshots: Default::default(),
+            metrics: Default::default(),
             page: Default::default(),
         }
     }

@@ -6,8 +6,10 @@
 //! scoring ([`score`]). No I/O and no browser: the browser stage collects a
 //! [`Trace`] and calls [`estimate()`] on it.
 //!
-//! Not done yet: the browser stage does not fill a `Trace`, the audit does
-//! not store the `Estimate`, and the speed category does not use it.
+//! The browser stage fills a `Trace` on the phone view and the audit keeps
+//! the `Estimate` in its `metrics` (`pipeline::browser::trace`). Not done
+//! yet: the speed category does not use it (it waits for calibration
+//! against Lighthouse), and initiators/priorities from CDP are not recorded.
 
 pub mod estimate;
 pub mod graph;

@@ -1,0 +1,142 @@
+//! The figures an audit measured (or estimated), kept with the audit so the
+//! report, the draft and `audit show --json` can quote them: TTFB, paint
+//! times, layout shift, blocking time, DOM size, page weight, requests by
+//! type, render-blocking resources, largest images, and a Lighthouse-style
+//! mobile estimate.
+//!
+//! Plain data: the browser stage fills it from the page it loaded, the HTTP
+//! audit fills the little an HTTP fetch can see. The speed category does not
+//! use the estimate yet: that waits until the estimate is calibrated against
+//! Lighthouse.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// What an audit measured. Every figure is optional: an HTTP-only audit has
+/// no paint times, a page without images has no largest image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditMetrics {
+    /// Who measured: `http` (the fetch alone) or `browser` (the phone view of
+    /// an unthrottled Chromium load).
+    pub source: String,
+    pub ttfb: Option<Figure>,
+    pub fcp: Option<Figure>,
+    pub lcp: Option<Figure>,
+    pub cls: Option<Figure>,
+    /// Total blocking time from the Long Tasks API, unthrottled: each task's
+    /// time beyond 50 ms after the first paint.
+    pub tbt: Option<Figure>,
+    /// The longest main-thread task seen.
+    pub longest_task: Option<Figure>,
+    pub long_tasks: Option<Figure>,
+    /// Elements in the DOM once the page settled.
+    pub dom_size: Option<Figure>,
+    pub transfer_bytes: Option<Figure>,
+    pub decoded_bytes: Option<Figure>,
+    pub requests: Option<Figure>,
+    /// Requests by resource type (`document`, `stylesheet`, `script`,
+    /// `font`, `image`, `media`, `fetch`, `other`).
+    pub requests_by_type: BTreeMap<String, u64>,
+    pub render_blocking: Option<RenderBlocking>,
+    /// The heaviest images, heaviest first (at most a few).
+    pub largest_images: Vec<ImageWeight>,
+    /// What a Lighthouse mobile run would most likely measure.
+    pub mobile_estimate: Option<MobileEstimate>,
+}
+
+// Figures are never NaN (the parsers drop non-finite numbers), so equality
+// is total and audits stay comparable as a whole.
+impl Eq for AuditMetrics {}
+
+impl AuditMetrics {
+    /// What the HTTP fetch alone measured: time to first byte and the weight
+    /// of the HTML document.
+    pub fn from_http(ttfb_ms: u64, transfer_bytes: u64, decoded_bytes: u64) -> Self {
+        Self {
+            source: "http".into(),
+            ttfb: Some(Figure::measured(ttfb_ms as f64, Unit::Ms)),
+            transfer_bytes: Some(Figure::measured(transfer_bytes as f64, Unit::Bytes)),
+            decoded_bytes: Some(Figure::measured(decoded_bytes as f64, Unit::Bytes)),
+            requests: Some(Figure::measured(1.0, Unit::Count)),
+            requests_by_type: [("document".to_string(), 1)].into_iter().collect(),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Ms,
+    Bytes,
+    Count,
+    Unitless,
+}
+
+/// One number with its unit, and whether it was measured here (true) or
+/// estimated (false).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    pub value: f64,
+    pub unit: Unit,
+    pub measured: bool,
+}
+
+impl Figure {
+    pub fn measured(value: f64, unit: Unit) -> Self {
+        Self {
+            value,
+            unit,
+            measured: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderBlocking {
+    pub count: u64,
+    /// The first few, in load order (untrusted page text, cleaned).
+    pub urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageWeight {
+    pub url: String,
+    pub transfer_bytes: u64,
+    pub decoded_bytes: u64,
+}
+
+/// One estimated metric with its Lighthouse score (0..=1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EstimatedFigure {
+    pub value: f64,
+    pub unit: Unit,
+    /// True when simulated; false for CLS, which is taken as observed.
+    pub estimated: bool,
+    pub score: f64,
+}
+
+/// A Lighthouse-style mobile estimate of the page (simulated throttling).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MobileEstimate {
+    pub fcp: EstimatedFigure,
+    pub lcp: EstimatedFigure,
+    pub tbt: EstimatedFigure,
+    pub speed_index: EstimatedFigure,
+    pub cls: EstimatedFigure,
+    /// The performance category Lighthouse would most likely give, 0..=100.
+    pub performance: u8,
+    /// The Lighthouse whose curves and weights scored it.
+    pub lighthouse_version: String,
+    pub conditions: EstimateConditions,
+}
+
+/// The simulated phone and network.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EstimateConditions {
+    pub rtt_ms: f64,
+    pub throughput_kbps: f64,
+    pub cpu_slowdown: f64,
+}
