@@ -7,6 +7,8 @@
 //!   connection costs DNS (2 RTT, once per origin, as Lantern assumes), the
 //!   TCP handshake (1 RTT) and TLS (1 RTT, false start) for https; then every
 //!   request costs 1 RTT plus the server time observed in the real load.
+//!   A request waiting for a new connection takes an existing one that
+//!   falls idle first (late binding).
 //! - **Slow start**: each connection sends in rounds of one RTT; a round may
 //!   carry `cwnd` segments of 1460 bytes, `cwnd` starting at 10 and doubling
 //!   each round up to the bandwidth-delay product (21 segments at 150 ms and
@@ -150,6 +152,29 @@ pub fn simulate(
     let mut thread_busy = false;
 
     loop {
+        // Late binding, as Chrome's socket pool does: a request waiting for
+        // a new connection takes an existing one of its origin that fell
+        // idle first. Without it, a request finishing a microsecond later
+        // would cost its follower a whole connection setup.
+        for &i in &live {
+            let (State::FirstByteAt(_), Some(k)) = (state[i], conn_of[i]) else {
+                continue;
+            };
+            if conns[k].warm_at <= now + EPS {
+                continue;
+            }
+            let o = conns[k].origin;
+            let idle = conns
+                .iter()
+                .position(|cn| cn.origin == o && cn.load == 0 && cn.warm_at <= now + EPS);
+            if let Some(w) = idle {
+                conns[k].load -= 1;
+                conns[w].load += 1;
+                conn_of[i] = Some(w);
+                let server = trace.requests[i].server_ms().unwrap_or(origin_server[o]);
+                state[i] = State::FirstByteAt(now + rtt + server);
+            }
+        }
         // Hand queued requests to connections, in id order (discovery order).
         for &i in &live {
             if !matches!(state[i], State::Queued) {
