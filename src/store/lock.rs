@@ -2,9 +2,11 @@
 //! releases when a process dies; the pid file next to it only says who the
 //! holder is, so a stale pid file after a crash is harmless.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +46,30 @@ impl PidFile {
     }
 }
 
+/// Data dirs whose store this process opened and has since dropped. sled's
+/// background threads may keep the database file's lock for a moment after
+/// the last handle goes (longer on a busy machine); a lock held on one of
+/// these dirs is most likely still our own, so it is worth waiting for.
+static RELEASED_HERE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+fn key(dir: &Path) -> PathBuf {
+    fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Whether this process held `dir` and let it go.
+pub fn released_here(dir: &Path) -> bool {
+    RELEASED_HERE
+        .lock()
+        .is_ok_and(|set| set.contains(&key(dir)))
+}
+
 impl Drop for PidFile {
     fn drop(&mut self) {
+        if let Some(dir) = self.path.parent()
+            && let Ok(mut set) = RELEASED_HERE.lock()
+        {
+            set.insert(key(dir));
+        }
         // Only remove it if it is still ours; another process may have taken
         // over the dir since, and its pid file must stay.
         if read_holder(self.path.parent().unwrap_or(Path::new(".")))

@@ -237,6 +237,30 @@ impl Drop for Store {
     }
 }
 
+/// Opens the sled database. A lock this process held and released a moment
+/// ago is waited for, up to a bound: it is sled's threads letting go of our
+/// own handle, not another process.
+fn open_db(dir: &Path) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let opened = sled::Config::new()
+            .path(dir.join(DB_DIR))
+            .cache_capacity(64 * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
+            .open();
+        match opened {
+            Err(e)
+                if lock::is_lock_error(&e)
+                    && lock::released_here(dir)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`, takes its lock, and
     /// migrates it to the current schema. `command` is recorded in the pid
@@ -253,27 +277,22 @@ impl Store {
                 e,
             )
         })?;
-        let db = sled::Config::new()
-            .path(dir.join(DB_DIR))
-            .cache_capacity(64 * 1024 * 1024)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|source| {
-                if lock::is_lock_error(&source) {
-                    let holder = lock::read_holder(dir)
-                        .map(|h| h.describe())
-                        .unwrap_or_else(|| "another leadscout process".to_string());
-                    StoreError::Locked {
-                        dir: dir.to_path_buf(),
-                        holder,
-                    }
-                } else {
-                    StoreError::Open {
-                        dir: dir.to_path_buf(),
-                        source,
-                    }
+        let db = open_db(dir).map_err(|source| {
+            if lock::is_lock_error(&source) {
+                let holder = lock::read_holder(dir)
+                    .map(|h| h.describe())
+                    .unwrap_or_else(|| "another leadscout process".to_string());
+                StoreError::Locked {
+                    dir: dir.to_path_buf(),
+                    holder,
                 }
-            })?;
+            } else {
+                StoreError::Open {
+                    dir: dir.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
         let holder = Holder {
             pid: std::process::id(),
             command: command.to_string(),
