@@ -160,14 +160,14 @@ pub fn run(capture: &BrowserCapture) -> Vec<CheckResult> {
             format!("loaded after {} on mobile (aim: under 3 s)", seconds(load)),
         )));
     }
-    let mb = capture.desktop.transfer_bytes as f64 / (1024.0 * 1024.0);
+    let mb = capture.mobile.transfer_bytes as f64 / (1024.0 * 1024.0);
     out.push(browser(WEIGHT.result(
         mb <= 2.0,
         format!("{mb:.1} MB transferred (aim: under 2 MB)"),
     )));
     out.push(browser(REQUESTS.result(
-        capture.desktop.requests <= 80,
-        format!("{} requests (aim: 80 or fewer)", capture.desktop.requests),
+        capture.mobile.requests <= 80,
+        format!("{} requests (aim: 80 or fewer)", capture.mobile.requests),
     )));
     out.push(browser(CONSOLE.result(
         capture.console_errors.is_empty(),

@@ -380,19 +380,15 @@ impl Browser {
         url: &Url,
     ) -> Result<BrowserCapture, BrowserError> {
         session.proxy.take_refused();
-        // Start with the view the tab is already set up for, to save a
-        // switch of emulation.
-        let mobile_first = session.emulating.load(Ordering::Relaxed) == 2;
+        // The phone view first, always: it is the one measured for the
+        // mobile estimate, and a second load of the same page comes from
+        // the cache (no transfer sizes) and, in Chromium, often without
+        // paint entries. This costs an emulation switch per capture.
+        let mobile = self.load(session, url, MOBILE).await?;
         let (
             (desktop_png, desktop_full_png, desktop, mut errors),
             (mobile_png, mobile_full_png, mobile, mobile_errors),
-        ) = if mobile_first {
-            let mobile = self.load(session, url, MOBILE).await?;
-            (self.load(session, url, DESKTOP).await?, mobile)
-        } else {
-            let desktop = self.load(session, url, DESKTOP).await?;
-            (desktop, self.load(session, url, MOBILE).await?)
-        };
+        ) = (self.load(session, url, DESKTOP).await?, mobile);
         errors.extend(mobile_errors);
         errors.dedup();
         Ok(BrowserCapture {
