@@ -5,9 +5,13 @@
 //! mobile estimate.
 //!
 //! Plain data: the browser stage fills it from the page it loaded, the HTTP
-//! audit fills the little an HTTP fetch can see. The speed category does not
-//! use the estimate yet: that waits until the estimate is calibrated against
-//! Lighthouse.
+//! audit fills the little an HTTP fetch can see. When the mobile estimate is
+//! there it is the speed category's score (`pipeline::audit::score`), and
+//! the browser's speed checks judge its figures; the unthrottled
+//! measurements stay beside it as "measured here". The wording that labels
+//! an estimate ([`MobileEstimate::device`], [`MobileEstimate::basis`]) and
+//! the way figures are shown ([`seconds`], [`megabytes`]) live here so
+//! checks, the draft and its evidence gate say the same thing.
 
 use std::collections::BTreeMap;
 
@@ -139,4 +143,56 @@ pub struct EstimateConditions {
     pub rtt_ms: f64,
     pub throughput_kbps: f64,
     pub cpu_slowdown: f64,
+}
+
+/// A time as it is shown: seconds with one decimal ("7.0 s").
+pub fn seconds(ms: f64) -> String {
+    format!("{:.1} s", ms / 1000.0)
+}
+
+/// A size as it is shown: megabytes (2^20 bytes) with one decimal ("2.4 MB").
+pub fn megabytes(bytes: f64) -> String {
+    format!("{:.1} MB", bytes / (1024.0 * 1024.0))
+}
+
+/// Lighthouse's default mobile conditions ("Slow 4G" on an emulated
+/// mid-range phone): 150 ms round trips, 1.6 Mbit/s down, 4× CPU slowdown.
+/// Only used to name conditions, never to set them (the estimate carries
+/// its own).
+const SLOW_4G: EstimateConditions = EstimateConditions {
+    rtt_ms: 150.0,
+    throughput_kbps: 1638.4,
+    cpu_slowdown: 4.0,
+};
+
+impl MobileEstimate {
+    /// The device and network the estimate stands for, for a sentence:
+    /// "a mid-range phone on slow 4G" under Lighthouse's default mobile
+    /// conditions, otherwise the conditions spelled out.
+    pub fn device(&self) -> String {
+        let c = &self.conditions;
+        let near = |a: f64, b: f64| (a - b).abs() <= b * 0.05;
+        if near(c.rtt_ms, SLOW_4G.rtt_ms)
+            && near(c.throughput_kbps, SLOW_4G.throughput_kbps)
+            && near(c.cpu_slowdown, SLOW_4G.cpu_slowdown)
+        {
+            "a mid-range phone on slow 4G".to_string()
+        } else {
+            format!(
+                "a phone with a {}× slower CPU on {:.1} Mbit/s and {:.0} ms round trips",
+                c.cpu_slowdown,
+                c.throughput_kbps / 1000.0,
+                c.rtt_ms
+            )
+        }
+    }
+
+    /// How the figures came about: "estimated as Lighthouse 12.8.2
+    /// measures mobile", with the version the estimate was scored by.
+    pub fn basis(&self) -> String {
+        format!(
+            "estimated as Lighthouse {} measures mobile",
+            self.lighthouse_version
+        )
+    }
 }

@@ -235,7 +235,7 @@ fn the_rendered_page_is_judged_as_axe_judges_it() {
     );
 
     // The checks: browser-measured, with the elements in the evidence.
-    let passed = checks::run(&pass);
+    let passed = checks::run(&pass, &Default::default());
     for id in [
         "accessibility.lang",
         "accessibility.form_labels",
@@ -261,7 +261,7 @@ fn the_rendered_page_is_judged_as_axe_judges_it() {
             .evidence
             .contains("2 over images, gradients or overlapping content not judged")
     );
-    let failed = checks::run(&fail);
+    let failed = checks::run(&fail, &Default::default());
     for id in [
         "accessibility.lang",
         "accessibility.form_labels",
@@ -277,7 +277,11 @@ fn the_rendered_page_is_judged_as_axe_judges_it() {
         "4 of 5 visible fields have no label: input#f-none, input#f-hidden-label, input#f-empty-aria and 1 more"
     );
     assert!(find(&failed, "accessibility.placeholder_only").passed);
-    let lang = find(&checks::run(&badlang), "accessibility.lang").clone();
+    let lang = find(
+        &checks::run(&badlang, &Default::default()),
+        "accessibility.lang",
+    )
+    .clone();
     assert!(!lang.passed);
     assert_eq!(
         lang.evidence,

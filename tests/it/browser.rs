@@ -226,7 +226,7 @@ fn screenshots_have_exact_sizes_and_the_right_colours() {
         "{:?}",
         wide.mobile
     );
-    let overflow = checks::run(&wide)
+    let overflow = checks::run(&wide, &Default::default())
         .into_iter()
         .find(|c| c.id == "mobile.browser.overflow")
         .unwrap();
@@ -274,7 +274,7 @@ fn lcp_and_cls_are_measured_on_a_page_built_to_produce_them() {
         assert!(metrics.fcp_ms.is_some_and(|f| f < lcp), "{metrics:?}");
         assert!(metrics.requests >= 2, "{metrics:?}");
     }
-    let results = checks::run(&capture);
+    let results = checks::run(&capture, &Default::default());
     let cls = results
         .iter()
         .find(|c| c.id == "performance.browser.cls")

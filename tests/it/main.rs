@@ -48,6 +48,7 @@ mod send_race;
 mod smtp;
 mod smtp_tls;
 mod smtp_tls_server;
+mod speed_draft;
 mod testbed;
 mod tui;
 mod tui_answers;

@@ -1,8 +1,8 @@
 //! The screenshot stage: load the audited page in Chromium as a desktop and
 //! as a phone, keep the screenshots (and thumbnails) in the blob cache, and
 //! merge the browser's measurements into the latest audit as checks and as
-//! its `metrics` (with the mobile estimate, which does not set the speed
-//! score yet).
+//! its `metrics`. The mobile estimate in those metrics decides the speed
+//! checks and is the speed category's score.
 //! Without a WebDriver the stage is skipped, with what to install.
 
 use std::collections::BTreeMap;
@@ -89,8 +89,8 @@ impl StageHandler for ScreenshotStage {
                         StageError::transient(format!("saving screenshots failed: {e}"))
                     })??
             };
-            let browser_checks = checks::run(&capture);
             // The mobile estimate simulates the load several times: CPU work.
+            // It comes first: the speed checks judge its figures.
             let phone = capture.mobile.clone();
             let metrics = tokio::task::spawn_blocking(move || {
                 trace::audit_metrics(&phone, phone.trace.as_ref())
@@ -99,16 +99,17 @@ impl StageHandler for ScreenshotStage {
             .map_err(|e| {
                 StageError::transient(format!("estimating the mobile load failed: {e}"))
             })?;
+            let browser_checks = checks::run(&capture, &metrics);
             let updated = ctx
                 .store
                 .update_latest_audit(ctx.job.lead, |audit| {
                     audit.screenshots = shots.clone();
                     // The browser's verdicts win over the HTML-only ones.
                     a11y::merge(&mut audit.checks, &browser_checks);
-                    audit.scores = score::scores(&audit.checks);
-                    // Not yet the speed score: the estimate is kept beside it
-                    // until it is calibrated against Lighthouse.
                     audit.metrics = metrics.clone();
+                    // With an estimate, speed is scored as Lighthouse's
+                    // mobile run would score it.
+                    audit.scores = score::scores_with(&audit.checks, Some(&audit.metrics));
                 })
                 .map_err(store_error)?;
             if updated.is_none() {

@@ -2,9 +2,17 @@
 //! page weight, script errors, and how the page fits a phone. Same shape as
 //! the HTTP checks, marked as measured by the browser. Accessibility
 //! checks come from [`super::a11y`].
-
+//!
+//! Speed is judged the way a Lighthouse mobile run judges it: when the
+//! audit's metrics carry a mobile estimate, FCP, LCP and total blocking
+//! time pass when their Lighthouse metric score is 0.9 or more (FCP ≤ 1.8 s,
+//! LCP ≤ 2.5 s, TBT ≤ 200 ms on its mobile curves) and CLS when the observed
+//! shift is 0.1 or less; the evidence gives the estimate with its label and
+//! the unthrottled figure "measured here" beside it. Without an estimate
+//! (no trace) the unthrottled figures are judged, and the evidence says so.
 use super::{BrowserCapture, PageMetrics};
 use crate::domain::audit::{Category, CheckResult, MeasuredBy, Severity};
+use crate::domain::metrics::{AuditMetrics, EstimatedFigure, MobileEstimate, seconds};
 use crate::pipeline::audit::checks::Check;
 
 pub const FCP: Check = Check {
@@ -33,6 +41,15 @@ pub const CLS: Check = Check {
     bad: "The layout jumps while loading",
     why: "Content that moves makes visitors lose their place or tap the wrong button; Google counts it.",
     fix: "Reserve space for images, ads and banners (width/height or aspect-ratio).",
+};
+pub const TBT: Check = Check {
+    id: "performance.browser.tbt",
+    category: Category::Performance,
+    severity: Severity::Medium,
+    good: "The page responds to taps while loading",
+    bad: "The page is frozen by scripts while loading",
+    why: "While scripts hog a phone's processor, taps and scrolls go unanswered and the page feels broken.",
+    fix: "Defer or remove heavy scripts (sliders, trackers, chat widgets) and split long tasks.",
 };
 pub const LOAD: Check = Check {
     id: "performance.browser.load",
@@ -102,6 +119,7 @@ pub const CHECKS: &[&Check] = &[
     &FCP,
     &LCP,
     &CLS,
+    &TBT,
     &LOAD,
     &WEIGHT,
     &REQUESTS,
@@ -121,43 +139,89 @@ fn browser(result: CheckResult) -> CheckResult {
     }
 }
 
-fn seconds(ms: f64) -> String {
-    format!("{:.1} s", ms / 1000.0)
+/// Lighthouse counts a metric as passed from a score of 0.9 (its "good").
+const PASSING_SCORE: f64 = 0.9;
+
+/// One estimated speed metric's verdict: judged by its Lighthouse score,
+/// quoted with the estimate's label and the unthrottled figure beside it.
+fn estimated(
+    check: &Check,
+    what: &str,
+    figure: &EstimatedFigure,
+    shown: impl Fn(f64) -> String,
+    measured: Option<f64>,
+    estimate: &MobileEstimate,
+) -> CheckResult {
+    let here = measured.map_or_else(String::new, |m| {
+        format!("; {} measured here, unthrottled", shown(m))
+    });
+    browser(check.result(
+        figure.score >= PASSING_SCORE,
+        format!(
+            "{what} about {} on {} ({}{here})",
+            shown(figure.value),
+            estimate.device(),
+            estimate.basis()
+        ),
+    ))
 }
 
-/// The browser checks of one capture, from its mobile and desktop metrics.
-pub fn run(capture: &BrowserCapture) -> Vec<CheckResult> {
+fn millis(ms: f64) -> String {
+    format!("{ms:.0} ms")
+}
+
+/// The browser checks of one capture, from its mobile and desktop metrics
+/// and the audit's `metrics` (built from the same capture; its mobile
+/// estimate, when there is one, decides the speed verdicts).
+pub fn run(capture: &BrowserCapture, metrics: &AuditMetrics) -> Vec<CheckResult> {
     let mut out = Vec::new();
     // Timings as a phone sees them, since that is where they hurt.
     let m: &PageMetrics = &capture.mobile;
-    if let Some(fcp) = m.fcp_ms {
-        out.push(browser(FCP.result(
-            fcp <= 1800.0,
-            format!(
-                "first content after {} on mobile (aim: under 1.8 s)",
-                seconds(fcp)
-            ),
-        )));
-    }
-    if let Some(lcp) = m.lcp_ms {
-        out.push(browser(LCP.result(
-            lcp <= 2500.0,
-            format!(
-                "largest content after {} on mobile (aim: under 2.5 s)",
-                seconds(lcp)
-            ),
-        )));
-    }
-    if let Some(cls) = m.cls {
+    if let Some(e) = &metrics.mobile_estimate {
+        out.push(estimated(
+            &FCP,
+            "first content after",
+            &e.fcp,
+            seconds,
+            m.fcp_ms,
+            e,
+        ));
+        out.push(estimated(
+            &LCP,
+            "largest content after",
+            &e.lcp,
+            seconds,
+            m.lcp_ms,
+            e,
+        ));
+        let measured_tbt = metrics.tbt.map(|f| f.value);
+        let tbt = estimated(
+            &TBT,
+            "scripts block taps for",
+            &e.tbt,
+            millis,
+            measured_tbt,
+            e,
+        );
+        out.push(tbt);
+        // Layout shift is not simulated: Lighthouse's CLS is what it saw.
         out.push(browser(CLS.result(
-            cls <= 0.1,
-            format!("layout shift score {cls:.2} on mobile (aim: 0.1 or less)"),
+            e.cls.value <= 0.1,
+            format!(
+                "layout shift score {:.2} on mobile, observed here (aim: 0.1 or less)",
+                e.cls.value
+            ),
         )));
+    } else {
+        measured_speed(m, &mut out);
     }
     if let Some(load) = m.load_ms {
         out.push(browser(LOAD.result(
             load <= 3000.0,
-            format!("loaded after {} on mobile (aim: under 3 s)", seconds(load)),
+            format!(
+                "loaded after {}, measured here, unthrottled (aim: under 3 s)",
+                seconds(load)
+            ),
         )));
     }
     let mb = capture.mobile.transfer_bytes as f64 / (1024.0 * 1024.0);
@@ -215,4 +279,32 @@ pub fn run(capture: &BrowserCapture) -> Vec<CheckResult> {
         out.extend(super::a11y::checks(report));
     }
     out
+}
+
+/// Speed verdicts on the unthrottled phone load, when there is no estimate.
+fn measured_speed(m: &PageMetrics, out: &mut Vec<CheckResult>) {
+    if let Some(fcp) = m.fcp_ms {
+        out.push(browser(FCP.result(
+            fcp <= 1800.0,
+            format!(
+                "first content after {}, measured here, unthrottled (aim: under 1.8 s)",
+                seconds(fcp)
+            ),
+        )));
+    }
+    if let Some(lcp) = m.lcp_ms {
+        out.push(browser(LCP.result(
+            lcp <= 2500.0,
+            format!(
+                "largest content after {}, measured here, unthrottled (aim: under 2.5 s)",
+                seconds(lcp)
+            ),
+        )));
+    }
+    if let Some(cls) = m.cls {
+        out.push(browser(CLS.result(
+            cls <= 0.1,
+            format!("layout shift score {cls:.2} on mobile, measured here (aim: 0.1 or less)"),
+        )));
+    }
 }

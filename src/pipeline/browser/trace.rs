@@ -7,8 +7,8 @@
 //! neither bloat the audit nor make this panic.
 //!
 //! Not done yet: initiators and priorities (they need CDP's Network domain),
-//! so the estimate works from Resource Timing alone; and the speed category
-//! does not use the estimate until it is calibrated against Lighthouse.
+//! so the estimate works from Resource Timing alone. The estimate is the
+//! speed category's score (`pipeline::audit::score`).
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,10 @@
 //! The evidence gate: a rewritten email may only state what the audit
-//! found. Every number in it must appear in the audit's evidence, scores or
-//! timings (or in the template draft it rewrote, which holds the sender's
-//! address and the links), and every kind of problem it names must be one
-//! the audit has a finding for. Anything else rejects the rewrite.
+//! found. Every number in it must appear in the audit's evidence, scores,
+//! timings or `metrics` (as those figures are shown: seconds with one
+//! decimal, megabytes, counts, the estimate's scores and conditions), or in
+//! the template draft it rewrote (which holds the sender's address and the
+//! links), and every kind of problem it names must be one the audit has a
+//! finding for. Anything else rejects the rewrite.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -10,6 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::domain::audit::{Audit, Category};
+use crate::domain::metrics::{AuditMetrics, Figure, Unit, megabytes, seconds};
 use crate::domain::text;
 
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
@@ -136,8 +139,69 @@ fn allowed_numbers(audit: &Audit, template_draft: &str) -> BTreeSet<String> {
     }
     let failed = audit.checks.iter().filter(|c| !c.passed).count();
     let passed = audit.checks.len() - failed;
-    text.push_str(&format!("{failed} {passed} {} 100", audit.checks.len()));
+    text.push_str(&format!("{failed} {passed} {} 100 ", audit.checks.len()));
+    text.push_str(&metrics_text(&audit.metrics));
     numbers_in(&URL.replace_all(&text, " "))
+}
+
+/// A figure as the report, the checks and the draft show it.
+fn shown(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Ms => format!("{} {value:.0} ", seconds(value)),
+        Unit::Bytes => format!("{} {:.0} KB ", megabytes(value), value / 1024.0),
+        Unit::Count => format!("{value:.0} "),
+        Unit::Unitless => format!("{value:.2} "),
+    }
+}
+
+/// The audit's measured and estimated figures, each the way it is shown
+/// (not the raw values: "7.0 s" may be cited, "7012.4" is never shown).
+fn metrics_text(m: &AuditMetrics) -> String {
+    let mut text = String::new();
+    let figures = [
+        m.ttfb,
+        m.fcp,
+        m.lcp,
+        m.cls,
+        m.tbt,
+        m.longest_task,
+        m.long_tasks,
+        m.dom_size,
+        m.transfer_bytes,
+        m.decoded_bytes,
+        m.requests,
+    ];
+    for f in figures.iter().flatten() {
+        let Figure { value, unit, .. } = *f;
+        text.push_str(&shown(value, unit));
+    }
+    for count in m.requests_by_type.values() {
+        text.push_str(&format!("{count} "));
+    }
+    if let Some(blocking) = &m.render_blocking {
+        text.push_str(&format!("{} ", blocking.count));
+    }
+    for image in &m.largest_images {
+        text.push_str(&shown(image.transfer_bytes as f64, Unit::Bytes));
+        text.push_str(&shown(image.decoded_bytes as f64, Unit::Bytes));
+    }
+    if let Some(e) = &m.mobile_estimate {
+        for f in [e.fcp, e.lcp, e.tbt, e.speed_index, e.cls] {
+            text.push_str(&shown(f.value, f.unit));
+            text.push_str(&format!("{:.0} ", f.score * 100.0));
+        }
+        let c = &e.conditions;
+        text.push_str(&format!(
+            "{} {} {} {:.0} {:.1} {} ",
+            e.performance,
+            e.lighthouse_version,
+            e.device(),
+            c.rtt_ms,
+            c.throughput_kbps / 1000.0,
+            c.cpu_slowdown
+        ));
+    }
+    text
 }
 
 /// `Ok` when the rewrite only states what the audit supports and links
@@ -349,6 +413,72 @@ pub(crate) mod tests {
         assert!(err.contains("problem with mobile"), "{err}");
         let err = check("Your site is painfully slow.", &audit(), TEMPLATE, &hosts()).unwrap_err();
         assert!(err.contains("problem with performance"), "{err}");
+    }
+
+    /// The audit with a browser's metrics: LCP 0.9 s measured unthrottled,
+    /// and a mobile estimate of FCP 4.1 s, LCP 7.0 s, TBT 850 ms, score 41.
+    fn with_estimate() -> Audit {
+        use crate::domain::metrics::{EstimateConditions, EstimatedFigure, MobileEstimate};
+        let est = |value, unit, score| EstimatedFigure {
+            value,
+            unit,
+            estimated: true,
+            score,
+        };
+        let mut audit = audit();
+        audit.metrics.lcp = Some(Figure::measured(912.0, Unit::Ms));
+        audit.metrics.mobile_estimate = Some(MobileEstimate {
+            fcp: est(4120.0, Unit::Ms, 0.21),
+            lcp: est(7012.4, Unit::Ms, 0.03),
+            tbt: est(850.2, Unit::Ms, 0.15),
+            speed_index: est(5210.0, Unit::Ms, 0.6),
+            cls: est(0.02, Unit::Unitless, 1.0),
+            performance: 41,
+            lighthouse_version: "12.8.2".into(),
+            conditions: EstimateConditions {
+                rtt_ms: 150.0,
+                throughput_kbps: 1638.4,
+                cpu_slowdown: 4.0,
+            },
+        });
+        audit
+    }
+
+    /// The default template's speed line, as rendered for [`with_estimate`].
+    const SPEED_TEMPLATE: &str = "Hi, your site scores 62/100. On a mid-range phone on slow 4G its main content appears after about 7.0 s, and its speed scores 41/100 (estimated as Lighthouse 12.8.2 measures mobile).";
+
+    #[test]
+    fn figures_of_the_mobile_estimate_may_be_quoted() {
+        let rewrite = "On a mid-range phone your main content shows after about 7.0 s (the first text after 4.1 s, 0.9 s on a fast connection), and scripts block taps for 850 ms.";
+        assert_eq!(
+            check(rewrite, &with_estimate(), SPEED_TEMPLATE, &hosts()),
+            Ok(())
+        );
+        // The same figures without the metrics behind them are made up.
+        let err = check(rewrite, &audit(), SPEED_TEMPLATE, &hosts()).unwrap_err();
+        assert!(err.contains("number 0.9"), "{err}");
+    }
+
+    #[test]
+    fn a_made_up_speed_figure_is_rejected() {
+        let err = check(
+            "On a mid-range phone your main content shows after about 9.5 s.",
+            &with_estimate(),
+            SPEED_TEMPLATE,
+            &hosts(),
+        )
+        .unwrap_err();
+        assert!(err.contains("9.5"), "{err}");
+        // Raw values are not how figures are shown: 7012.4 ms is "7.0 s"
+        // (or "7012 ms").
+        let err = check(
+            "Your main content takes 7012.4 ms on a phone.",
+            &with_estimate(),
+            SPEED_TEMPLATE,
+            &hosts(),
+        )
+        .unwrap_err();
+        assert!(err.contains("7012.4"), "{err}");
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct Evidence<'a> {
     pub business_name: &'a str,
     pub website: &'a str,
     pub overall_score: u8,
+    /// The mobile estimate in one sentence, with its label, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile_speed: Option<String>,
     pub findings: Vec<(&'a str, &'a str)>,
 }
 

@@ -118,6 +118,7 @@ pub fn context(
             .map(|(c, s)| (c.as_str().to_string(), *s))
             .collect(),
         findings_total: findings.len(),
+        speed: template::SpeedContext::from_metrics(&audit.metrics),
         findings: findings
             .iter()
             .take(top)
@@ -181,6 +182,7 @@ pub async fn compose(
             business_name: &ctx.business_name,
             website: &ctx.website,
             overall_score: ctx.score,
+            mobile_speed: ctx.speed.as_ref().map(template::SpeedContext::sentence),
             findings: ctx
                 .findings
                 .iter()

@@ -32,6 +32,10 @@ pub struct DraftContext {
     pub findings: Vec<FindingContext>,
     /// How many findings there are in all.
     pub findings_total: usize,
+    /// The mobile estimate, when the browser stage made one: what a
+    /// Lighthouse mobile run would most likely measure, with its label.
+    /// `{% if speed %}…{% endif %}`; none for an HTTP-only audit.
+    pub speed: Option<SpeedContext>,
     pub report_url: String,
     pub unsubscribe_url: String,
     pub sender: SenderContext,
@@ -46,6 +50,53 @@ pub struct DraftContext {
     /// templates.
     #[serde(skip)]
     pub allowed_hosts: Vec<String>,
+}
+
+/// The mobile estimate as a template quotes it: every figure formatted the
+/// way the evidence gate counts it as the audit's.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeedContext {
+    /// The speed category's score, 0–100 (the estimate's performance).
+    pub score: u8,
+    /// Estimated first content, "4.1 s".
+    pub fcp: String,
+    /// Estimated largest content, "7.0 s".
+    pub lcp: String,
+    /// Estimated total blocking time, "850 ms".
+    pub tbt: String,
+    /// The unthrottled largest content measured here, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lcp_measured: Option<String>,
+    /// "a mid-range phone on slow 4G".
+    pub device: String,
+    /// "estimated as Lighthouse 12.8.2 measures mobile".
+    pub basis: String,
+    pub lighthouse_version: String,
+}
+
+impl SpeedContext {
+    pub fn from_metrics(metrics: &crate::domain::metrics::AuditMetrics) -> Option<Self> {
+        use crate::domain::metrics::seconds;
+        let e = metrics.mobile_estimate.as_ref()?;
+        Some(Self {
+            score: e.performance.min(100),
+            fcp: seconds(e.fcp.value),
+            lcp: seconds(e.lcp.value),
+            tbt: format!("{:.0} ms", e.tbt.value),
+            lcp_measured: metrics.lcp.map(|f| seconds(f.value)),
+            device: e.device(),
+            basis: e.basis(),
+            lighthouse_version: e.lighthouse_version.clone(),
+        })
+    }
+
+    /// One sentence for the model's facts.
+    pub fn sentence(&self) -> String {
+        format!(
+            "On {} the main content appears after about {} and the speed score is {}/100 ({}).",
+            self.device, self.lcp, self.score, self.basis
+        )
+    }
 }
 
 /// What changed between the previous audit and this one.

@@ -7,9 +7,9 @@
 //! [`Trace`] and calls [`estimate()`] on it.
 //!
 //! The browser stage fills a `Trace` on the phone view and the audit keeps
-//! the `Estimate` in its `metrics` (`pipeline::browser::trace`). Not done
-//! yet: the speed category does not use it (it waits for calibration
-//! against Lighthouse), and initiators/priorities from CDP are not recorded.
+//! the `Estimate` in its `metrics` (`pipeline::browser::trace`), where it is
+//! the speed category's score (`pipeline::audit::score`). Not done yet:
+//! initiators/priorities from CDP are not recorded.
 
 pub mod estimate;
 pub mod graph;
