@@ -136,11 +136,19 @@ return (async () => {
     try {
       const ls = window.__leadscout;
       if (ls && ls.taskObserver) ls.keepTasks(ls.taskObserver.takeRecords());
+      // Scripts the parser had to wait for (no async, defer or module):
+      // Chromium loads them at high priority, which Lighthouse's simulation
+      // counts as render-blocking when they come before the first paint.
+      const parserBlocking = new Set();
+      for (const s of document.scripts) {
+        if (s.src && !s.async && !s.defer && s.type !== 'module') parserBlocking.add(s.src);
+      }
       const entry = (r, kind) => ({
         url: String(r.name).slice(0, 500), kind: String(kind || ''),
         start_ms: r.startTime, request_start_ms: r.requestStart, response_start_ms: r.responseStart,
         end_ms: r.responseEnd, transfer_bytes: r.transferSize || 0, decoded_bytes: r.decodedBodySize || 0,
         blocking: r.renderBlockingStatus === 'blocking', protocol: String(r.nextHopProtocol || ''),
+        parser_blocking: parserBlocking.has(r.name),
       });
       const t = { requests: [], tasks: ls ? ls.tasks.slice(0, 200) : [], total_requests: resources.length + 1 };
       if (nav) t.requests.push(entry(nav, 'navigation'));

@@ -125,7 +125,9 @@ fn request(v: &Value) -> Option<trace::Request> {
         transfer_bytes: bytes(&v["transfer_bytes"]),
         decoded_bytes: bytes(&v["decoded_bytes"]),
         render_blocking: v["blocking"].as_bool() == Some(true),
-        priority: None,
+        // Resource Timing has no priorities; a parser-blocking script is
+        // one Chromium always fetches at high priority.
+        priority: (v["parser_blocking"].as_bool() == Some(true)).then_some(trace::Priority::High),
         initiator: None,
         protocol: match v["protocol"].as_str() {
             Some("h2" | "h3") => trace::Protocol::H2,
