@@ -5,6 +5,8 @@ use color_eyre::eyre::Result;
 use super::args::AuditCommand;
 use super::output::{Out, when};
 use crate::domain::audit::Category;
+use crate::domain::metrics_summary::MetricsSummary;
+use crate::service::audits::AuditView;
 use crate::service::{Api, Client};
 
 pub async fn run(command: AuditCommand, service: &Client, out: &Out) -> Result<()> {
@@ -86,6 +88,7 @@ pub async fn run(command: AuditCommand, service: &Client, out: &Out) -> Result<(
                 ),
                 ("passed checks", a.passed.len().to_string()),
             ])?;
+            metrics(out, &a)?;
             if a.findings.is_empty() {
                 out.say("\nNo problems found.");
                 return Ok(());
@@ -136,6 +139,76 @@ pub async fn run(command: AuditCommand, service: &Client, out: &Out) -> Result<(
             list("Fixed", &d.diff.fixed);
             list("Unchanged problems", &d.diff.unchanged);
         }
+    }
+    Ok(())
+}
+
+/// The phone estimate and what was measured here, in the words and
+/// figures of the report page.
+fn metrics(out: &Out, a: &AuditView) -> Result<()> {
+    let speed = a.scores.categories.get(&Category::Performance).copied();
+    let Some(s) = MetricsSummary::of(&a.metrics, speed) else {
+        return Ok(());
+    };
+    let fields = |rows: Vec<(String, String)>| {
+        let rows: Vec<(&str, String)> = rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        out.fields(&rows)
+    };
+    out.say("");
+    match &s.estimate {
+        Some(e) => {
+            out.say(format!(
+                "Phone estimate (Lighthouse {} mobile): performance {}{}",
+                e.lighthouse_version,
+                e.performance,
+                if e.is_speed_score {
+                    ", the speed score"
+                } else {
+                    ""
+                }
+            ));
+            out.say(format!("  slow 4G: {}", e.conditions));
+            fields(
+                e.rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            format!("  {}", r.label.to_lowercase()),
+                            format!("{} ({})", r.value, r.rating),
+                        )
+                    })
+                    .collect(),
+            )?;
+        }
+        None => out.say(format!(
+            "Phone estimate: none. {}",
+            s.no_estimate.unwrap_or("")
+        )),
+    }
+    out.say(format!("Measured here: {}", s.measured_how));
+    let mut rows: Vec<(String, String)> = s
+        .measured
+        .iter()
+        .map(|r| (format!("  {}", r.label.to_lowercase()), r.value.clone()))
+        .collect();
+    if let Some(b) = &s.render_blocking {
+        let mut urls = b.urls.join(", ");
+        if b.more > 0 {
+            urls.push_str(", …");
+        }
+        rows.push(("  render-blocking".into(), format!("{}: {urls}", b.count)));
+    }
+    if !s.largest_images.is_empty() {
+        let images: Vec<String> = s
+            .largest_images
+            .iter()
+            .map(|i| format!("{} {}", i.value, i.label))
+            .collect();
+        rows.push(("  largest images".into(), images.join("; ")));
+    }
+    fields(rows)?;
+    if let Some(note) = s.needs_browser {
+        out.say(format!("  {note}"));
     }
     Ok(())
 }

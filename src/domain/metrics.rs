@@ -150,9 +150,10 @@ pub fn seconds(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
 }
 
-/// A size as it is shown: megabytes (2^20 bytes) with one decimal ("2.4 MB").
+/// A size as it is shown: megabytes with one decimal ("2.4 MB"), decimal
+/// like [`show`] (1 MB = 1,000,000 bytes), so every face says the same.
 pub fn megabytes(bytes: f64) -> String {
-    format!("{:.1} MB", bytes / (1024.0 * 1024.0))
+    format!("{:.1} MB", bytes / 1e6)
 }
 
 /// Lighthouse's default mobile conditions ("Slow 4G" on an emulated
@@ -194,5 +195,167 @@ impl MobileEstimate {
             "estimated as Lighthouse {} measures mobile",
             self.lighthouse_version
         )
+    }
+}
+// How figures read to people. Shared by the report page, the TUI and the
+// CLI so the three never disagree on a number.
+
+impl Figure {
+    /// `180 ms`, `1.2 s`, `2.4 MB`, `1,234`, `0.05`.
+    pub fn display(&self) -> String {
+        show(self.value, self.unit)
+    }
+}
+
+impl EstimatedFigure {
+    pub fn display(&self) -> String {
+        show(self.value, self.unit)
+    }
+
+    pub fn rating(&self) -> Rating {
+        Rating::of(self.score)
+    }
+}
+
+/// A metric's mark by its Lighthouse score, in Lighthouse's own bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    Good,
+    NeedsWork,
+    Poor,
+}
+
+impl Rating {
+    /// ≥ 0.9 good, ≥ 0.5 needs work (Lighthouse's "average"), else poor.
+    pub fn of(score: f64) -> Self {
+        if score >= 0.9 {
+            Self::Good
+        } else if score >= 0.5 {
+            Self::NeedsWork
+        } else {
+            Self::Poor
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::NeedsWork => "needs work",
+            Self::Poor => "poor",
+        }
+    }
+
+    /// The report page's colour names (the score gauges use the same).
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::NeedsWork => "fair",
+            Self::Poor => "poor",
+        }
+    }
+}
+
+/// A value in its unit for people. Times under a second in whole
+/// milliseconds, above in seconds with one decimal; bytes in decimal units
+/// (1 MB = 1,000,000 bytes, as browsers' developer tools count); counts
+/// with thousands separators; unitless values (layout shift) with up to
+/// three decimals, as Lighthouse shows them.
+pub fn show(value: f64, unit: Unit) -> String {
+    let value = value.max(0.0);
+    match unit {
+        Unit::Ms if value.round() < 1000.0 => format!("{:.0} ms", value),
+        Unit::Ms => format!("{:.1} s", value / 1000.0),
+        Unit::Bytes => bytes(value),
+        Unit::Count => count(value.round() as u64),
+        Unit::Unitless => {
+            let text = format!("{value:.3}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            text.to_string()
+        }
+    }
+}
+
+fn bytes(value: f64) -> String {
+    if value.round() < 1000.0 {
+        format!("{value:.0} B")
+    } else if (value / 1e3 * 10.0).round() < 100.0 {
+        format!("{:.1} KB", value / 1e3)
+    } else if (value / 1e3).round() < 1000.0 {
+        format!("{:.0} KB", value / 1e3)
+    } else {
+        format!("{:.1} MB", value / 1e6)
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+impl EstimateConditions {
+    /// `150 ms round trip, 1.6 Mbit/s, 4× slower CPU`. Lighthouse counts
+    /// 1 Mbit/s as 1,024 kbit/s (its 1.6 Mbit/s is 1,638.4 kbit/s).
+    pub fn describe(&self) -> String {
+        format!(
+            "{:.0} ms round trip, {:.1} Mbit/s, {}× slower CPU",
+            self.rtt_ms,
+            self.throughput_kbps / 1024.0,
+            show(self.cpu_slowdown, Unit::Unitless)
+        )
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        let cases = [
+            (0.0, Unit::Ms, "0 ms"),
+            (180.4, Unit::Ms, "180 ms"),
+            (999.6, Unit::Ms, "1.0 s"),
+            (1234.0, Unit::Ms, "1.2 s"),
+            (7040.0, Unit::Ms, "7.0 s"),
+            (820.0, Unit::Bytes, "820 B"),
+            (999.7, Unit::Bytes, "1.0 KB"),
+            (4_560.0, Unit::Bytes, "4.6 KB"),
+            (48_200.0, Unit::Bytes, "48 KB"),
+            (999_700.0, Unit::Bytes, "1.0 MB"),
+            (2_400_000.0, Unit::Bytes, "2.4 MB"),
+            (58.0, Unit::Count, "58"),
+            (1_234_567.0, Unit::Count, "1,234,567"),
+            (0.0, Unit::Unitless, "0"),
+            (0.1, Unit::Unitless, "0.1"),
+            (0.0243, Unit::Unitless, "0.024"),
+        ];
+        for (value, unit, text) in cases {
+            assert_eq!(show(value, unit), text, "{value} {unit:?}");
+        }
+    }
+
+    #[test]
+    fn marks_follow_lighthouse_bands() {
+        assert_eq!(Rating::of(0.9), Rating::Good);
+        assert_eq!(Rating::of(0.89), Rating::NeedsWork);
+        assert_eq!(Rating::of(0.5), Rating::NeedsWork);
+        assert_eq!(Rating::of(0.49), Rating::Poor);
+        let lighthouse = EstimateConditions {
+            rtt_ms: 150.0,
+            throughput_kbps: 1638.4,
+            cpu_slowdown: 4.0,
+        };
+        assert_eq!(
+            lighthouse.describe(),
+            "150 ms round trip, 1.6 Mbit/s, 4× slower CPU"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod job;
 pub mod lead;
 pub mod maintenance;
 pub mod metrics;
+pub mod metrics_summary;
 pub mod outreach;
 pub mod report;
 pub mod secret;

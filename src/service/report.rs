@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{Result, Service, ServiceError};
 use crate::domain::audit::{Audit, AuditDiff, Category, Severity};
 use crate::domain::blacklist::BlacklistValue;
+use crate::domain::metrics_summary::MetricsSummary;
 use crate::domain::report::{ReportLink, ReportToken};
 use crate::domain::unsubscribe::UnsubscribeToken;
 use crate::domain::{BlacklistReason, Hash, Lead, LeadId, Website};
@@ -32,6 +33,8 @@ pub struct ReportView {
     pub changes: Option<Changes>,
     /// The page's title and description as a search result shows them.
     pub search_preview: Option<SearchPreview>,
+    /// The phone estimate and what was measured, as people read them.
+    pub metrics: Option<MetricsSummary>,
     pub sender: Sender,
     pub cta: Option<CallToAction>,
     pub unsubscribe_path: String,
@@ -340,6 +343,10 @@ impl Service {
                 description: audit.page.description.as_deref().map(|d| clip(d, 320)),
                 url: audit.final_url.clone(),
             }),
+            metrics: MetricsSummary::of(
+                &audit.metrics,
+                audit.scores.categories.get(&Category::Performance).copied(),
+            ),
             sender: Sender {
                 name: setting("sender.name")?,
                 company: setting("sender.company")?,

@@ -1889,3 +1889,75 @@ fn a_job_event_updates_the_last_job_read_from_the_store() {
     let text = format!("{:?}", render(&mut app, 200, 50));
     assert!(text.contains("draft failed"), "{text}");
 }
+
+/// The app on a lead whose audit carries `metrics`, the detail focused.
+fn metrics_app(metrics: crate::domain::metrics::AuditMetrics, speed: u8) -> App {
+    let mut app = app();
+    let mut d = detail();
+    let a = d.audit.as_mut().unwrap();
+    a.metrics = metrics;
+    a.scores.categories.insert(Category::Performance, speed);
+    app.update(Action::DetailLoaded(Box::new(d)));
+    app.focus = Pane::Detail;
+    app
+}
+
+/// Scrolls the detail down until `needle` is on its first visible line:
+/// the last position where it still shows.
+fn scroll_to(app: &mut App, w: u16, h: u16, needle: &str) -> TestBackend {
+    let shows = |app: &mut App| format!("{:?}", render(app, w, h)).contains(needle);
+    while !shows(app) {
+        let before = app.detail.scroll();
+        cmd(app, Command::Down);
+        render(app, w, h);
+        assert_ne!(
+            app.detail.scroll(),
+            before,
+            "{w}x{h}: {needle:?} never shows"
+        );
+    }
+    loop {
+        let before = app.detail.scroll();
+        cmd(app, Command::Down);
+        if !shows(app) {
+            cmd(app, Command::Up);
+            break;
+        }
+        if app.detail.scroll() == before {
+            break;
+        }
+    }
+    render(app, w, h)
+}
+
+#[test]
+fn snapshot_the_audit_tab_metrics() {
+    use crate::domain::metrics_summary::tests::{full, http_only};
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = metrics_app(full(), 54);
+        let screen = scroll_to(
+            &mut app,
+            w,
+            h,
+            "Phone estimate (Lighthouse 12.8.2 mobile) 54/100",
+        );
+        let text = format!("{screen:?}");
+        assert!(text.contains("Largest content"), "{w}x{h}\n{text}");
+        assert!(text.contains("7.0 s"), "{w}x{h}\n{text}");
+        insta::assert_snapshot!(format!("audit_metrics_{w}x{h}"), screen);
+        cmd(&mut app, Command::Bottom);
+        let screen = render(&mut app, w, h);
+        let text = format!("{screen:?}");
+        assert!(
+            text.contains("hero-large.jpg"),
+            "{w}x{h}: the URL's end shows\n{text}"
+        );
+        if w == 80 {
+            // At 120x40 the whole block already shows above.
+            insta::assert_snapshot!(format!("audit_metrics_end_{w}x{h}"), screen);
+        }
+        let mut app = metrics_app(http_only(), 91);
+        let screen = scroll_to(&mut app, w, h, "Phone estimate");
+        insta::assert_snapshot!(format!("audit_metrics_http_{w}x{h}"), screen);
+    }
+}

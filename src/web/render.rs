@@ -111,6 +111,7 @@ mod tests {
             desktop: None,
             mobile: None,
             changes: None,
+            metrics: None,
             search_preview: Some(crate::service::report::SearchPreview {
                 title: "Bäckerei".into(),
                 description: None,
@@ -140,3 +141,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "render_metrics_tests.rs"]
+mod metrics_tests;

@@ -89,6 +89,17 @@ fn the_audit_keeps_what_was_measured_and_the_mobile_estimate() {
     assert_eq!(m["ttfb"]["measured"], true, "{m}");
     assert_eq!(m["decoded_bytes"]["value"], PAGE.len() as f64, "{m}");
     assert!(m["mobile_estimate"].is_null(), "{m}");
+    // `audit show` for people says what the fetch measured and why there
+    // is no estimate.
+    let text = cli.ok(&["audit", "show", &url]);
+    assert!(
+        text.contains("Phone estimate: none. A phone estimate needs the page loaded in a browser"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Measured here: The HTML document alone"),
+        "{text}"
+    );
 
     cli.ok(&["run", "-c", "c", "--stages", "screenshot", "--wait"]);
     let shown = cli.json(&["audit", "show", &url]);
@@ -132,4 +143,16 @@ fn the_audit_keeps_what_was_measured_and_the_mobile_estimate() {
         "{e}"
     );
     assert_eq!(e["conditions"]["cpu_slowdown"], 4.0, "{e}");
+
+    // And in text: the estimate with its label, then what was measured.
+    let text = cli.ok(&["audit", "show", &url]);
+    let heading = format!(
+        "Phone estimate (Lighthouse {} mobile): performance {score}",
+        e["lighthouse_version"].as_str().unwrap()
+    );
+    assert!(text.contains(&heading), "{heading:?} in\n{text}");
+    assert!(text.contains("× slower CPU"), "{text}");
+    assert!(text.contains("Measured here: Unthrottled"), "{text}");
+    assert!(text.contains("render-blocking"), "{text}");
+    assert!(text.contains("/style.css"), "{text}");
 }

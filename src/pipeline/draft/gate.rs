@@ -146,11 +146,12 @@ fn allowed_numbers(audit: &Audit, template_draft: &str) -> BTreeSet<String> {
 
 /// A figure as the report, the checks and the draft show it.
 fn shown(value: f64, unit: Unit) -> String {
+    let faces = crate::domain::metrics::show(value, unit);
     match unit {
-        Unit::Ms => format!("{} {value:.0} ", seconds(value)),
-        Unit::Bytes => format!("{} {:.0} KB ", megabytes(value), value / 1024.0),
-        Unit::Count => format!("{value:.0} "),
-        Unit::Unitless => format!("{value:.2} "),
+        Unit::Ms => format!("{} {value:.0} {faces} ", seconds(value)),
+        Unit::Bytes => format!("{} {:.0} KB {faces} ", megabytes(value), value / 1e3),
+        Unit::Count => format!("{value:.0} {faces} "),
+        Unit::Unitless => format!("{value:.2} {faces} "),
     }
 }
 

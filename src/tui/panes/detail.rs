@@ -1,5 +1,5 @@
-//! The detail component: the selected lead in five tabs (audit,
-//! screenshot, draft, contacts, history), the one detail load in flight,
+//! The detail component: the selected lead in five tabs (audit with its
+//! metrics, screenshot, draft, contacts, history), the one detail load in flight,
 //! the scroll position of the text shown and its drawing. A fast scroll
 //! through the leads asks for one load at a time: the latest row wins,
 //! rows passed over are never loaded.
@@ -337,6 +337,16 @@ fn audit<'a>(d: &'a Detail, theme: &Theme, width: usize) -> Vec<Line<'a>> {
                 theme.error(),
             ));
         }
+    }
+    let metrics = super::metrics::lines(
+        &a.metrics,
+        a.scores.categories.get(&Category::Performance).copied(),
+        theme,
+        width,
+    );
+    if !metrics.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(metrics);
     }
     lines.push(Line::styled(
         format!(

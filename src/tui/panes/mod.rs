@@ -17,6 +17,7 @@ pub mod filter_line;
 pub mod help;
 pub mod leads;
 pub mod messages;
+mod metrics;
 mod overlays;
 pub mod picture;
 pub mod prompt;
