@@ -94,6 +94,7 @@ fn ranks(v: &[f64]) -> Vec<f64> {
 
 /// Spearman's rank correlation: Pearson's over the ranks, ties averaged.
 pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    debug_assert!(a.len() == b.len() && a.len() > 1);
     let (ra, rb) = (ranks(a), ranks(b));
     let n = ra.len() as f64;
     let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
@@ -105,13 +106,4 @@ pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
 
 pub fn mean_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len() as f64
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn spearman_of_a_monotone_pair_is_one() {
-        assert!((super::spearman(&[1.0, 5.0, 3.0], &[10.0, 90.0, 20.0]) - 1.0).abs() < 1e-9);
-        assert!((super::spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-9);
-    }
 }

@@ -6,6 +6,10 @@
 //! rank correlation and mean difference of the speed and accessibility
 //! scores, and the time per URL of each.
 //!
+//! leadscout's time per URL is measured over `COPIES` copies of the corpus
+//! (default 4, each page on its own port), so its start-up is spread as
+//! over a real campaign; Lighthouse's is one run per page.
+//!
 //! `cargo bench --bench lighthouse`. Needs chromium and chromedriver, and
 //! Lighthouse: `LIGHTHOUSE=/path/to/lighthouse`, or it is installed with
 //! npm into `target/lighthouse` (pinned below). `LIGHTHOUSE_REUSE=1` reuses
@@ -65,17 +69,26 @@ fn leadscout(data: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
 }
 
 fn main() {
+    // The statistics first, on lists whose answer is known.
+    assert!((compare::spearman(&[1.0, 5.0, 3.0], &[10.0, 90.0, 20.0]) - 1.0).abs() < 1e-9);
+    assert!((compare::spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-9);
+    assert!((compare::spearman(&[1.0, 1.0, 2.0], &[5.0, 5.0, 9.0]) - 1.0).abs() < 1e-9);
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/lighthouse/corpus");
     let reports = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lighthouse/reports");
     std::fs::create_dir_all(&reports).expect("reports dir");
     let reuse = std::env::var_os("LIGHTHOUSE_REUSE").is_some();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let sites = rt.block_on(sites::serve(&corpus));
+    let copies: usize = std::env::var("COPIES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(4)
+        .max(1);
+    let all_sites = rt.block_on(sites::serve(&corpus, copies));
     let lh = lighthouse();
 
     // leadscout: the whole pipeline over every page, as an operator runs it.
     let data = tempfile::tempdir().expect("temp dir");
-    let hosts: Vec<String> = sites
+    let hosts: Vec<String> = all_sites
         .iter()
         .map(|s| {
             format!(
@@ -99,25 +112,24 @@ fn main() {
         &env,
         &["campaign", "create", "bench", "--slug", "bench"],
     );
-    for s in &sites {
-        leadscout(
-            data.path(),
-            &env,
-            &[
-                "leads",
-                "add",
-                "-c",
-                "bench",
-                "--website",
-                &s.url,
-                "--name",
-                &s.name,
-            ],
-        );
+    for s in &all_sites {
+        let name = format!("{} {}", s.name, s.copy);
+        let args = [
+            "leads",
+            "add",
+            "-c",
+            "bench",
+            "--website",
+            &s.url,
+            "--name",
+            &name,
+        ];
+        leadscout(data.path(), &env, &args);
     }
     let began = Instant::now();
     leadscout(data.path(), &env, &["run", "-c", "bench", "--wait"]);
-    let ours_per_url = began.elapsed().as_secs_f64() / sites.len() as f64;
+    let ours_per_url = began.elapsed().as_secs_f64() / all_sites.len() as f64;
+    let sites: Vec<&sites::Site> = all_sites.iter().filter(|s| s.copy == 0).collect();
 
     // Lighthouse: one CLI run per URL, one at a time, as it is meant to run.
     let mut theirs_total = 0.0;
@@ -253,7 +265,10 @@ fn main() {
             compare::mean_abs_diff(lh, ours)
         );
     }
-    println!("leadscout, full pipeline: {ours_per_url:.2} s per URL");
+    println!(
+        "leadscout, full pipeline: {ours_per_url:.2} s per URL ({} leads)",
+        all_sites.len()
+    );
     if ran > 0 {
         let theirs = theirs_total / ran as f64;
         println!(

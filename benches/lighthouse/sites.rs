@@ -23,11 +23,14 @@ use axum::response::{IntoResponse, Response};
 
 pub struct Site {
     pub name: String,
+    /// 0 for the page Lighthouse also judges; 1.. for the copies that only
+    /// add load to leadscout's throughput run.
+    pub copy: usize,
     pub url: String,
 }
 
-/// Starts one server per corpus page; returns them by name.
-pub async fn serve(corpus: &Path) -> Vec<Site> {
+/// Starts `copies` servers per corpus page, each its own origin.
+pub async fn serve(corpus: &Path, copies: usize) -> Vec<Site> {
     let mut names: Vec<String> = std::fs::read_dir(corpus)
         .expect("the corpus directory")
         .filter_map(|e| e.ok())
@@ -40,19 +43,23 @@ pub async fn serve(corpus: &Path) -> Vec<Site> {
     let mut sites = Vec::new();
     for name in names {
         let html = std::fs::read_to_string(corpus.join(format!("{name}.html"))).expect("page");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let app = Router::new().fallback(move |uri: Uri| {
+        for copy in 0..copies {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let port = listener.local_addr().expect("addr").port();
             let html = html.clone();
-            async move { answer(&uri, &html).await }
-        });
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        sites.push(Site {
-            name,
-            url: format!("http://127.0.0.1:{port}/"),
-        });
+            let app = Router::new().fallback(move |uri: Uri| {
+                let html = html.clone();
+                async move { answer(&uri, &html).await }
+            });
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            sites.push(Site {
+                name: name.clone(),
+                copy,
+                url: format!("http://127.0.0.1:{port}/"),
+            });
+        }
     }
     sites
 }

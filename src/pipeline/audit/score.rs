@@ -8,13 +8,16 @@
 //!   estimate's Lighthouse-style performance score, so it means what
 //!   PageSpeed Insights' mobile score means. Without one (HTTP-only audit,
 //!   no browser) it stays the share of passed performance checks.
+//! - And accessibility, once the browser judged the rendered page: then it
+//!   is weighed as Lighthouse weighs its accessibility category (see
+//!   [`LIGHTHOUSE_A11Y`]), so it tracks the score an owner sees there.
 //! - The overall score is the weighted mean of the category scores:
 //!   performance 25%, SEO 25%, mobile 15%, security 15%, accessibility 10%,
 //!   content & contact 10% (re-normalised over the categories present).
 
 use std::collections::BTreeMap;
 
-use crate::domain::audit::{Category, CheckResult, Scores, Severity};
+use crate::domain::audit::{Category, CheckResult, MeasuredBy, Scores, Severity};
 use crate::domain::metrics::AuditMetrics;
 
 pub fn severity_weight(severity: Severity) -> u32 {
@@ -35,6 +38,49 @@ pub fn category_weight(category: Category) -> u32 {
         Category::Accessibility => 10,
         Category::Content => 10,
     }
+}
+
+/// The checks that judge what one of Lighthouse 12.8.2's weighted
+/// accessibility audits judges, with that audit's weight. The placeholder
+/// advice has none: axe passes such a field. Small tap targets are left
+/// out: leadscout asks for 48 px, Lighthouse's `target-size` for 24 px.
+pub const LIGHTHOUSE_A11Y: &[(&str, u32)] = &[
+    ("accessibility.lang", 7),         // html-has-lang
+    ("accessibility.image_alt", 10),   // image-alt
+    ("accessibility.empty_links", 7),  // link-name
+    ("accessibility.button_name", 10), // button-name
+    ("accessibility.form_labels", 7),  // label
+    ("accessibility.contrast", 7),     // color-contrast
+    ("seo.heading_order", 3),          // heading-order
+    ("mobile.zoom", 10),               // meta-viewport
+    ("seo.title.present", 7),          // document-title
+];
+
+/// The weight of the audits Lighthouse finds applicable on almost every
+/// page and that leadscout does not judge (valid `lang`, target size,
+/// lists, …), counted as passed. Fitted on the side-by-side corpus
+/// (BENCHMARKS.md), where Lighthouse's applicable weight ran 62–156.
+const LIGHTHOUSE_A11Y_UNJUDGED: u32 = 25;
+
+/// Accessibility as Lighthouse weighs it: the failed weight over the
+/// applicable weight, 0–100; `None` unless the browser judged the page.
+fn lighthouse_accessibility(checks: &[CheckResult]) -> Option<u8> {
+    let rendered = checks
+        .iter()
+        .any(|c| c.category == Category::Accessibility && c.measured_by == MeasuredBy::Browser);
+    if !rendered {
+        return None;
+    }
+    let (mut failed, mut applicable) = (0, LIGHTHOUSE_A11Y_UNJUDGED);
+    for (id, weight) in LIGHTHOUSE_A11Y {
+        if let Some(c) = checks.iter().find(|c| c.id == *id) {
+            applicable += weight;
+            if !c.passed {
+                failed += weight;
+            }
+        }
+    }
+    Some((100.0 * (1.0 - f64::from(failed) / f64::from(applicable))).round() as u8)
 }
 
 /// Scores from the checks alone (no mobile estimate to use).
@@ -68,6 +114,9 @@ pub fn scores_with(checks: &[CheckResult], metrics: Option<&AuditMetrics>) -> Sc
     if let Some(estimate) = metrics.and_then(|m| m.mobile_estimate.as_ref()) {
         categories.insert(Category::Performance, estimate.performance.min(100));
     }
+    if let Some(a11y) = lighthouse_accessibility(checks) {
+        categories.insert(Category::Accessibility, a11y);
+    }
     let weight_sum: u32 = categories.keys().map(|c| category_weight(*c)).sum();
     let overall = if weight_sum == 0 {
         0
@@ -87,7 +136,6 @@ pub fn scores_with(checks: &[CheckResult], metrics: Option<&AuditMetrics>) -> Sc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::MeasuredBy;
 
     fn check(category: Category, severity: Severity, passed: bool) -> CheckResult {
         CheckResult {
@@ -156,5 +204,30 @@ mod tests {
         // Speed scored even where no speed check applied.
         let seo_only = scores_with(&checks[1..], Some(&metrics));
         assert_eq!(seo_only.categories[&Category::Performance], 50);
+    }
+
+    #[test]
+    fn rendered_accessibility_is_weighed_as_lighthouse_weighs_it() {
+        let judged = |id: &str, category, passed, by| CheckResult {
+            id: id.into(),
+            measured_by: by,
+            ..check(category, Severity::High, passed)
+        };
+        let a = Category::Accessibility;
+        let page = |by| {
+            vec![
+                judged("accessibility.lang", a, false, by),
+                judged("accessibility.image_alt", a, false, by),
+                judged("accessibility.contrast", a, true, by),
+                judged("accessibility.placeholder_only", a, false, by),
+                judged("seo.title.present", Category::Seo, true, by),
+            ]
+        };
+        // 17 of 7 + 10 + 7 + 7 + 25 failed (the placeholder advice weighs nothing).
+        let rendered = scores(&page(MeasuredBy::Browser));
+        assert_eq!(rendered.categories[&a], 70);
+        // From the HTML only: the share of severity weight, as before.
+        let html = scores(&page(MeasuredBy::Http));
+        assert_eq!(html.categories[&a], 25);
     }
 }

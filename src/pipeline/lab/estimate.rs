@@ -20,6 +20,8 @@
 //!   LCP (Lantern uses first meaningful paint, which Chrome no longer reports).
 //! - **TBT**: over the full graph, each simulated task's time beyond 50 ms
 //!   inside [FCP, TTI]; the optimistic side uses the later FCP and earlier TTI.
+//!   Tasks that ran before the observed first paint never count: they
+//!   were part of painting it.
 //! - **Speed Index**: optimistic is the observed Speed Index when the trace
 //!   has one, else the mean of the observed FCP and LCP (a page typically
 //!   shows most content between the two); pessimistic is Lantern's
@@ -191,9 +193,14 @@ pub fn estimate_with(trace: &Trace, c: &Conditions) -> Option<Estimate> {
         if to <= from {
             return 0.0;
         }
+        // A task that ran before the observed first paint was part of
+        // painting it: whatever the simulation shifts, it cannot block
+        // after the first paint (Lantern's first-paint graph keeps it too).
         full[n..]
             .iter()
-            .flatten()
+            .zip(&trace.tasks)
+            .filter(|(_, obs)| obs.start_ms >= fcp_obs)
+            .filter_map(|(t, _)| *t)
             .filter(|t| t.end - t.start >= BLOCKING_MS && t.end >= from && t.start <= to)
             .map(|t| (t.end.min(to) - t.start.max(from) - BLOCKING_MS).max(0.0))
             .sum()

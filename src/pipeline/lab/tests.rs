@@ -392,3 +392,24 @@ fn a_follower_takes_the_connection_that_falls_idle_first() {
         );
     }
 }
+
+/// Work done before the first paint was part of painting it: it never
+/// counts as blocking, however the simulation stretches it.
+#[test]
+fn a_task_before_the_first_paint_never_blocks() {
+    let with_task_at = |start: f64| {
+        let mut t = page(14_600);
+        t.paints = Paints {
+            fcp_ms: Some(300.0),
+            lcp_ms: Some(300.0),
+            lcp_request: None,
+        };
+        t.tasks = vec![Task {
+            start_ms: start,
+            duration_ms: 200.0,
+        }];
+        est(&t).tbt.value
+    };
+    assert_eq!(with_task_at(100.0), 0.0);
+    assert!(with_task_at(400.0) > 0.0);
+}
