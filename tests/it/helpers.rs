@@ -306,3 +306,43 @@ pub fn generated_csv(rows: usize) -> String {
     }
     out
 }
+
+/// What the loopback page server answers for one path: the status line
+/// (`"200 OK"`), the content type and the body.
+pub type Page = (&'static str, &'static str, Vec<u8>);
+
+/// Serves fixture pages on a loopback port from a thread of its own, one
+/// HTTP/1.1 response per connection, `answer` choosing it by path. Returns
+/// the port.
+pub fn serve_pages(answer: impl Fn(&str) -> Page + Send + Sync + 'static) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer = std::sync::Arc::new(answer);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().port()).unwrap();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let path = request.split_whitespace().nth(1).unwrap_or("/");
+                    let (status, kind, body) = answer(path);
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(&body).await;
+                });
+            }
+        });
+    });
+    rx.recv().unwrap()
+}

@@ -9,8 +9,6 @@
 
 use std::io::Cursor;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use crate::browser::{browser_available, one_at_a_time};
 use crate::helpers::Cli;
 
@@ -30,37 +28,17 @@ fn png() -> Vec<u8> {
 
 /// Serves the page at `/`, `/style.css` and `/hero.png` on loopback.
 fn serve() -> u16 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().port()).unwrap();
-            while let Ok((mut stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 8192];
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    let request = String::from_utf8_lossy(&buf[..n]).to_string();
-                    let path = request.split_whitespace().nth(1).unwrap_or("/");
-                    let (kind, body) = match path {
-                        "/hero.png" => ("image/png", png()),
-                        "/style.css" => ("text/css", b"body{font:16px sans-serif;color:#111}".to_vec()),
-                        _ => ("text/html", PAGE.as_bytes().to_vec()),
-                    };
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(&body).await;
-                });
-            }
-        });
-    });
-    rx.recv().unwrap()
+    crate::helpers::serve_pages(|path| {
+        let (kind, body) = match path {
+            "/hero.png" => ("image/png", png()),
+            "/style.css" => (
+                "text/css",
+                b"body{font:16px sans-serif;color:#111}".to_vec(),
+            ),
+            _ => ("text/html", PAGE.as_bytes().to_vec()),
+        };
+        ("200 OK", kind, body)
+    })
 }
 
 #[test]

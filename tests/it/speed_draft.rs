@@ -14,7 +14,6 @@ use std::io::Cursor;
 
 use regex::Regex;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::browser::{browser_available, one_at_a_time};
 use crate::helpers::Cli;
@@ -52,40 +51,13 @@ fn script() -> Vec<u8> {
 
 /// Serves the page at `/`, with `/app.js` and `/hero.png`, on loopback.
 fn serve() -> u16 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let hero = hero();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().port()).unwrap();
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let hero = hero.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 8192];
-                    let n = stream.read(&mut buf).await.unwrap_or(0);
-                    let request = String::from_utf8_lossy(&buf[..n]).to_string();
-                    let path = request.split_whitespace().nth(1).unwrap_or("/");
-                    let (status, kind, body) = match path {
-                        "/hero.png" => ("200 OK", "image/png", hero),
-                        "/app.js" => ("200 OK", "text/javascript", script()),
-                        "/" => ("200 OK", "text/html", PAGE.as_bytes().to_vec()),
-                        _ => ("404 Not Found", "text/plain", b"not here".to_vec()),
-                    };
-                    let head = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(&body).await;
-                });
-            }
-        });
-    });
-    rx.recv().unwrap()
+    let hero = hero();
+    crate::helpers::serve_pages(move |path| match path {
+        "/hero.png" => ("200 OK", "image/png", hero.clone()),
+        "/app.js" => ("200 OK", "text/javascript", script()),
+        "/" => ("200 OK", "text/html", PAGE.as_bytes().to_vec()),
+        _ => ("404 Not Found", "text/plain", b"not here".to_vec()),
+    })
 }
 
 /// Normalises `2,40` / `2.40` / `007` to one spelling (as the gate does).
