@@ -147,6 +147,8 @@ impl Store {
             }
             db.flush()?;
         }
+        // sled's threads may hold the lock a moment longer: our own.
+        super::lock::note_released(to);
         let source_blobs = BlobStore::open(&from.join("blobs"))?;
         let target_blobs = BlobStore::open(&to.join(super::BLOB_DIR))?;
         for (hash, _) in source_blobs.list()? {
@@ -156,24 +158,8 @@ impl Store {
             let written: Hash = target_blobs.put(&bytes)?;
             debug_assert_eq!(written, hash);
         }
-        let store = open_after_restore(to, command)?;
+        let store = Store::open(to, command)?;
         Ok((store, manifest))
-    }
-}
-
-/// Opens the store just restored. sled's background threads may hold the
-/// database file's lock for a moment after the restoring handle is
-/// dropped (longer on a busy machine): that lock is our own, so it is
-/// waited for, up to a bound, rather than reported as another process.
-fn open_after_restore(to: &Path, command: &str) -> Result<Store> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match Store::open(to, command) {
-            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            opened => return opened,
-        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! releases when a process dies; the pid file next to it only says who the
 //! holder is, so a stale pid file after a crash is harmless.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,29 +47,38 @@ impl PidFile {
     }
 }
 
-/// Data dirs whose store this process opened and has since dropped. sled's
-/// background threads may keep the database file's lock for a moment after
-/// the last handle goes (longer on a busy machine); a lock held on one of
-/// these dirs is most likely still our own, so it is worth waiting for.
-static RELEASED_HERE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+/// Data dirs whose store this process opened and has since dropped, with
+/// when. sled's background threads may keep the database file's lock for a
+/// moment after the last handle goes (longer on a busy machine); a lock met
+/// on one of these dirs soon after is most likely still our own.
+static RELEASED_HERE: Mutex<BTreeMap<PathBuf, Instant>> = Mutex::new(BTreeMap::new());
+
+/// How long after releasing a dir a lock on it is taken for our own.
+const OWN_LOCK_GRACE: Duration = Duration::from_secs(10);
 
 fn key(dir: &Path) -> PathBuf {
     fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
-/// Whether this process held `dir` and let it go.
-pub fn released_here(dir: &Path) -> bool {
-    RELEASED_HERE
-        .lock()
-        .is_ok_and(|set| set.contains(&key(dir)))
+/// Until when a lock met on `dir` is worth waiting for: this process let
+/// it go less than [`OWN_LOCK_GRACE`] ago. Later, or never held here, a
+/// lock is another process's and is reported at once.
+pub fn own_lock_deadline(dir: &Path) -> Option<Instant> {
+    let released = *RELEASED_HERE.lock().ok()?.get(&key(dir))?;
+    Some(released + OWN_LOCK_GRACE).filter(|deadline| *deadline > Instant::now())
+}
+
+/// Records that this process just let go of `dir`'s database.
+pub fn note_released(dir: &Path) {
+    if let Ok(mut released) = RELEASED_HERE.lock() {
+        released.insert(key(dir), Instant::now());
+    }
 }
 
 impl Drop for PidFile {
     fn drop(&mut self) {
-        if let Some(dir) = self.path.parent()
-            && let Ok(mut set) = RELEASED_HERE.lock()
-        {
-            set.insert(key(dir));
+        if let Some(dir) = self.path.parent() {
+            note_released(dir);
         }
         // Only remove it if it is still ours; another process may have taken
         // over the dir since, and its pid file must stay.

@@ -237,11 +237,10 @@ impl Drop for Store {
     }
 }
 
-/// Opens the sled database. A lock this process held and released a moment
-/// ago is waited for, up to a bound: it is sled's threads letting go of our
-/// own handle, not another process.
+/// Opens the sled database. A lock this process released a moment ago is
+/// waited for, up to a bound: it is sled's threads letting go of our own
+/// handle, not another process.
 fn open_db(dir: &Path) -> sled::Result<sled::Db> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let opened = sled::Config::new()
             .path(dir.join(DB_DIR))
@@ -249,11 +248,7 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
             .mode(sled::Mode::HighThroughput)
             .open();
         match opened {
-            Err(e)
-                if lock::is_lock_error(&e)
-                    && lock::released_here(dir)
-                    && std::time::Instant::now() < deadline =>
-            {
+            Err(e) if lock::is_lock_error(&e) && lock::own_lock_deadline(dir).is_some() => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             opened => return opened,
