@@ -9,7 +9,6 @@
 //! Needs `chromium` and `chromedriver` (skipped with a reason without
 //! them, failing under `CI`).
 
-use std::io::Cursor;
 use std::time::Duration;
 
 use leadscout::config::Config;
@@ -82,9 +81,7 @@ fn page(lang: &str, body: &str) -> String {
 
 fn png() -> Vec<u8> {
     let image = image::RgbImage::from_pixel(40, 40, image::Rgb([200, 120, 40]));
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
+    crate::helpers::png(&image)
 }
 
 /// Serves `/pass`, `/fail`, `/badlang` and `/img.png` on loopback.
@@ -276,12 +273,7 @@ fn the_screenshot_stage_replaces_the_html_verdicts_with_the_browsers() {
     let _one = one_at_a_time();
     let port = serve();
     let url = format!("http://127.0.0.1:{port}/stage");
-    let cli = Cli::new()
-        .env(
-            "LEADSCOUT_FETCH__ALLOW_HOSTS",
-            &format!("[\"127.0.0.1:{port}\"]"),
-        )
-        .env("LEADSCOUT_WEBDRIVER__SESSIONS", "1");
+    let cli = Cli::new().allow_local_site(port).one_browser();
     cli.campaign("c");
     cli.ok(&["leads", "add", "-c", "c", "--website", &url]);
     cli.ok(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);

@@ -130,6 +130,37 @@ impl Cli {
         self.env("LEADSCOUT_SENDING__ALLOW_LOCAL_UNSUBSCRIBE_LINKS", "true")
     }
 
+    /// Lets the fetcher and the browser reach one loopback site, which the
+    /// egress guard refuses by default.
+    pub fn allow_local_site(self, port: u16) -> Self {
+        self.env(
+            "LEADSCOUT_FETCH__ALLOW_HOSTS",
+            &format!("[\"127.0.0.1:{port}\"]"),
+        )
+    }
+
+    /// One browser session: browser tests run one at a time on a small
+    /// machine.
+    pub fn one_browser(self) -> Self {
+        self.env("LEADSCOUT_WEBDRIVER__SESSIONS", "1")
+    }
+
+    /// The sender drafts need (name, company, email, postal address) and a
+    /// public base URL for the report links.
+    pub fn with_sender(self) -> Self {
+        self.env("LEADSCOUT_SENDER__NAME", "Jane Doe")
+            .env("LEADSCOUT_SENDER__COMPANY", "Pixel & Partners")
+            .env("LEADSCOUT_SENDER__EMAIL", "jane@agency.example")
+            .env(
+                "LEADSCOUT_SENDER__POSTAL_ADDRESS",
+                "Hauptstr. 1, 10115 Berlin",
+            )
+            .env(
+                "LEADSCOUT_SERVER__PUBLIC_BASE_URL",
+                "https://reports.agency.example",
+            )
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.path().join(name)
     }
@@ -345,4 +376,11 @@ pub fn serve_pages(answer: impl Fn(&str) -> Page + Send + Sync + 'static) -> u16
         });
     });
     rx.recv().unwrap()
+}
+
+/// A picture as PNG bytes, for fixture pages.
+pub fn png(image: &image::RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }

@@ -76,17 +76,7 @@ fn cli_for(sites: &[&RawSite], extra_env: &[(&str, &str)]) -> Cli {
     let mut cli = Cli::new()
         .env("LEADSCOUT_FETCH__ALLOW_HOSTS", &hosts.join(","))
         .env("LEADSCOUT_FETCH__LINK_SAMPLE", "0")
-        .env("LEADSCOUT_SENDER__NAME", "Jane Doe")
-        .env("LEADSCOUT_SENDER__COMPANY", "Pixel & Partners")
-        .env("LEADSCOUT_SENDER__EMAIL", "jane@agency.example")
-        .env(
-            "LEADSCOUT_SENDER__POSTAL_ADDRESS",
-            "Hauptstr. 1, 10115 Berlin",
-        )
-        .env(
-            "LEADSCOUT_SERVER__PUBLIC_BASE_URL",
-            "https://reports.agency.example",
-        );
+        .with_sender();
     for (k, v) in extra_env {
         cli = cli.env(k, v);
     }

@@ -7,8 +7,6 @@
 //! Needs `chromium` and `chromedriver` (skipped with a reason without
 //! them, failing under `CI`).
 
-use std::io::Cursor;
-
 use crate::browser::{browser_available, one_at_a_time};
 use crate::helpers::Cli;
 
@@ -21,9 +19,7 @@ const PAGE: &str = "<!doctype html><html lang=en><head><meta name=viewport conte
 
 fn png() -> Vec<u8> {
     let image = image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([x as u8, y as u8, 90]));
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
+    crate::helpers::png(&image)
 }
 
 /// Serves the page at `/`, `/style.css` and `/hero.png` on loopback.
@@ -49,12 +45,7 @@ fn the_audit_keeps_what_was_measured_and_the_mobile_estimate() {
     let _one = one_at_a_time();
     let port = serve();
     let url = format!("http://127.0.0.1:{port}/");
-    let cli = Cli::new()
-        .env(
-            "LEADSCOUT_FETCH__ALLOW_HOSTS",
-            &format!("[\"127.0.0.1:{port}\"]"),
-        )
-        .env("LEADSCOUT_WEBDRIVER__SESSIONS", "1");
+    let cli = Cli::new().allow_local_site(port).one_browser();
     cli.campaign("c");
     cli.ok(&["leads", "add", "-c", "c", "--website", &url]);
     cli.ok(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);

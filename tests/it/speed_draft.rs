@@ -10,9 +10,8 @@
 //! them, failing under `CI`).
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
 
-use regex::Regex;
+use leadscout::pipeline::draft::gate::figures_in;
 use serde_json::Value;
 
 use crate::browser::{browser_available, one_at_a_time};
@@ -34,9 +33,7 @@ fn hero() -> Vec<u8> {
         let [a, b, c, _] = state.to_le_bytes();
         image::Rgb([a, b, c])
     });
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
+    crate::helpers::png(&image)
 }
 
 /// 600 KB of script that the page must fetch and run before it can paint,
@@ -60,32 +57,15 @@ fn serve() -> u16 {
     })
 }
 
-/// Normalises `2,40` / `2.40` / `007` to one spelling (as the gate does).
-fn norm(number: &str) -> String {
-    let mut n = number.replace(',', ".");
-    if n.contains('.') {
-        n = n.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    let trimmed = n.trim_start_matches('0');
-    if trimmed.is_empty() || trimmed.starts_with('.') {
-        format!("0{trimmed}")
-    } else {
-        trimmed.to_string()
-    }
-}
-
+/// The figures in a text, links left out, spelled as the gate spells them.
 fn numbers(text: &str) -> BTreeSet<String> {
-    let url = Regex::new(r"(?i)\b(?:https?://|www\.)\S+").unwrap();
-    let number = Regex::new(r"\d+(?:[.,]\d+)*").unwrap();
-    number
-        .find_iter(&url.replace_all(text, " "))
-        .map(|m| norm(m.as_str()))
-        .collect()
+    figures_in(text)
 }
 
 /// Every figure in `metrics`, raw and the ways it is shown: milliseconds
 /// as seconds with one decimal and whole ms, bytes as MB with one decimal
-/// and whole KB, layout shift with two decimals, metric scores out of 100.
+/// and whole KB (decimal units, as every face shows them), layout shift
+/// with two decimals, metric scores out of 100.
 fn metric_numbers(metrics: &Value, out: &mut BTreeSet<String>) {
     match metrics {
         Value::Object(map) => {
@@ -93,7 +73,7 @@ fn metric_numbers(metrics: &Value, out: &mut BTreeSet<String>) {
                 let v = value.as_f64().unwrap();
                 let shown = match unit.as_str().unwrap() {
                     "ms" => format!("{:.1} {v:.0}", v / 1000.0),
-                    "bytes" => format!("{:.1} {:.0}", v / 1048576.0, v / 1024.0),
+                    "bytes" => format!("{:.1} {:.0}", v / 1e6, v / 1e3),
                     "unitless" => format!("{v:.2}"),
                     _ => format!("{v:.0}"),
                 };
@@ -105,7 +85,7 @@ fn metric_numbers(metrics: &Value, out: &mut BTreeSet<String>) {
             for (key, value) in map {
                 if key.ends_with("bytes") && value.is_number() {
                     let v = value.as_f64().unwrap();
-                    out.extend(numbers(&format!("{:.1} {:.0}", v / 1048576.0, v / 1024.0)));
+                    out.extend(numbers(&format!("{:.1} {:.0}", v / 1e6, v / 1e3)));
                 }
                 if key == "throughput_kbps" {
                     out.extend(numbers(&format!("{:.1}", value.as_f64().unwrap() / 1000.0)));
@@ -115,7 +95,7 @@ fn metric_numbers(metrics: &Value, out: &mut BTreeSet<String>) {
         }
         Value::Array(items) => items.iter().for_each(|i| metric_numbers(i, out)),
         Value::Number(n) => {
-            out.insert(norm(&n.to_string()));
+            out.extend(numbers(&n.to_string()));
         }
         Value::String(s) => out.extend(numbers(s)),
         _ => {}
@@ -131,23 +111,10 @@ fn a_slow_phone_page_is_scored_and_drafted_by_its_mobile_estimate() {
     let port = serve();
     let url = format!("http://127.0.0.1:{port}/");
     let cli = Cli::new()
-        .env(
-            "LEADSCOUT_FETCH__ALLOW_HOSTS",
-            &format!("[\"127.0.0.1:{port}\"]"),
-        )
+        .allow_local_site(port)
         .env("LEADSCOUT_FETCH__LINK_SAMPLE", "1")
         .env("LEADSCOUT_WEBDRIVER__SESSIONS", "1")
-        .env("LEADSCOUT_SENDER__NAME", "Jane Doe")
-        .env("LEADSCOUT_SENDER__COMPANY", "Pixel & Partners")
-        .env("LEADSCOUT_SENDER__EMAIL", "jane@agency.example")
-        .env(
-            "LEADSCOUT_SENDER__POSTAL_ADDRESS",
-            "Hauptstr. 1, 10115 Berlin",
-        )
-        .env(
-            "LEADSCOUT_SERVER__PUBLIC_BASE_URL",
-            "https://reports.agency.example",
-        );
+        .with_sender();
     cli.campaign("c");
     let csv = cli.write(
         "leads.csv",

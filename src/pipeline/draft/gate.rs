@@ -117,8 +117,13 @@ fn norm(number: &str) -> String {
     }
 }
 
-fn numbers_in(text: &str) -> BTreeSet<String> {
-    NUMBER.find_iter(text).map(|m| norm(m.as_str())).collect()
+/// The figures a text states, each in one spelling (`2,40` = `2.4`), the
+/// digits inside links left out.
+pub fn figures_in(text: &str) -> BTreeSet<String> {
+    NUMBER
+        .find_iter(&URL.replace_all(text, " "))
+        .map(|m| norm(m.as_str()))
+        .collect()
 }
 
 /// Everything the audit lets an email say with a number in it.
@@ -141,7 +146,7 @@ fn allowed_numbers(audit: &Audit, template_draft: &str) -> BTreeSet<String> {
     let passed = audit.checks.len() - failed;
     text.push_str(&format!("{failed} {passed} {} 100 ", audit.checks.len()));
     text.push_str(&metrics_text(&audit.metrics));
-    numbers_in(&URL.replace_all(&text, " "))
+    figures_in(&text)
 }
 
 /// A figure as the report, the checks and the draft show it.
@@ -225,7 +230,7 @@ pub fn check(
     }
     let allowed = allowed_numbers(audit, template_draft);
     // Links the rewrite carries over (the report URL) are not claims.
-    for number in numbers_in(&URL.replace_all(rewrite, " ")) {
+    for number in figures_in(rewrite) {
         if !allowed.contains(&number) {
             return Err(format!(
                 "it states the number {number}, which is not in the audit"
