@@ -77,6 +77,14 @@ fn main() {
     let reports = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lighthouse/reports");
     std::fs::create_dir_all(&reports).expect("reports dir");
     let reuse = std::env::var_os("LIGHTHOUSE_REUSE").is_some();
+    // Without them leadscout skips its browser stage and every comparison
+    // would be against nothing: say so before starting.
+    let chrome = chromium();
+    assert!(
+        leadscout::pipeline::browser::driver::find_program("chromedriver").is_some()
+            && Path::new(&chrome).exists(),
+        "this bench needs chromedriver and {chrome} (apt install chromium chromium-driver; CHROME_PATH names another Chromium)"
+    );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let copies: usize = std::env::var("COPIES")
         .ok()
@@ -144,7 +152,7 @@ fn main() {
                 .args(["--output=json", "--quiet", "--output-path"])
                 .arg(&path)
                 .arg("--chrome-flags=--headless=new --no-sandbox")
-                .env("CHROME_PATH", chromium())
+                .env("CHROME_PATH", &chrome)
                 .status()
                 .expect("run lighthouse");
             assert!(status.success(), "lighthouse on {} failed", s.url);
