@@ -127,6 +127,14 @@ fn show(d: &LeadDetail, out: &Out) -> Result<()> {
                 (e, _) => unicode_email(&opt(e)).into_owned(),
             },
         ),
+    ];
+    if let Some(check) = &d.address_check {
+        fields.push((
+            "address",
+            format!("{} (checked {})", check.summary(), when(&check.checked_at)),
+        ));
+    }
+    fields.extend([
         ("phone", opt(&l.phone)),
         ("city", opt(&l.city)),
         ("category", opt(&l.category)),
@@ -140,7 +148,7 @@ fn show(d: &LeadDetail, out: &Out) -> Result<()> {
         ("source", d.source.to_string()),
         ("created", when(&l.created_at)),
         ("updated", when(&d.updated_at)),
-    ];
+    ]);
     if let Some(reason) = &d.blacklisted {
         fields.push(("blacklisted", reason.clone()));
     }

@@ -47,6 +47,7 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub webdriver: WebDriverConfig,
     pub server: ServerConfig,
+    pub verify: VerifyConfig,
     pub jobs: JobsConfig,
     /// Per-stage overrides of the `[jobs]` defaults, e.g. `[stages.fetch]`.
     pub stages: BTreeMap<String, StageConfig>,

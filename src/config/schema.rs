@@ -430,3 +430,55 @@ impl Default for LlmConfig {
         }
     }
 }
+
+/// Checks of a lead's address before a draft is made: does its domain
+/// receive mail (MX, or an address record), is it a role address or a
+/// throw-away mailbox. Mailboxes are never probed over SMTP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Check addresses before drafting. Off: drafts are made unchecked.
+    pub enabled: bool,
+    /// The DNS server asked, "IP" or "IP:PORT"; empty: the system's
+    /// (/etc/resolv.conf). For air-gapped sites and tests.
+    pub nameserver: String,
+    /// How long one DNS question may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// A stored check is trusted this long before it is asked again.
+    #[serde(with = "humantime_serde")]
+    pub recheck_after: Duration,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            nameserver: String::new(),
+            timeout: Duration::from_secs(5),
+            recheck_after: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+impl VerifyConfig {
+    /// The configured DNS server with its port (53 unless given); `None`
+    /// for the system's. `Err` names what is wrong with the value.
+    pub fn nameserver_addr(&self) -> Result<Option<std::net::SocketAddr>, String> {
+        let text = self.nameserver.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+            return Ok(Some(addr));
+        }
+        let bare = text.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<std::net::IpAddr>()
+            .map(|ip| Some(std::net::SocketAddr::new(ip, 53)))
+            .map_err(|_| {
+                format!(
+                    "`{text}` is not an IP address or IP:PORT, e.g. 127.0.0.1 or 127.0.0.1:5353"
+                )
+            })
+    }
+}

@@ -70,6 +70,16 @@ impl Config {
         self.server
             .check_listeners()
             .map_err(|(key, m)| bad(key, m))?;
+        self.verify
+            .nameserver_addr()
+            .map_err(|m| bad("verify.nameserver", m))?;
+        if self.verify.timeout.is_zero() || self.verify.timeout > std::time::Duration::from_secs(60)
+        {
+            return Err(bad(
+                "verify.timeout",
+                "must be between 1ms and 60s, e.g. \"5s\"".into(),
+            ));
+        }
         let base = &self.server.public_base_url;
         if !base.is_empty()
             && !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))

@@ -19,6 +19,9 @@ pub struct Lead {
     /// Where the email came from: `import`, `manual`, or the page it was found on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_source: Option<String>,
+    /// Whether `email` can receive mail, as last checked before drafting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_check: Option<super::address_check::AddressCheck>,
     pub phone: Option<String>,
     pub city: Option<String>,
     pub category: Option<String>,
@@ -62,6 +65,7 @@ impl Lead {
             domain,
             email: None,
             email_source: None,
+            address_check: None,
             phone: None,
             city: None,
             category: None,

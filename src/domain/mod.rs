@@ -5,6 +5,7 @@
 //! ratatui, axum or apalis here. Everything else may depend on this.
 
 pub mod action_log;
+pub mod address_check;
 pub mod audit;
 pub mod blacklist;
 pub mod campaign;

@@ -330,12 +330,20 @@ impl Outbox<'_> {
             };
             // The blacklist and the lead's state, right before sending.
             let blocked = self.store.blocking_entry(&lead.domain, Some(&o.to))?;
-            if blocked.is_some() || lead.status.is_closed() {
-                let why = match &blocked {
-                    Some(entry) => {
+            // The last address check, when it is of this recipient and said
+            // for certain that the domain takes no mail.
+            let undeliverable = lead
+                .address_check
+                .as_ref()
+                .filter(|check| check.address == o.to)
+                .and_then(|check| check.refusal());
+            if blocked.is_some() || lead.status.is_closed() || undeliverable.is_some() {
+                let why = match (&blocked, undeliverable) {
+                    (Some(entry), _) => {
                         format!("{} is on the blacklist ({})", entry.value, entry.reason)
                     }
-                    None => format!("the lead is {}", lead.status),
+                    (None, Some(why)) => format!("{} cannot receive mail: {why}", o.to),
+                    (None, None) => format!("the lead is {}", lead.status),
                 };
                 if !request.dry_run {
                     suppress(self.store, &o, &why, now)?;

@@ -10,3 +10,4 @@ pub mod fetch;
 pub mod lab;
 pub mod robots;
 pub mod send;
+pub mod verify;

@@ -90,6 +90,10 @@ impl Service {
         Ok(LeadDetail {
             no_draft_reason,
             email_source: lead.email_source.clone(),
+            address_check: lead
+                .address_check
+                .clone()
+                .filter(|check| lead.email.as_ref() == Some(&check.address)),
             attributes: lead.attributes.clone(),
             source: lead.source.clone(),
             tags: lead.tags.clone(),

@@ -126,6 +126,9 @@ pub struct LeadDetail {
     #[serde(flatten)]
     pub lead: LeadView,
     pub email_source: Option<String>,
+    /// The last check of the lead's current address, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_check: Option<crate::domain::address_check::AddressCheck>,
     pub attributes: BTreeMap<String, String>,
     pub source: LeadSource,
     pub tags: Vec<String>,

@@ -108,6 +108,19 @@ fn job(n: u128, lead: usize, stage: &str, status: JobStatus, error: Option<&str>
     }
 }
 
+/// A check of `email` that found an MX (its local part makes it a role
+/// address).
+fn address_check_of(email: &str) -> crate::domain::address_check::AddressCheck {
+    use crate::domain::address_check::{AddressCheck, MailRoute};
+    AddressCheck::new(
+        Email::parse(email).unwrap(),
+        ts(5),
+        MailRoute::Mx {
+            hosts: vec!["mx1.mail.example".into(), "mx2.mail.example".into()],
+        },
+    )
+}
+
 fn detail() -> Detail {
     let l = lead(0);
     let outreach = Outreach {
@@ -136,6 +149,7 @@ fn detail() -> Detail {
         lead: LeadDetail {
             lead: l.clone(),
             email_source: Some("import".into()),
+            address_check: l.email.as_deref().map(address_check_of),
             attributes: [("rating".to_string(), "4.5".to_string())]
                 .into_iter()
                 .collect(),

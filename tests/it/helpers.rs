@@ -193,6 +193,9 @@ impl Cli {
             .env("LEADSCOUT_DATA_DIR", &self.data)
             // Tests run side by side: no fixed metrics port.
             .env("LEADSCOUT_SERVER__METRICS_BIND", "127.0.0.1:0")
+            // Test leads live at made-up domains no DNS knows; the address
+            // check's own tests turn it on against their DNS server.
+            .env("LEADSCOUT_VERIFY__ENABLED", "false")
             .env("NO_COLOR", "1")
             .args(args);
         for (k, v) in &self.env {

@@ -55,4 +55,5 @@ mod tui_answers;
 mod tui_messages;
 mod undo;
 mod unsubscribe;
+mod verify;
 mod views;

@@ -228,6 +228,7 @@ impl ImportRun<'_> {
                 domain: fields.domain,
                 email_source: fields.email.as_ref().map(|_| "import".to_string()),
                 email: fields.email,
+                address_check: None,
                 phone: fields.phone,
                 city: fields.city,
                 category: fields.category,

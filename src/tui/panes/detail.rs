@@ -417,6 +417,15 @@ fn contacts<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default()
         )),
+    ];
+    if let Some(check) = &l.address_check {
+        let style = match check.route.receives_mail() {
+            Some(false) => theme.error(),
+            _ => theme.dim(),
+        };
+        lines.push(Line::styled(format!("         {}", check.summary()), style));
+    }
+    lines.extend([
         Line::raw(format!(
             "phone    {}",
             l.lead.phone.as_deref().unwrap_or("–")
@@ -429,7 +438,7 @@ fn contacts<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
             "category {}",
             l.lead.category.as_deref().unwrap_or("–")
         )),
-    ];
+    ]);
     if let Some(why) = &l.blacklisted {
         lines.push(Line::styled(format!("blacklisted: {why}"), theme.error()));
     }
