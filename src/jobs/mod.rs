@@ -7,6 +7,7 @@
 //! `service`, `cli`, `tui` or `web`.
 
 mod ack;
+pub mod address_gate;
 mod backend;
 mod durability;
 pub mod engine;

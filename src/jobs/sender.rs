@@ -13,6 +13,7 @@ use crate::config::{Config, SendingConfig};
 use crate::domain::outreach::{Claim, Outreach, OutreachStatus};
 use crate::domain::sending::{Limits, SentSoFar};
 use crate::domain::{Campaign, Clock, Email, Timestamp};
+use crate::jobs::address_gate::{AddressGate, GateError};
 use crate::pipeline::draft;
 use crate::pipeline::send::{Mailer, Outgoing, SendError, build};
 use crate::store::{Store, StoreError};
@@ -250,6 +251,7 @@ impl Outbox<'_> {
             dry_run: request.dry_run,
             ..Default::default()
         };
+        let addresses = AddressGate::default();
         if !request.dry_run && self.recover_interrupted()? > 0 {
             self.store.flush().await?;
         }
@@ -330,19 +332,15 @@ impl Outbox<'_> {
             };
             // The blacklist and the lead's state, right before sending.
             let blocked = self.store.blocking_entry(&lead.domain, Some(&o.to))?;
-            // The last address check, when it is of this recipient and said
-            // for certain that the domain takes no mail.
-            let undeliverable = lead
-                .address_check
-                .as_ref()
-                .filter(|check| check.address == o.to)
-                .and_then(|check| check.refusal());
+            let undeliverable = self
+                .undeliverable(&addresses, &lead, &o.to, request.dry_run, now)
+                .await?;
             if blocked.is_some() || lead.status.is_closed() || undeliverable.is_some() {
                 let why = match (&blocked, undeliverable) {
                     (Some(entry), _) => {
                         format!("{} is on the blacklist ({})", entry.value, entry.reason)
                     }
-                    (None, Some(why)) => format!("{} cannot receive mail: {why}", o.to),
+                    (None, Some(why)) => why,
                     (None, None) => format!("the lead is {}", lead.status),
                 };
                 if !request.dry_run {
@@ -613,6 +611,42 @@ impl Outbox<'_> {
     /// lead's site, its report and unsubscribe pages and the sender's own
     /// addresses (`report.cta_url`, the sender's domain). Checked on the
     /// current text, so the operator's edits count as much as a template's.
+    /// Why mail to `to` cannot be delivered, when its domain certainly
+    /// takes none: the lead's stored check while fresh, else a new one
+    /// (stored; a dry run only reads). DNS that does not answer now does
+    /// not hold a message back: the address was checked when drafted.
+    async fn undeliverable(
+        &self,
+        addresses: &AddressGate,
+        lead: &crate::domain::Lead,
+        to: &Email,
+        dry_run: bool,
+        now: Timestamp,
+    ) -> Result<Option<String>, SendFailure> {
+        let stored = || {
+            lead.address_check
+                .as_ref()
+                .filter(|check| check.address == *to)
+                .and_then(|check| check.refusal())
+        };
+        let why = if dry_run {
+            stored()
+        } else {
+            match addresses
+                .current(self.store, &self.config.verify, lead, to, now)
+                .await
+            {
+                Ok(check) => check.and_then(|check| check.refusal()),
+                Err(GateError::Store(e)) => return Err(e.into()),
+                Err(e @ GateError::Setup(_)) => {
+                    tracing::warn!(error = %e, "addresses not checked before sending");
+                    stored()
+                }
+            }
+        };
+        Ok(why.map(|why| format!("{to} cannot receive mail: {why}")))
+    }
+
     pub fn foreign_link_block(
         &self,
         lead: &crate::domain::Lead,

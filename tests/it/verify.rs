@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
 use hickory_resolver::proto::rr::rdata::{A, MX, SOA};
@@ -17,6 +19,7 @@ use serde_json::Value;
 
 use crate::helpers::Cli;
 use crate::hostile::SwitchSite;
+use crate::smtp::SmtpServer;
 
 const SITE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Crumbs</title></head><body><h1>Crumbs bakery</h1>
@@ -27,6 +30,8 @@ const SITE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"
 struct Dns {
     port: u16,
     asked: Arc<Mutex<BTreeMap<String, usize>>>,
+    /// Once set, `moved.test` no longer exists.
+    moved: Arc<AtomicBool>,
 }
 
 impl Dns {
@@ -35,6 +40,8 @@ impl Dns {
         let port = socket.local_addr().unwrap().port();
         let asked = Arc::new(Mutex::new(BTreeMap::new()));
         let counts = asked.clone();
+        let moved = Arc::new(AtomicBool::new(false));
+        let gone = moved.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 1500];
             while let Ok((len, from)) = socket.recv_from(&mut buf) {
@@ -46,13 +53,18 @@ impl Dns {
                 };
                 let name = question.name.to_ascii().to_lowercase();
                 *counts.lock().unwrap().entry(name.clone()).or_insert(0) += 1;
+                let name = if name == "moved.test." && gone.load(Ordering::SeqCst) {
+                    "gone.test.".to_string()
+                } else {
+                    name
+                };
                 let Some(reply) = answer(&query, &name, question.query_type) else {
                     continue; // slow.test: never answered
                 };
                 let _ = socket.send_to(&reply.to_vec().unwrap(), from);
             }
         });
-        Self { port, asked }
+        Self { port, asked, moved }
     }
 
     fn asked(&self, name: &str) -> usize {
@@ -103,7 +115,7 @@ fn answer(query: &Message, qname: &str, kind: RecordType) -> Option<Message> {
     };
     match (qname, kind) {
         ("slow.test.", _) => return None,
-        ("mx.test.", RecordType::MX) => {
+        ("mx.test." | "moved.test.", RecordType::MX) => {
             reply.add_answer(mx(20, "backup.mx.test."));
             reply.add_answer(mx(10, "mail.mx.test."));
         }
@@ -116,9 +128,11 @@ fn answer(query: &Message, qname: &str, kind: RecordType) -> Option<Message> {
         ("aonly.test.", RecordType::A) => {
             reply.add_answer(a());
         }
-        ("mx.test." | "mailinator.com." | "nullmx.test." | "aonly.test." | "nothing.test.", _) => {
-            empty(&mut reply)
-        }
+        (
+            "mx.test." | "moved.test." | "mailinator.com." | "nullmx.test." | "aonly.test."
+            | "nothing.test.",
+            _,
+        ) => empty(&mut reply),
         _ => {
             reply.metadata.response_code = ResponseCode::NXDomain;
             empty(&mut reply);
@@ -269,4 +283,45 @@ fn a_domain_that_cannot_receive_mail_gets_no_draft_and_says_why() {
         assert_eq!(dns.asked(name), before[name], "{name} asked again");
     }
     assert!(dns.asked("slow.test.") > before["slow.test."]);
+}
+
+#[test]
+fn mail_is_not_sent_to_a_domain_that_stopped_taking_it_since_the_draft() {
+    let dns = Dns::start();
+    let smtp = SmtpServer::start(Duration::ZERO);
+    let nameserver = format!("127.0.0.1:{}", dns.port);
+    let s = crate::outreach::setup(
+        smtp.port,
+        &[("Jana", "jana@mx.test"), ("Mo", "mo@moved.test")],
+        &[
+            ("LEADSCOUT_VERIFY__ENABLED", "true"),
+            ("LEADSCOUT_VERIFY__NAMESERVER", &nameserver),
+        ],
+    );
+    for id in s.leads.values() {
+        s.cli.ok(&["outreach", "approve", id]);
+    }
+    // Between approval and sending, moved.test's domain goes away; the
+    // stored check is older than `recheck_after`, so sending asks again.
+    dns.moved.store(true, Ordering::SeqCst);
+    let out = s
+        .cli
+        .command(&["outreach", "send", "-c", "c", "--json"])
+        .env("LEADSCOUT_VERIFY__RECHECK_AFTER", "0s")
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("send --json");
+    assert_eq!(summary["sent"], 1, "{summary}");
+    assert_eq!(summary["suppressed"], 1, "{summary}");
+    assert_eq!(
+        smtp.counts().keys().cloned().collect::<Vec<_>>(),
+        ["jana@mx.test"]
+    );
+    let mo = s.cli.json(&["outreach", "show", &s.leads["mo@moved.test"]]);
+    assert_eq!(mo["status"], "suppressed", "{mo}");
+    let note = mo["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("mo@moved.test cannot receive mail: the domain moved.test does not exist"),
+        "{mo}"
+    );
 }

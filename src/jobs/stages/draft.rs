@@ -14,18 +14,17 @@ use crate::domain::outreach::{Author, Outreach, OutreachStatus};
 use crate::domain::report::ReportLink;
 use crate::domain::unsubscribe::{LINK_PROBLEM_PREFIX, UnsubscribeToken, unsubscribe_base_problem};
 use crate::domain::{CampaignId, Email, Lead, LeadStatus};
+use crate::jobs::address_gate::{AddressGate, GateError};
 use crate::jobs::stage::{StageContext, StageError, StageFuture, StageHandler, StageOutcome};
 use crate::pipeline::draft::{self, llm::Rewriter, template};
-use crate::pipeline::verify::MailDns;
 use crate::store::Store;
 
 pub use crate::pipeline::draft::template::DEFAULT_TEMPLATE;
 
 pub struct DraftStage {
     rewriter: Option<Arc<Rewriter>>,
-    /// Made on first use (it needs the runtime), then shared by every
-    /// draft so its cache answers repeated domains.
-    mail_dns: tokio::sync::OnceCell<Result<MailDns, String>>,
+    /// Shared by every draft, so its cache answers repeated domains.
+    addresses: AddressGate,
 }
 
 impl DraftStage {
@@ -40,45 +39,30 @@ impl DraftStage {
         };
         Self {
             rewriter,
-            mail_dns: tokio::sync::OnceCell::new(),
+            addresses: AddressGate::default(),
         }
     }
 
-    /// Checks the address a draft would go to (or reuses a fresh check),
-    /// keeps the result on the lead, and says why no draft should be made
-    /// when the domain certainly cannot receive mail. A check DNS could not
-    /// answer fails the job for now: it is tried again with its backoff.
+    /// Checks the address a draft would go to (or reuses a fresh check)
+    /// and says why no draft should be made when its domain certainly
+    /// cannot receive mail. A check DNS could not answer fails the job for
+    /// now: it is tried again with its backoff.
     async fn check_address(
         &self,
         ctx: &StageContext,
         lead: &Lead,
         to: &Email,
     ) -> Result<Option<String>, StageError> {
-        let config = &ctx.config.verify;
-        if !config.enabled {
+        let check = self
+            .addresses
+            .current(&ctx.store, &ctx.config.verify, lead, to, ctx.clock.now())
+            .await
+            .map_err(|e| match e {
+                GateError::Setup(_) => StageError::permanent(e.to_string()),
+                GateError::Store(e) => store_error(e),
+            })?;
+        let Some(check) = check else {
             return Ok(None);
-        }
-        let now = ctx.clock.now();
-        let check = match &lead.address_check {
-            Some(check) if check.is_fresh_for(to, now, config.recheck_after) => check.clone(),
-            _ => {
-                let dns = self
-                    .mail_dns
-                    .get_or_init(|| async { MailDns::new(config) })
-                    .await
-                    .as_ref()
-                    .map_err(|reason| {
-                        StageError::permanent(format!(
-                            "cannot check addresses before drafting: {reason}; fix [verify] in config.toml, or set verify.enabled = false to draft unchecked"
-                        ))
-                    })?;
-                let check = dns.check(to, now).await;
-                let stored = check.clone();
-                ctx.store
-                    .modify_lead(lead.id, move |l| l.address_check = Some(stored.clone()))
-                    .map_err(store_error)?;
-                check
-            }
         };
         if let MailRoute::Unknown { reason } = &check.route {
             return Err(StageError::transient(format!(
