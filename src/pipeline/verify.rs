@@ -100,19 +100,40 @@ impl MailDns {
                     hosts: hosts.into_iter().map(|(_, host)| host).collect(),
                 }
             }
-            Err(e) if e.is_nx_domain() => MailRoute::NoDomain,
+            Err(e) if e.is_nx_domain() => self.negative(e, domain, MailRoute::NoDomain),
             Err(e) if e.is_no_records_found() => self.address_route(&name).await,
             Err(e) => self.unknown(&e),
         }
     }
 
+    /// A "no" is believed only with the zone's SOA, as real negative
+    /// answers carry it (RFC 2308). A filtering or offline resolver that
+    /// says NXDOMAIN to everything gives none, and must not cost every
+    /// lead its draft.
+    fn negative(&self, e: NetError, domain: &str, route: MailRoute) -> MailRoute {
+        if e.into_soa().is_some() {
+            return route;
+        }
+        let said = match route {
+            MailRoute::NoDomain => "does not exist",
+            _ => "has no mail server",
+        };
+        MailRoute::Unknown {
+            reason: format!(
+                "{} says {domain} {said} but names no zone authority (SOA), as filtering or offline resolvers do; set verify.nameserver to one that answers for the internet",
+                self.server
+            ),
+        }
+    }
+
     /// No MX: mail goes to the domain's own address, if it has one.
     async fn address_route(&self, name: &str) -> MailRoute {
+        let domain = name.trim_end_matches('.');
         match self.resolver.lookup_ip(name).await {
             Ok(ips) if ips.iter().next().is_some() => MailRoute::Address,
             Ok(_) => MailRoute::NoRecords,
-            Err(e) if e.is_nx_domain() => MailRoute::NoDomain,
-            Err(e) if e.is_no_records_found() => MailRoute::NoRecords,
+            Err(e) if e.is_nx_domain() => self.negative(e, domain, MailRoute::NoDomain),
+            Err(e) if e.is_no_records_found() => self.negative(e, domain, MailRoute::NoRecords),
             Err(e) => self.unknown(&e),
         }
     }

@@ -133,6 +133,8 @@ fn answer(query: &Message, qname: &str, kind: RecordType) -> Option<Message> {
             | "nothing.test.",
             _,
         ) => empty(&mut reply),
+        // A filtering resolver's "no": NXDOMAIN without the zone's SOA.
+        ("liar.test.", _) => reply.metadata.response_code = ResponseCode::NXDomain,
         _ => {
             reply.metadata.response_code = ResponseCode::NXDomain;
             empty(&mut reply);
@@ -156,6 +158,7 @@ fn a_domain_that_cannot_receive_mail_gets_no_draft_and_says_why() {
         ("Tom", "tom@nothing.test"),
         ("Joe", "joe@mailinator.com"),
         ("Ann", "ann@slow.test"),
+        ("Liv", "liv@liar.test"),
     ];
     let sites: Vec<SwitchSite> = people.iter().map(|_| SwitchSite::start(SITE)).collect();
     let hosts: Vec<String> = sites
@@ -269,6 +272,17 @@ fn a_domain_that_cannot_receive_mail_gets_no_draft_and_says_why() {
             dns.port
         )),
         "{ann}"
+    );
+
+    // A "no" without the zone's SOA is not believed: no draft yet, but
+    // no verdict either, and the reason says what to change.
+    let liv = check("liv@liar.test");
+    assert_eq!(liv["address_check"]["route"]["kind"], "unknown", "{liv}");
+    let reason = liv["no_draft_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("liar.test does not exist but names no zone authority (SOA)")
+            && reason.contains("verify.nameserver"),
+        "{liv}"
     );
 
     // A second run reuses every answer DNS gave; only the unanswered one

@@ -66,7 +66,7 @@ impl DraftStage {
         };
         if let MailRoute::Unknown { reason } = &check.route {
             return Err(StageError::transient(format!(
-                "cannot check {to}: {reason}; the draft is tried again later (or set verify.enabled = false to draft unchecked)"
+                "cannot check {to}: {reason}; try again later, or set verify.enabled = false to draft unchecked"
             )));
         }
         Ok(check
