@@ -26,6 +26,7 @@ pub mod outreach;
 pub mod report;
 pub mod secret;
 pub mod sending;
+pub mod sequence;
 pub mod settings;
 pub mod text;
 pub mod unsubscribe;
