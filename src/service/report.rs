@@ -214,13 +214,11 @@ impl Service {
         lead: crate::domain::LeadId,
         user_agent: &str,
     ) -> Result<crate::domain::visits::ClientKind> {
-        let sent_at = self.store().sent_at(lead)?;
         let client = crate::domain::visits::classify(user_agent);
         let counted = self.store().record_visit(
             lead,
             client,
             self.now(),
-            sent_at,
             self.config().server.scanner_window,
         )?;
         if counted.is_human() {

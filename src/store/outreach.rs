@@ -146,6 +146,7 @@ impl Store {
                 }
                 Ok(Some(o))
             })?;
+        self.forget_sent_at(lead);
         Ok(out)
     }
 
@@ -296,6 +297,7 @@ impl Store {
                 })?;
                 Ok(Some(o))
             })?;
+        self.forget_sent_at(lead);
         Ok(out)
     }
 }

@@ -46,6 +46,10 @@ struct Pending {
     /// Views not yet in the ring, by sequence number.
     recent: VecDeque<(u64, Visit)>,
     written_at: Option<Instant>,
+    /// When the lead's email was sent, as last read (`None`: not read yet).
+    /// Every outreach write forgets it, so a view never sees a stale one;
+    /// a busy link no longer decodes the whole email per view.
+    sent_at: Option<Option<Timestamp>>,
 }
 
 /// Set in `meta` once the per-view records of an older store are folded
@@ -65,8 +69,8 @@ fn total(stats: &ViewStats) -> u64 {
 }
 
 impl Store {
-    /// Records a view; `sent_at` is when the lead's email went out, if it
-    /// did. Returns how the view was counted. The lead's record is written
+    /// Records a view, counted as a scanner's when it came right after
+    /// the lead's email went out. Returns how the view was counted. The lead's record is written
     /// at most once per [`WRITE_EVERY`]; views in between are held here
     /// (and read from here) until the next write, flush or close.
     pub fn record_visit(
@@ -74,7 +78,6 @@ impl Store {
         lead: LeadId,
         client: ClientKind,
         at: Timestamp,
-        sent_at: Option<Timestamp>,
         scanner_window: std::time::Duration,
     ) -> Result<ClientKind> {
         let mut pending = self.views.lock();
@@ -87,7 +90,12 @@ impl Store {
                 stats: self.stored_view_stats(lead)?.unwrap_or_default(),
                 recent: VecDeque::new(),
                 written_at: None,
+                sent_at: None,
             }),
+        };
+        let sent_at = match entry.sent_at {
+            Some(sent_at) => sent_at,
+            None => *entry.sent_at.insert(self.sent_at(lead)?),
         };
         let counted = entry.stats.record(client, at, sent_at, scanner_window);
         let seq = total(&entry.stats).saturating_sub(1);
@@ -105,6 +113,15 @@ impl Store {
             self.write_lead_views(lead, entry)?;
         }
         Ok(counted)
+    }
+
+    /// Forgets the send time held for `lead`'s views; called after every
+    /// write of its email. The views lock orders it after any read that
+    /// started before the write was committed.
+    pub(crate) fn forget_sent_at(&self, lead: LeadId) {
+        if let Some(entry) = self.views.lock().get_mut(&lead) {
+            entry.sent_at = None;
+        }
     }
 
     /// Writes every held view to the trees (flush, backup and close call it).
@@ -253,7 +270,7 @@ mod tests {
         let lead = LeadId::from_ulid(ulid::Ulid::new());
         for s in 0..(RECENT_VISITS as i64 * 3 + 7) {
             store
-                .record_visit(lead, ClientKind::Desktop, t(s), None, W)
+                .record_visit(lead, ClientKind::Desktop, t(s), W)
                 .unwrap();
         }
         let visits = store.visits_of(lead).unwrap();
@@ -264,6 +281,57 @@ mod tests {
             store.view_stats(lead).unwrap().unwrap().views,
             RECENT_VISITS * 3 + 7
         );
+    }
+
+    #[test]
+    fn a_view_right_after_the_send_is_a_scanner_even_with_the_send_time_held() {
+        use crate::domain::outreach::{Author, Outreach, OutreachStatus};
+        use crate::domain::{CampaignId, Email};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let lead = LeadId::from_ulid(ulid::Ulid::new());
+        // Viewed before anything was sent: "not sent" is now held.
+        let before = store
+            .record_visit(lead, ClientKind::Desktop, t(0), W)
+            .unwrap();
+        assert_eq!(before, ClientKind::Desktop);
+        let email = Outreach {
+            lead,
+            campaign: CampaignId::from_ulid(ulid::Ulid::new()),
+            status: OutreachStatus::Approved,
+            to: Email::parse("a@b.example").unwrap(),
+            subject: "s".into(),
+            body: "b".into(),
+            author: Author::Template,
+            report_url: String::new(),
+            unsubscribe_url: String::new(),
+            history: vec![],
+            model_note: None,
+            blocked: None,
+            note: None,
+            not_before: None,
+            message_id: None,
+            created_at: t(0),
+            updated_at: t(0),
+            approved_at: Some(t(0)),
+            sent_at: None,
+            claimed_by: None,
+        };
+        store.put_outreach(&email, None).unwrap();
+        store.record_sent(lead, t(10), "2027-01-15").unwrap();
+        // The scanner that opens the link on delivery, seconds later.
+        let after = store
+            .record_visit(lead, ClientKind::Desktop, t(12), W)
+            .unwrap();
+        assert_eq!(
+            after,
+            ClientKind::Scanner,
+            "the held send time was forgotten"
+        );
+        let later = store
+            .record_visit(lead, ClientKind::Desktop, t(10 + W.as_secs() as i64 + 1), W)
+            .unwrap();
+        assert_eq!(later, ClientKind::Desktop);
     }
 
     #[test]
@@ -297,7 +365,7 @@ mod tests {
         let stats = store.view_stats(lead).unwrap().unwrap();
         assert_eq!(stats.views, 120, "old views still count");
         store
-            .record_visit(lead, ClientKind::Desktop, t(500), None, W)
+            .record_visit(lead, ClientKind::Desktop, t(500), W)
             .unwrap();
         let visits = store.visits_of(lead).unwrap();
         assert_eq!(visits.len() as u64, RECENT_VISITS);
