@@ -153,6 +153,39 @@ pub struct Claim {
 }
 
 impl Outreach {
+    /// A new draft to `to`, with no links yet and nothing of its later life.
+    pub fn draft(
+        lead: LeadId,
+        campaign: CampaignId,
+        to: Email,
+        (subject, body): (String, String),
+        author: Author,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            lead,
+            campaign,
+            status: OutreachStatus::Draft,
+            to,
+            subject,
+            body,
+            author,
+            report_url: String::new(),
+            unsubscribe_url: String::new(),
+            history: Vec::new(),
+            model_note: None,
+            blocked: None,
+            note: None,
+            not_before: None,
+            message_id: None,
+            created_at: now,
+            updated_at: now,
+            approved_at: None,
+            sent_at: None,
+            claimed_by: None,
+        }
+    }
+
     /// Replaces the text, keeping the old one in the history.
     pub fn revise(&mut self, subject: String, body: String, author: Author, now: Timestamp) {
         if subject == self.subject && body == self.body {
@@ -287,28 +320,14 @@ mod tests {
     #[test]
     fn revising_keeps_the_old_text() {
         let now = Timestamp::UNIX_EPOCH;
-        let mut o = Outreach {
-            lead: LeadId::from_ulid(ulid::Ulid::nil()),
-            campaign: CampaignId::from_ulid(ulid::Ulid::nil()),
-            status: OutreachStatus::Draft,
-            to: Email::parse("a@b.example").unwrap(),
-            subject: "s1".into(),
-            body: "b1".into(),
-            author: Author::Template,
-            report_url: String::new(),
-            unsubscribe_url: String::new(),
-            history: vec![],
-            model_note: None,
-            blocked: None,
-            note: None,
-            not_before: None,
-            message_id: None,
-            created_at: now,
-            updated_at: now,
-            approved_at: None,
-            sent_at: None,
-            claimed_by: None,
-        };
+        let mut o = Outreach::draft(
+            LeadId::from_ulid(ulid::Ulid::nil()),
+            CampaignId::from_ulid(ulid::Ulid::nil()),
+            Email::parse("a@b.example").unwrap(),
+            ("s1".into(), "b1".into()),
+            Author::Template,
+            now,
+        );
         assert_eq!(o.version(), 1);
         o.revise("s2".into(), "b2".into(), Author::Operator, now);
         o.revise("s2".into(), "b2".into(), Author::Operator, now);

@@ -296,26 +296,16 @@ mod tests {
             .unwrap();
         assert_eq!(before, ClientKind::Desktop);
         let email = Outreach {
-            lead,
-            campaign: CampaignId::from_ulid(ulid::Ulid::new()),
             status: OutreachStatus::Approved,
-            to: Email::parse("a@b.example").unwrap(),
-            subject: "s".into(),
-            body: "b".into(),
-            author: Author::Template,
-            report_url: String::new(),
-            unsubscribe_url: String::new(),
-            history: vec![],
-            model_note: None,
-            blocked: None,
-            note: None,
-            not_before: None,
-            message_id: None,
-            created_at: t(0),
-            updated_at: t(0),
             approved_at: Some(t(0)),
-            sent_at: None,
-            claimed_by: None,
+            ..Outreach::draft(
+                lead,
+                CampaignId::from_ulid(ulid::Ulid::new()),
+                Email::parse("a@b.example").unwrap(),
+                ("s".into(), "b".into()),
+                Author::Template,
+                t(0),
+            )
         };
         store.put_outreach(&email, None).unwrap();
         store.record_sent(lead, t(10), "2027-01-15").unwrap();

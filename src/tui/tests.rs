@@ -10,7 +10,7 @@ use super::app::{App, Mode, Pane};
 use super::panes;
 use super::theme::Theme;
 use crate::domain::audit::{AuditDiff, Category, Contacts, Found, Scores, Severity, Timings};
-use crate::domain::outreach::{Author, Outreach, OutreachStatus};
+use crate::domain::outreach::{Author, Outreach};
 use crate::domain::{
     CampaignId, CampaignStatus, Email, JobId, JobStatus, LeadId, LeadSource, LeadStatus, RunId,
     Timestamp,
@@ -124,26 +124,19 @@ fn address_check_of(email: &str) -> crate::domain::address_check::AddressCheck {
 fn detail() -> Detail {
     let l = lead(0);
     let outreach = Outreach {
-        lead: l.id,
-        campaign: CampaignId::from_ulid(ulid::Ulid(99)),
-        status: OutreachStatus::Draft,
-        to: Email::parse("info@baeckerei.example").unwrap(),
-        subject: "Bäckerei Sonnenschein: 3 quick wins for your website".into(),
-        body: "Hi Bäckerei Sonnenschein team,\n\nI looked at your website this week.\n\nBest regards,\nJane Doe\n".into(),
-        author: Author::Template,
         report_url: "https://reports.example/r/0123".into(),
         unsubscribe_url: "https://reports.example/u/0123".into(),
-        history: vec![],
-        model_note: None,
-        blocked: None,
-        note: None,
-        not_before: None,
-        message_id: None,
-        created_at: ts(10),
-        updated_at: ts(10),
-        approved_at: None,
-        sent_at: None,
-        claimed_by: None,
+        ..Outreach::draft(
+            l.id,
+            CampaignId::from_ulid(ulid::Ulid(99)),
+            Email::parse("info@baeckerei.example").unwrap(),
+            (
+                "Bäckerei Sonnenschein: 3 quick wins for your website".into(),
+                "Hi Bäckerei Sonnenschein team,\n\nI looked at your website this week.\n\nBest regards,\nJane Doe\n".into(),
+            ),
+            Author::Template,
+            ts(10),
+        )
     };
     Detail {
         lead: LeadDetail {

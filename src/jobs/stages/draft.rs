@@ -227,26 +227,19 @@ impl StageHandler for DraftStage {
                     o
                 }
                 None => Outreach {
-                    lead: lead.id,
-                    campaign: lead.campaign,
-                    status: OutreachStatus::Draft,
-                    to,
-                    subject: composed.subject,
-                    body: composed.body,
-                    author: composed.author,
                     report_url,
                     unsubscribe_url,
-                    history: Vec::new(),
                     model_note: composed.model_note,
                     blocked: composed.blocked,
                     note: link_warning,
-                    not_before: None,
-                    message_id: None,
-                    created_at: now,
-                    updated_at: now,
-                    approved_at: None,
-                    sent_at: None,
-                    claimed_by: None,
+                    ..Outreach::draft(
+                        lead.id,
+                        lead.campaign,
+                        to,
+                        (composed.subject, composed.body),
+                        composed.author,
+                        now,
+                    )
                 },
             };
             store
