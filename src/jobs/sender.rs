@@ -89,31 +89,34 @@ impl From<StoreError> for SendFailure {
     }
 }
 
-/// Puts an email in `status` with the reason.
-fn settle(
+/// Marks an email suppressed: its recipient must not get it. Only a draft
+/// or an approved email moves: one another sender claimed or sent since
+/// it was read keeps its state. Returns whether it moved.
+pub fn suppress(
     store: &Store,
     o: &Outreach,
-    status: OutreachStatus,
     why: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let why = why.to_string();
+    let moved = std::cell::Cell::new(false);
     store.modify_outreach(
         o.lead,
         |x| {
-            x.status = status;
-            x.note = Some(why.clone());
-            x.updated_at = now;
-            true
+            moved.set(matches!(
+                x.status,
+                OutreachStatus::Draft | OutreachStatus::Approved
+            ));
+            if moved.get() {
+                x.status = OutreachStatus::Suppressed;
+                x.note = Some(why.clone());
+                x.updated_at = now;
+            }
+            moved.get()
         },
         |_| None,
     )?;
-    Ok(())
-}
-
-/// Marks an email suppressed: its recipient must not get it.
-pub fn suppress(store: &Store, o: &Outreach, why: &str, now: Timestamp) -> Result<(), StoreError> {
-    settle(store, o, OutreachStatus::Suppressed, why, now)
+    Ok(moved.get())
 }
 
 /// The sender over one open store.
@@ -343,8 +346,11 @@ impl Outbox<'_> {
                     (None, Some(why)) => why,
                     (None, None) => format!("the lead is {}", lead.status),
                 };
-                if !request.dry_run {
-                    suppress(self.store, &o, &why, now)?;
+                // Another sender may have claimed it since it was read:
+                // then it is that sender's, and not counted here.
+                if !request.dry_run && !suppress(self.store, &o, &why, now)? {
+                    index += 1;
+                    continue;
                 }
                 summary.suppressed += 1;
                 progress(&event(&o, "suppressed", Some(why)));
@@ -607,10 +613,6 @@ impl Outbox<'_> {
         draft::sender_context(&sender)
     }
 
-    /// Why this text may not go to its lead: a link to anywhere but the
-    /// lead's site, its report and unsubscribe pages and the sender's own
-    /// addresses (`report.cta_url`, the sender's domain). Checked on the
-    /// current text, so the operator's edits count as much as a template's.
     /// Why mail to `to` cannot be delivered, when its domain certainly
     /// takes none: the lead's stored check while fresh, else a new one
     /// (stored; a dry run only reads). DNS that does not answer now does
@@ -647,6 +649,10 @@ impl Outbox<'_> {
         Ok(why.map(|why| format!("{to} cannot receive mail: {why}")))
     }
 
+    /// Why this text may not go to its lead: a link to anywhere but the
+    /// lead's site, its report and unsubscribe pages and the sender's own
+    /// addresses (`report.cta_url`, the sender's domain). Checked on the
+    /// current text, so the operator's edits count as much as a template's.
     pub fn foreign_link_block(
         &self,
         lead: &crate::domain::Lead,
@@ -732,5 +738,48 @@ impl Outbox<'_> {
             |_| None,
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::outreach::Author;
+    use crate::domain::{CampaignId, LeadId};
+
+    #[test]
+    fn suppressing_leaves_an_email_another_sender_sent_as_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let email = Outreach {
+            status: OutreachStatus::Approved,
+            approved_at: Some(now),
+            ..Outreach::draft(
+                LeadId::from_ulid(ulid::Ulid::new()),
+                CampaignId::from_ulid(ulid::Ulid::new()),
+                Email::parse("a@b.example").unwrap(),
+                ("s".into(), "b".into()),
+                Author::Template,
+                now,
+            )
+        };
+        store.put_outreach(&email, None).unwrap();
+        // Read as approved by one sender; sent by another meanwhile.
+        store.record_sent(email.lead, now, "2027-01-15").unwrap();
+        assert!(!suppress(&store, &email, "blacklisted", now).unwrap());
+        let stored = store.outreach(email.lead).unwrap().unwrap();
+        assert_eq!(stored.status, OutreachStatus::Sent);
+        assert_eq!(stored.note, None);
+
+        let other = Outreach {
+            lead: LeadId::from_ulid(ulid::Ulid::new()),
+            ..email
+        };
+        store.put_outreach(&other, None).unwrap();
+        assert!(suppress(&store, &other, "blacklisted", now).unwrap());
+        let stored = store.outreach(other.lead).unwrap().unwrap();
+        assert_eq!(stored.status, OutreachStatus::Suppressed);
+        assert_eq!(stored.note.as_deref(), Some("blacklisted"));
     }
 }

@@ -236,8 +236,9 @@ impl Service {
                 continue;
             }
             if blocked.is_some() || lead.status.is_closed() {
-                self.suppress(&o, "the recipient is on the blacklist or closed", now)?;
-                summary.suppressed += 1;
+                if self.suppress(&o, "the recipient is on the blacklist or closed", now)? {
+                    summary.suppressed += 1;
+                }
                 continue;
             }
             let sender = self
@@ -379,7 +380,8 @@ impl Service {
         Ok(updated)
     }
 
-    fn suppress(&self, o: &Outreach, why: &str, now: Timestamp) -> Result<()> {
+    /// Whether the email moved (see `jobs::sender::suppress`).
+    fn suppress(&self, o: &Outreach, why: &str, now: Timestamp) -> Result<bool> {
         Ok(crate::jobs::sender::suppress(self.store(), o, why, now)?)
     }
 

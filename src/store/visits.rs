@@ -70,9 +70,10 @@ fn total(stats: &ViewStats) -> u64 {
 
 impl Store {
     /// Records a view, counted as a scanner's when it came right after
-    /// the lead's email went out. Returns how the view was counted. The lead's record is written
-    /// at most once per [`WRITE_EVERY`]; views in between are held here
-    /// (and read from here) until the next write, flush or close.
+    /// the lead's email went out. Returns how the view was counted. The
+    /// lead's record is written at most once per [`WRITE_EVERY`]; views in
+    /// between are held here (and read from here) until the next write,
+    /// flush or close.
     pub fn record_visit(
         &self,
         lead: LeadId,
