@@ -181,6 +181,11 @@ const PROFILE_PREFIX: &str = "leadscout-chromium-";
 static MEASURE: LazyLock<String> =
     LazyLock::new(|| format!("{}\n{}", scripts::SETTLE_AND_MEASURE, scripts::A11Y_AUDIT));
 
+/// The start of the egress proxy's answer when it cannot reach a site.
+const PROXY_CANNOT_CONNECT: &str = "cannot connect to ";
+/// The document's text when the document came with a 502 (Bad Gateway).
+const PROXY_ANSWER: &str = "const n = performance.getEntriesByType('navigation')[0]; return n && n.responseStatus === 502 && document.body ? document.body.innerText.slice(0, 600) : null;";
+
 /// The network counts as quiet after this long without a finished request.
 const QUIET_MS: u64 = 100;
 
@@ -650,6 +655,12 @@ impl Browser {
             other => other?,
         };
         let measured = self.settle_and_measure(d, view).await?;
+        // The phone view loads first: once per capture is enough.
+        if view.mobile
+            && let Some(said) = self.proxy_answer(d).await
+        {
+            return Err(BrowserError::Page(format!("the egress proxy {said}")));
+        }
         let href = measured["href"].as_str().unwrap_or("");
         if href.starts_with("chrome-error:") {
             let detail = self
@@ -693,6 +704,23 @@ impl Browser {
             .unwrap_or_default();
         let full = self.full_page(session, view).await?;
         Ok((png, full, page, errors))
+    }
+
+    /// What the egress proxy said when it answered for the site itself: a
+    /// site it could not connect to (down, refused, unreachable) comes back
+    /// to a plain-http load as the proxy's own 502, which Chromium shows as
+    /// the page, not as a network error. Recognised by the proxy's wording.
+    async fn proxy_answer(&self, d: &WebDriver) -> Option<String> {
+        let answer = self
+            .step(
+                "read the page's status",
+                d.execute(PROXY_ANSWER, Vec::new()),
+            )
+            .await
+            .ok()?;
+        let text = answer.json().as_str()?.trim().to_string();
+        text.starts_with(PROXY_CANNOT_CONNECT)
+            .then(|| errors::describe(&text))
     }
 
     /// Waits until the page shown is the new document and it has settled,
