@@ -42,6 +42,7 @@ const NOISE: &[&str] = &[
 /// a heading that only repeats the next line dropped, whitespace collapsed,
 /// cut at [`MAX_MESSAGE`] characters.
 pub fn describe(text: &str) -> String {
+    let text = unwrap_answer(text);
     let mut parts: Vec<String> = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -82,6 +83,31 @@ pub fn describe(text: &str) -> String {
     let joined = parts.join(" ");
     let joined = joined.trim_end_matches(':').trim().to_string();
     cut(&joined, MAX_MESSAGE)
+}
+
+/// An answer thirtyfour could not read passes through whole: the Grid's
+/// "session not created" answers carry their stack as a list of frames,
+/// not as text. Keeps the text before it and the answer's error and
+/// message.
+fn unwrap_answer(text: &str) -> String {
+    let (Some(start), Some(end)) = (text.find('{'), text.rfind('}')) else {
+        return text.to_string();
+    };
+    let Ok(answer) = serde_json::from_str::<serde_json::Value>(&text[start..=end]) else {
+        return text.to_string();
+    };
+    let value = answer.get("value").unwrap_or(&answer);
+    let Some(message) = value["message"].as_str() else {
+        return text.to_string();
+    };
+    let before = text[..start].trim_end().trim_end_matches("::").trim_end();
+    let error = value["error"].as_str().unwrap_or("");
+    let said = if error.is_empty() || message.starts_with(error) {
+        message.to_string()
+    } else {
+        format!("{error}: {message}")
+    };
+    format!("{before} {said}")
 }
 
 /// A stack frame: chromedriver's `#3 0x55… <unknown>` or Java's
@@ -174,6 +200,19 @@ mod tests {
     const CRASHED: &str = r##"{"value":{"error":"invalid session id","message":"invalid session id: session deleted as the browser has closed the connection\nfrom disconnected: not connected to DevTools\n  (Session info: chrome=148.0.7778.167)","stacktrace":"#0 0x55ac0a16cd2e \u003Cunknown>\n#1 0x55ac09afcf34 \u003Cunknown>\n"}}"##;
     const GRID_UNKNOWN: &str = r##"{"value":{"message":"Unable to find session with ID: deadbeef\nBuild info: version: '4.48.0', revision: '27f5213 27f5213055e28398a5105b7892b7a3bb2012a6ef'\nSystem info: os.name: 'Linux', os.arch: 'amd64', os.version: '6.18.44-fc-v595', java.version: '17.0.15'\nDriver info: driver.version: unknown","error":"invalid session id","stacktrace":"org.openqa.selenium.NoSuchSessionException: Unable to find session with ID: deadbeef\nBuild info: version: '4.48.0'\n\tat org.openqa.selenium.grid.sessionmap.local.LocalSessionMap.get(LocalSessionMap.java:142)\n\tat org.openqa.selenium.grid.router.HandleSession.execute(HandleSession.java:230)\n"}}"##;
 
+    /// The Grid's answer when its queue gave up, its stack a list of
+    /// frames (two of the real 60 kept).
+    const GRID_QUEUE: &str = r##"{
+  "value": {
+    "stacktrace": [
+      {"fileName": "LocalNewSessionQueue.java", "moduleVersion": null, "nativeMethod": false, "moduleName": null, "methodName": "addToQueue", "className": "org.openqa.selenium.grid.sessionqueue.local.LocalNewSessionQueue", "lineNumber": 231, "classLoaderName": "app"},
+      {"fileName": "NewSessionQueue.java", "moduleVersion": null, "nativeMethod": false, "moduleName": null, "methodName": "lambda$new$1", "className": "org.openqa.selenium.grid.sessionqueue.NewSessionQueue", "lineNumber": 68, "classLoaderName": "app"}
+    ],
+    "error": "session not created",
+    "message": "Could not start a new session. New session request timed out \nHost info: host: 'vm', ip: '127.0.0.1'\nBuild info: version: '4.48.0', revision: '27f5213 27f5213055e28398a5105b7892b7a3bb2012a6ef'\nSystem info: os.name: 'Linux', os.arch: 'amd64', os.version: '6.18.44-fc-v595', java.version: '17.0.15'\nDriver info: driver.version: unknown"
+  }
+}"##;
+
     fn thirtyfour(status: u16, body: &str) -> String {
         format!(
             "load the page: {}",
@@ -198,7 +237,15 @@ mod tests {
             grid,
             "load the page: The WebDriver session id is invalid: Unable to find session with ID: deadbeef"
         );
-        for text in [dns, crashed, grid] {
+        let queue = describe(&format!(
+            "start a browser session at http://127.0.0.1:4444: {}",
+            WebDriverError::parse(500, GRID_QUEUE.into())
+        ));
+        assert_eq!(
+            queue,
+            "start a browser session at http://127.0.0.1:4444: The WebDriver server returned an unrecognised response: 500 session not created: Could not start a new session. New session request timed out"
+        );
+        for text in [dns, crashed, grid, queue] {
             assert!(
                 !text.contains("0x55") && !text.contains("org.openqa"),
                 "{text}"

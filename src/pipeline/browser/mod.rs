@@ -517,11 +517,14 @@ impl Browser {
                 done = request => Some(done),
                 _ = tokio::time::sleep_until(note_at), if !noted => {
                     noted = true;
-                    note(if self.driver.is_managed() {
-                        "waiting for a browser session"
+                    if self.driver.is_managed() {
+                        note("waiting for a browser session");
                     } else {
-                        "waiting for a Grid slot"
-                    });
+                        note(&format!(
+                            "waiting for a Grid slot (at most {}, webdriver.session_timeout)",
+                            humantime::format_duration(self.config.session_timeout)
+                        ));
+                    }
                     None
                 }
             };
