@@ -97,8 +97,12 @@ impl IsolatedGrid {
         } else {
             String::new()
         };
+        // The host side of the WebDriver bridge; the Grid names it in the
+        // WebSocket addresses it hands out (BiDi, CDP), which must lead
+        // through the bridge too.
+        let port = free_port();
         let script = format!(
-            "set -e\nip link set lo up\nsocat UNIX-LISTEN:{wd},fork,unlink-early TCP:127.0.0.1:4444 &\n{proxy_bridge}\nexec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar {jar} standalone --config {config} --host 127.0.0.1 --port 4444 --selenium-manager false --session-request-timeout 600\n",
+            "set -e\nip link set lo up\nsocat UNIX-LISTEN:{wd},fork,unlink-early TCP:127.0.0.1:4444 &\n{proxy_bridge}\nexec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar {jar} standalone --config {config} --host 127.0.0.1 --port 4444 --grid-url http://127.0.0.1:{port} --selenium-manager false --session-request-timeout 600\n",
             wd = wd_sock.display(),
             jar = tools.jar.display(),
             config = config.display(),
@@ -106,7 +110,6 @@ impl IsolatedGrid {
         let mut inside = Command::new("unshare");
         inside.args(unshare_args()).args(["sh", "-c", &script]);
         let namespace = Group::spawn(inside, &d.join("namespace.log"));
-        let port = free_port();
         let mut socat = Command::new("socat");
         socat
             .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
