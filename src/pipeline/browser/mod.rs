@@ -480,7 +480,7 @@ impl Browser {
         let mut own: Option<tokio::task::JoinHandle<Result<(), BrowserError>>> = None;
         loop {
             let changed = self.pool.changed();
-            match self.pool.take() {
+            match self.pool.take(own.is_none()) {
                 Take::Idle(session) => return Ok(session),
                 Take::Closed => {
                     return Err(BrowserError::Session(

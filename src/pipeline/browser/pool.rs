@@ -66,7 +66,10 @@ impl<S> Pool<S> {
         self.changed.notified()
     }
 
-    pub fn take(&self) -> Take<S> {
+    /// An idle session, else room for a new one when `may_create` (a
+    /// caller whose own request is still under way waits for it instead of
+    /// asking again).
+    pub fn take(&self, may_create: bool) -> Take<S> {
         let mut state = self.state();
         if state.closed {
             return Take::Closed;
@@ -74,7 +77,7 @@ impl<S> Pool<S> {
         if let Some(session) = state.idle.pop() {
             return Take::Idle(session);
         }
-        if state.live < self.cap {
+        if may_create && state.live < self.cap {
             state.live += 1;
             return Take::Create;
         }
@@ -133,42 +136,46 @@ mod tests {
     #[test]
     fn the_cap_counts_requests_under_way_and_a_returned_session_serves_a_waiter() {
         let pool: Pool<&str> = Pool::new(2);
-        assert!(matches!(pool.take(), Take::Create));
-        assert!(matches!(pool.take(), Take::Create));
+        assert!(matches!(pool.take(true), Take::Create));
+        assert!(matches!(pool.take(true), Take::Create));
         // Two requests under way (one may sit in a Grid's queue): a third
         // capture waits instead of asking for a third session.
-        assert!(matches!(pool.take(), Take::Wait));
+        assert!(matches!(pool.take(true), Take::Wait));
+        pool.forget();
+        // Room again, but a caller with its own request under way waits.
+        assert!(matches!(pool.take(false), Take::Wait));
+        assert!(matches!(pool.take(true), Take::Create));
         pool.give_back("first").unwrap();
-        assert!(matches!(pool.take(), Take::Idle("first")));
+        assert!(matches!(pool.take(true), Take::Idle("first")));
         // The second request failed: room for one more.
         pool.forget();
         assert_eq!(pool.live(), 1);
-        assert!(matches!(pool.take(), Take::Create));
+        assert!(matches!(pool.take(true), Take::Create));
         assert_eq!(pool.live(), 2);
     }
 
     #[test]
     fn a_shut_pool_hands_sessions_back_for_closing() {
         let pool: Pool<&str> = Pool::new(2);
-        assert!(matches!(pool.take(), Take::Create));
-        assert!(matches!(pool.take(), Take::Create));
+        assert!(matches!(pool.take(true), Take::Create));
+        assert!(matches!(pool.take(true), Take::Create));
         pool.give_back("idle").unwrap();
         assert_eq!(pool.drain(), vec!["idle"]);
         assert_eq!(pool.live(), 1);
-        assert!(matches!(pool.take(), Take::Closed));
+        assert!(matches!(pool.take(true), Take::Closed));
         assert_eq!(pool.give_back("late"), Err("late"));
     }
 
     #[tokio::test]
     async fn a_waiter_wakes_when_a_session_comes_back() {
         let pool = std::sync::Arc::new(Pool::<u32>::new(1));
-        assert!(matches!(pool.take(), Take::Create));
+        assert!(matches!(pool.take(true), Take::Create));
         let waiter = {
             let pool = pool.clone();
             tokio::spawn(async move {
                 loop {
                     let changed = pool.changed();
-                    match pool.take() {
+                    match pool.take(true) {
                         Take::Idle(s) => return s,
                         Take::Wait => changed.await,
                         _ => panic!("at the cap"),
