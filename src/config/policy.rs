@@ -126,9 +126,16 @@ impl Config {
         let o = self.stages.get(name).cloned().unwrap_or_default();
         let (concurrency, timeout) = match name {
             "fetch" => (8, self.jobs.timeout),
+            // A Grid may queue the session request for up to
+            // session_timeout before the capture starts.
             "screenshot" => (
                 self.webdriver.sessions,
-                self.jobs.timeout.max(Duration::from_secs(120)),
+                self.jobs.timeout.max(Duration::from_secs(120))
+                    + if self.webdriver.url.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        self.webdriver.session_timeout
+                    },
             ),
             _ => (self.jobs.concurrency, self.jobs.timeout),
         };

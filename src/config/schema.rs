@@ -181,6 +181,11 @@ pub struct WebDriverConfig {
     pub full_page_max_height: u32,
     /// Width of the thumbnails kept for report pages and the TUI.
     pub thumbnail_width: u32,
+    /// How long a request for a new session may wait on a WebDriver at
+    /// `url` (a Selenium Grid queues requests while its slots are busy).
+    /// The chromedriver leadscout starts itself has no queue and gets 30s.
+    #[serde(with = "humantime_serde")]
+    pub session_timeout: Duration,
 }
 
 impl Default for WebDriverConfig {
@@ -195,6 +200,7 @@ impl Default for WebDriverConfig {
             settle: Duration::from_millis(500),
             full_page_max_height: 0,
             thumbnail_width: 400,
+            session_timeout: Duration::from_secs(300),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The config's loading, validation and example file, end to end.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::*;
 
@@ -305,4 +306,31 @@ fn syntax_errors_and_missing_explicit_files_are_reported() {
         Config::load(Some(&optional), no_env()).unwrap(),
         Config::default()
     );
+}
+
+#[test]
+fn the_grid_s_session_wait_is_validated_and_lengthens_the_screenshot_timeout() {
+    let load = |pairs: &[(&str, &str)]| {
+        let env: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(None, env).map_err(|e| e.to_string())
+    };
+    let local = load(&[]).unwrap();
+    assert_eq!(local.webdriver.session_timeout, Duration::from_secs(300));
+    assert_eq!(local.stage("screenshot").timeout, Duration::from_secs(120));
+    let grid = load(&[
+        ("LEADSCOUT_WEBDRIVER__URL", "http://127.0.0.1:4444"),
+        ("LEADSCOUT_WEBDRIVER__SESSION_TIMEOUT", "90s"),
+    ])
+    .unwrap();
+    assert_eq!(grid.stage("screenshot").timeout, Duration::from_secs(210));
+    for bad in ["0s", "2h"] {
+        let err = load(&[("LEADSCOUT_WEBDRIVER__SESSION_TIMEOUT", bad)]).unwrap_err();
+        assert!(
+            err.contains("`webdriver.session_timeout`") && err.contains("between 1s and 1h"),
+            "{err}"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! reported with the key at fault and what to do.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::{Config, ConfigError, Origin, ServerConfig, SmtpTls};
 
@@ -169,6 +170,17 @@ impl Config {
             return Err(bad(
                 "webdriver.page_timeout",
                 "page_timeout and recycle_after must be above 0".into(),
+            ));
+        }
+        if wd.session_timeout < Duration::from_secs(1)
+            || wd.session_timeout > Duration::from_secs(3600)
+        {
+            return Err(bad(
+                "webdriver.session_timeout",
+                format!(
+                    "`{}` is out of range: give between 1s and 1h (e.g. \"5m\")",
+                    humantime::format_duration(wd.session_timeout)
+                ),
             ));
         }
         let jobs = &self.jobs;

@@ -502,6 +502,25 @@ impl Store {
         Ok(())
     }
 
+    /// Says what a running job is doing while it waits (a screenshot job
+    /// waiting for a Grid slot), where the run log shows a job's last word:
+    /// `last_error`, which the attempt's end replaces. Returns whether the
+    /// job was running.
+    pub fn note_running_job(&self, id: JobId, note: &str) -> Result<bool> {
+        let noted = self.trees.jobs.transaction(|jobs| {
+            let Some(mut job) = get_job(jobs, id)? else {
+                return Ok(false);
+            };
+            if job.status != JobStatus::Running {
+                return Ok(false);
+            }
+            job.last_error = Some(note.to_string());
+            jobs.insert(&id.to_bytes(), encode(&job))?;
+            Ok(true)
+        })?;
+        Ok(noted)
+    }
+
     /// Cancels a job: a queued one at once, a running one when its attempt
     /// ends. Returns the job, or `None` if it does not exist.
     pub fn cancel_job(&self, id: JobId, now: Timestamp) -> Result<Option<Job>> {

@@ -68,7 +68,19 @@ impl StageHandler for ScreenshotStage {
             let url = url::Url::parse(&audit.final_url).map_err(|e| {
                 StageError::permanent(format!("bad audited URL {}: {e}", audit.final_url))
             })?;
-            let capture = match browser.capture(&url).await {
+            // While a Grid has no free slot the job only waits; its run-log
+            // line says so instead of showing a silent "running".
+            let note = {
+                let store = ctx.store.clone();
+                let job = ctx.job.id;
+                move |text: &str| {
+                    if let Err(e) = store.note_running_job(job, text) {
+                        tracing::debug!(error = %e, "cannot note the job's wait");
+                    }
+                    tracing::info!(%job, "{text}");
+                }
+            };
+            let capture = match browser.capture_noting(&url, note).await {
                 Ok(capture) => capture,
                 Err(BrowserError::Unavailable(e)) => {
                     return Ok(StageOutcome::Skipped(e.to_string()));

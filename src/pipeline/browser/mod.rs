@@ -11,7 +11,9 @@ pub mod a11y;
 pub mod checks;
 mod cleanup;
 pub mod driver;
+mod errors;
 pub mod picture;
+mod pool;
 pub mod proxy;
 mod scripts;
 pub mod trace;
@@ -25,12 +27,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use thirtyfour::prelude::*;
 use thirtyfour::{ChromeCapabilities, LoggingPrefsLogLevel};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{Config, WebDriverConfig};
 use crate::pipeline::fetch::guard::EgressGuard;
 use driver::{Driver, DriverError, find_browser};
+use pool::{Pool, Take};
 use proxy::EgressProxy;
 
 const DESKTOP: Viewport = Viewport {
@@ -155,14 +158,33 @@ impl BrowserError {
     }
 }
 
+/// A session error with WebDriver's whole message (not its stack).
 fn session_error(e: impl std::fmt::Display) -> BrowserError {
-    BrowserError::Session(e.to_string().lines().next().unwrap_or("").to_string())
+    BrowserError::Session(errors::describe(&e.to_string()))
 }
+
+impl BrowserError {
+    /// The session that raised this is gone (crashed, closed, unknown to
+    /// the WebDriver or the Grid), as opposed to a page or a command that
+    /// failed in a working session.
+    pub fn is_broken_session(&self) -> bool {
+        matches!(self, Self::Session(text) if errors::classify(text) == errors::Verdict::Broken)
+    }
+}
+
+/// How long a capture waits for a session before its lead's run log says
+/// so: longer than a local session takes to start.
+const WAIT_NOTE_AFTER: Duration = Duration::from_secs(3);
 
 const PROFILE_PREFIX: &str = "leadscout-chromium-";
 /// The settle-and-measure script with the accessibility rules it calls.
 static MEASURE: LazyLock<String> =
     LazyLock::new(|| format!("{}\n{}", scripts::SETTLE_AND_MEASURE, scripts::A11Y_AUDIT));
+
+/// The start of the egress proxy's answer when it cannot reach a site.
+const PROXY_CANNOT_CONNECT: &str = "cannot connect to ";
+/// The document's text when the document came with a 502 (Bad Gateway).
+const PROXY_ANSWER: &str = "const n = performance.getEntriesByType('navigation')[0]; return n && n.responseStatus === 502 && document.body ? document.body.innerText.slice(0, 600) : null;";
 
 /// The network counts as quiet after this long without a finished request.
 const QUIET_MS: u64 = 100;
@@ -177,8 +199,10 @@ struct Session {
     /// The view the tab emulates: 0 none yet, 1 desktop, 2 mobile.
     emulating: AtomicU8,
     pages: u32,
-    /// Removed when the session is dropped; also how its processes are found.
-    _profile: tempfile::TempDir,
+    /// Removed when the session is dropped; also how its processes are
+    /// found. Only for browsers leadscout launched (through its own
+    /// chromedriver): a Grid's browsers are the Grid's to manage.
+    _profile: Option<tempfile::TempDir>,
 }
 
 /// The pool of browser sessions.
@@ -189,7 +213,10 @@ pub struct Browser {
     binary: Option<std::path::PathBuf>,
     /// The demo sites' key hash, which Chromium accepts (demo runs only).
     demo_spki: Option<String>,
-    idle: Mutex<Vec<Session>>,
+    /// Idle sessions and the cap on sessions alive.
+    pool: Pool<Session>,
+    /// One per capture at a time, so no more captures wait than sessions
+    /// may exist.
     permits: Semaphore,
 }
 
@@ -197,7 +224,13 @@ impl Browser {
     /// Finds the WebDriver (starting nothing yet).
     pub fn new(config: &Config) -> Result<Arc<Self>, DriverError> {
         let driver = Driver::locate(&config.webdriver)?;
-        let orphans = cleanup::kill_orphans(PROFILE_PREFIX);
+        // Only browsers of a chromedriver leadscout starts are its own to
+        // clean up; a remote WebDriver's may belong to anyone.
+        let orphans = if driver.is_managed() {
+            cleanup::kill_orphans(PROFILE_PREFIX)
+        } else {
+            0
+        };
         if orphans > 0 {
             tracing::warn!(
                 orphans,
@@ -219,7 +252,7 @@ impl Browser {
                 .demo_root
                 .as_ref()
                 .map(|r| r.spki_sha256.clone()),
-            idle: Mutex::new(Vec::new()),
+            pool: Pool::new(config.webdriver.sessions),
             permits: Semaphore::new(config.webdriver.sessions),
         }))
     }
@@ -242,10 +275,19 @@ impl Browser {
         let proxy = EgressProxy::start(self.guard.clone())
             .await
             .map_err(session_error)?;
-        let profile = tempfile::Builder::new()
-            .prefix(PROFILE_PREFIX)
-            .tempdir()
-            .map_err(session_error)?;
+        // A remote WebDriver gets no local paths: the profile directory
+        // and the binary are the node's business.
+        let managed = self.driver.is_managed();
+        let profile = if managed {
+            Some(
+                tempfile::Builder::new()
+                    .prefix(PROFILE_PREFIX)
+                    .tempdir()
+                    .map_err(session_error)?,
+            )
+        } else {
+            None
+        };
         let mut caps: ChromeCapabilities = DesiredCapabilities::chrome();
         let add =
             |caps: &mut ChromeCapabilities, arg: &str| caps.add_arg(arg).map_err(session_error);
@@ -256,13 +298,17 @@ impl Browser {
         for flag in CHROMIUM_FLAGS {
             add(&mut caps, flag)?;
         }
-        if sandbox_off_reason().is_some() {
+        // Whether a node's Chromium needs --no-sandbox depends on the node's
+        // user, which only the node knows (its stereotype's arguments).
+        if managed && sandbox_off_reason().is_some() {
             add(&mut caps, "--no-sandbox")?;
         }
-        add(
-            &mut caps,
-            &format!("--user-data-dir={}", profile.path().display()),
-        )?;
+        if let Some(profile) = &profile {
+            add(
+                &mut caps,
+                &format!("--user-data-dir={}", profile.path().display()),
+            )?;
+        }
         add(&mut caps, &format!("--proxy-server={}", proxy.url()))?;
         // Without this, Chromium sends loopback and link-local addresses
         // around the proxy; with it, everything goes through the guard.
@@ -276,12 +322,25 @@ impl Browser {
         }
         caps.set_browser_log_level(LoggingPrefsLogLevel::Severe)
             .map_err(session_error)?;
-        let driver = tokio::time::timeout(Duration::from_secs(30), WebDriver::new(&url, caps))
+        // A Grid queues the request while its slots are busy; a local
+        // chromedriver answers at once or not at all.
+        let (wait, key) = if managed {
+            (Duration::from_secs(30), "")
+        } else {
+            (self.config.session_timeout, " (webdriver.session_timeout)")
+        };
+        let request = WebDriver::builder(&url, caps)
+            .request_timeout(wait.max(Duration::from_secs(120)) + Duration::from_secs(10))
+            .connect();
+        let driver = tokio::time::timeout(wait, request)
             .await
             .map_err(|_| {
-                BrowserError::Session("starting a browser session took longer than 30s".into())
+                BrowserError::Session(format!(
+                    "no browser session within {}{key}",
+                    humantime::format_duration(wait)
+                ))
             })?
-            .map_err(session_error)?;
+            .map_err(|e| session_error(format!("start a browser session at {url}: {e}")))?;
         let setup = async {
             driver
                 .set_page_load_timeout(self.config.page_timeout)
@@ -340,38 +399,156 @@ impl Browser {
     /// drops a live browser session: the task finishes, within its own
     /// bound, and returns or closes the session properly.
     pub async fn capture(self: &Arc<Self>, url: &Url) -> Result<BrowserCapture, BrowserError> {
+        self.capture_noting(url, |_| {}).await
+    }
+
+    /// [`Browser::capture`], telling `note` once when the capture has
+    /// waited a while for a session ("waiting for a Grid slot"), so the
+    /// lead's run log can say why nothing happens.
+    pub async fn capture_noting(
+        self: &Arc<Self>,
+        url: &Url,
+        note: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Result<BrowserCapture, BrowserError> {
         let this = self.clone();
         let url = url.clone();
-        tokio::spawn(async move { this.capture_owned(&url).await })
+        tokio::spawn(async move { this.capture_owned(&url, &note).await })
             .await
             .map_err(|e| BrowserError::Session(format!("the capture task failed: {e}")))?
     }
 
-    async fn capture_owned(&self, url: &Url) -> Result<BrowserCapture, BrowserError> {
+    async fn capture_owned(
+        self: &Arc<Self>,
+        url: &Url,
+        note: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<BrowserCapture, BrowserError> {
         let _permit = self.permits.acquire().await.map_err(session_error)?;
-        let pooled = self.idle.lock().await.pop();
-        let session = match pooled {
-            Some(session) => session,
-            None => self.new_session().await?,
+        let session = self.acquire(note).await?;
+        let pooled = session.pages > 0;
+        let (session, result) = match self.capture_in(session, url).await {
+            // A kept session can die while idle (a Grid ends sessions idle
+            // longer than its session timeout): one more try on a new one.
+            (session, Err(e)) if pooled && e.is_broken_session() => {
+                tracing::debug!(error = %e, "a pooled browser session was gone; starting another");
+                self.retire(session).await;
+                let session = self.acquire(note).await?;
+                self.capture_in(session, url).await
+            }
+            other => other,
         };
-        // A hard bound above the page timeouts: a wedged browser must not
-        // hold a worker.
+        // A page that could not be shown leaves its session as it was; any
+        // other error may have left the browser confused, and a fresh
+        // session is cheap.
+        let healthy = matches!(&result, Ok(_) | Err(BrowserError::Page(_)));
+        if healthy && session.pages + 1 < self.config.recycle_after {
+            let mut session = session;
+            session.pages += 1;
+            if let Err(session) = self.pool.give_back(session) {
+                self.retire(session).await;
+            }
+        } else {
+            self.retire(session).await;
+        }
+        result
+    }
+
+    /// Captures `url` in `session` within a hard bound above the page
+    /// timeouts: a wedged browser must not hold a worker.
+    async fn capture_in(
+        &self,
+        session: Session,
+        url: &Url,
+    ) -> (Session, Result<BrowserCapture, BrowserError>) {
         let bound = self.config.page_timeout * 3 + self.config.settle * 2 + Duration::from_secs(20);
         let result = match tokio::time::timeout(bound, self.capture_on(&session, url)).await {
             Ok(result) => result,
             Err(_) => Err(BrowserError::Timeout(bound.as_secs())),
         };
-        match &result {
-            Ok(_) if session.pages + 1 < self.config.recycle_after => {
-                let mut session = session;
-                session.pages += 1;
-                self.idle.lock().await.push(session);
+        (session, result)
+    }
+
+    /// A session for one capture: an idle one, a new one while under
+    /// `webdriver.sessions`, or the first to come back. A new session is requested in a task of its
+    /// own, so a request queued at a Grid goes on (and its session joins
+    /// the pool) even when this capture is served by another session first.
+    async fn acquire(
+        self: &Arc<Self>,
+        note: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<Session, BrowserError> {
+        let note_at = tokio::time::Instant::now() + WAIT_NOTE_AFTER;
+        let mut noted = false;
+        let mut own: Option<tokio::task::JoinHandle<Result<(), BrowserError>>> = None;
+        loop {
+            let changed = self.pool.changed();
+            match self.pool.take(own.is_none()) {
+                Take::Idle(session) => return Ok(session),
+                Take::Closed => {
+                    return Err(BrowserError::Session(
+                        "the browser pool is shutting down".into(),
+                    ));
+                }
+                Take::Create => {
+                    let this = self.clone();
+                    own = Some(tokio::spawn(async move {
+                        match this.new_session().await {
+                            Ok(session) => {
+                                if let Err(session) = this.pool.give_back(session) {
+                                    this.retire(session).await;
+                                }
+                                Ok(())
+                            }
+                            Err(e) => {
+                                this.pool.forget();
+                                Err(e)
+                            }
+                        }
+                    }));
+                }
+                Take::Wait => {}
             }
-            // Recycled after N pages, or after any error: a fresh session
-            // is cheap, a confused one is not.
-            _ => close(session).await,
+            let request = async {
+                match own.as_mut() {
+                    Some(task) => task.await,
+                    None => std::future::pending().await,
+                }
+            };
+            let done = tokio::select! {
+                _ = changed => None,
+                done = request => Some(done),
+                _ = tokio::time::sleep_until(note_at), if !noted => {
+                    noted = true;
+                    if self.driver.is_managed() {
+                        note("waiting for a browser session");
+                    } else {
+                        note(&format!(
+                            "waiting for a Grid slot (at most {}, webdriver.session_timeout)",
+                            humantime::format_duration(self.config.session_timeout)
+                        ));
+                    }
+                    None
+                }
+            };
+            if let Some(done) = done {
+                own = None;
+                match done {
+                    // Its session is in the pool now (or taken by another
+                    // capture): look again.
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => {
+                        return Err(BrowserError::Session(format!(
+                            "the session request failed: {e}"
+                        )));
+                    }
+                }
+            }
         }
-        result
+    }
+
+    /// Closes a session of the pool, making room for another.
+    async fn retire(&self, session: Session) {
+        close(session).await;
+        self.pool.forget();
     }
 
     async fn capture_on(
@@ -414,10 +591,17 @@ impl Browser {
         let limit = self.config.page_timeout + Duration::from_secs(2);
         match tokio::time::timeout(limit, command).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) if e.to_string().to_lowercase().contains("timeout") => {
-                Err(BrowserError::Timeout(self.config.page_timeout.as_secs()))
+            Ok(Err(e)) => {
+                let text = e.to_string();
+                match errors::classify(&text) {
+                    // The browser is fine; the page is not.
+                    errors::Verdict::Page(code) => Err(BrowserError::Page(page_reason(&code))),
+                    errors::Verdict::Other if text.to_lowercase().contains("timeout") => {
+                        Err(BrowserError::Timeout(self.config.page_timeout.as_secs()))
+                    }
+                    _ => Err(session_error(format!("{what}: {text}"))),
+                }
             }
-            Ok(Err(e)) => Err(session_error(format!("{what}: {e}"))),
             Err(_) => Err(BrowserError::Timeout(limit.as_secs())),
         }
     }
@@ -461,8 +645,25 @@ impl Browser {
             )
             .await?;
         }
-        self.step("load the page", d.goto(url.as_str())).await?;
+        match self.step("load the page", d.goto(url.as_str())).await {
+            // What the guard refused is often why (a redirect to a private
+            // address), so it goes with the browser's code.
+            Err(BrowserError::Page(detail)) => {
+                let detail = match session.proxy.take_refused().first() {
+                    Some(reason) => format!("{detail} ({reason})"),
+                    None => detail,
+                };
+                return Err(BrowserError::Page(detail));
+            }
+            other => other?,
+        };
         let measured = self.settle_and_measure(d, view).await?;
+        // The phone view loads first: once per capture is enough.
+        if view.mobile
+            && let Some(said) = self.proxy_answer(d).await
+        {
+            return Err(BrowserError::Page(format!("the egress proxy {said}")));
+        }
         let href = measured["href"].as_str().unwrap_or("");
         if href.starts_with("chrome-error:") {
             let detail = self
@@ -506,6 +707,23 @@ impl Browser {
             .unwrap_or_default();
         let full = self.full_page(session, view).await?;
         Ok((png, full, page, errors))
+    }
+
+    /// What the egress proxy said when it answered for the site itself: a
+    /// site it could not connect to (down, refused, unreachable) comes back
+    /// to a plain-http load as the proxy's own 502, which Chromium shows as
+    /// the page, not as a network error. Recognised by the proxy's wording.
+    async fn proxy_answer(&self, d: &WebDriver) -> Option<String> {
+        let answer = self
+            .step(
+                "read the page's status",
+                d.execute(PROXY_ANSWER, Vec::new()),
+            )
+            .await
+            .ok()?;
+        let text = answer.json().as_str()?.trim().to_string();
+        text.starts_with(PROXY_CANNOT_CONNECT)
+            .then(|| errors::describe(&text))
     }
 
     /// Waits until the page shown is the new document and it has settled,
@@ -584,8 +802,7 @@ impl Browser {
 
     /// Closes every session and stops a managed chromedriver.
     pub async fn shutdown(&self) {
-        let sessions: Vec<Session> = self.idle.lock().await.drain(..).collect();
-        for session in sessions {
+        for session in self.pool.drain() {
             close(session).await;
         }
         self.driver.stop().await;
@@ -600,10 +817,22 @@ fn base64_png(answer: &serde_json::Value) -> Result<Vec<u8>, BrowserError> {
         .map_err(|e| BrowserError::Session(format!("the screenshot was not valid base64: {e}")))
 }
 
-/// Closes a session and makes sure its browser processes are gone.
+/// Chromium's network error code with what it means.
+fn page_reason(code: &str) -> String {
+    match errors::net_error_meaning(code) {
+        Some(meaning) => format!("{code}: {meaning}"),
+        None => code.to_string(),
+    }
+}
+
+/// Closes a session and makes sure the browser processes leadscout
+/// launched for it are gone.
 async fn close(session: Session) {
     discard(session.driver).await;
-    let killed = cleanup::kill_profile(session._profile.path());
+    let Some(profile) = &session._profile else {
+        return;
+    };
+    let killed = cleanup::kill_profile(profile.path());
     if killed > 0 {
         tracing::debug!(
             killed,
