@@ -181,6 +181,16 @@ pub struct WebDriverConfig {
     pub full_page_max_height: u32,
     /// Width of the thumbnails kept for report pages and the TUI.
     pub thumbnail_width: u32,
+    /// Where the egress proxy listens for browsers on other machines (a
+    /// Selenium Grid's nodes), e.g. "0.0.0.0:3128". Empty: each session gets
+    /// its own proxy on loopback, for browsers on this machine.
+    pub proxy_bind: String,
+    /// The address browsers use to reach the proxy, e.g.
+    /// "http://scout.internal:3128"; required with `proxy_bind`.
+    pub proxy_url: String,
+    /// IPs or CIDR networks (the Grid nodes) allowed to connect to the
+    /// proxy; required and non-empty with `proxy_bind`.
+    pub proxy_allow: Vec<String>,
 }
 
 impl Default for WebDriverConfig {
@@ -195,6 +205,9 @@ impl Default for WebDriverConfig {
             settle: Duration::from_millis(500),
             full_page_max_height: 0,
             thumbnail_width: 400,
+            proxy_bind: String::new(),
+            proxy_url: String::new(),
+            proxy_allow: Vec::new(),
         }
     }
 }
