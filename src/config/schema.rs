@@ -186,6 +186,16 @@ pub struct WebDriverConfig {
     /// The chromedriver leadscout starts itself has no queue and gets 30s.
     #[serde(with = "humantime_serde")]
     pub session_timeout: Duration,
+    /// Where the egress proxy listens for browsers on other machines (a
+    /// Selenium Grid's nodes), e.g. "0.0.0.0:3128". Empty: each session gets
+    /// its own proxy on loopback, for browsers on this machine.
+    pub proxy_bind: String,
+    /// The address browsers use to reach the proxy, e.g.
+    /// "http://scout.internal:3128"; required with `proxy_bind`.
+    pub proxy_url: String,
+    /// IPs or CIDR networks (the Grid nodes) allowed to connect to the
+    /// proxy; required and non-empty with `proxy_bind`.
+    pub proxy_allow: Vec<String>,
 }
 
 impl Default for WebDriverConfig {
@@ -201,6 +211,9 @@ impl Default for WebDriverConfig {
             full_page_max_height: 0,
             thumbnail_width: 400,
             session_timeout: Duration::from_secs(300),
+            proxy_bind: String::new(),
+            proxy_url: String::new(),
+            proxy_allow: Vec::new(),
         }
     }
 }

@@ -334,3 +334,68 @@ fn the_grid_s_session_wait_is_validated_and_lengthens_the_screenshot_timeout() {
         );
     }
 }
+
+#[test]
+fn the_remote_browser_proxy_needs_its_url_and_allow_list() {
+    let check = |env: &[(&str, &str)]| {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(None, env).map_err(|e| e.to_string())
+    };
+    let bind = ("LEADSCOUT_WEBDRIVER__PROXY_BIND", "0.0.0.0:3128");
+    let url = (
+        "LEADSCOUT_WEBDRIVER__PROXY_URL",
+        "http://scout.internal:3128",
+    );
+    let allow = (
+        "LEADSCOUT_WEBDRIVER__PROXY_ALLOW",
+        "[\"10.0.0.0/24\", \"10.0.1.7\"]",
+    );
+    let config = check(&[bind, url, allow]).unwrap();
+    let nets = config.webdriver.proxy_allow_nets().unwrap();
+    assert!(nets[1].contains(&"10.0.1.7".parse::<std::net::IpAddr>().unwrap()));
+    assert!(!nets[0].contains(&"10.0.1.7".parse::<std::net::IpAddr>().unwrap()));
+
+    let err = check(&[bind, allow]).unwrap_err();
+    assert!(
+        err.contains("`webdriver.proxy_url`") && err.contains("required"),
+        "{err}"
+    );
+    let err = check(&[bind, url]).unwrap_err();
+    assert!(
+        err.contains("`webdriver.proxy_allow`") && err.contains("never open"),
+        "{err}"
+    );
+    let err = check(&[
+        bind,
+        url,
+        ("LEADSCOUT_WEBDRIVER__PROXY_ALLOW", "[\"10.0.0.0/33\"]"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("`webdriver.proxy_allow`") && err.contains("10.0.0.0/33"),
+        "{err}"
+    );
+    let err = check(&[
+        ("LEADSCOUT_WEBDRIVER__PROXY_BIND", "scout:3128"),
+        url,
+        allow,
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("`webdriver.proxy_bind`") && err.contains("scout:3128"),
+        "{err}"
+    );
+    let err = check(&[
+        bind,
+        ("LEADSCOUT_WEBDRIVER__PROXY_URL", "https://x:1"),
+        allow,
+    ])
+    .unwrap_err();
+    assert!(err.contains("`webdriver.proxy_url`"), "{err}");
+    let err = check(&[url]).unwrap_err();
+    assert!(err.contains("`webdriver.proxy_bind`"), "{err}");
+    assert!(check(&[]).is_ok(), "empty keys keep the local proxy");
+}

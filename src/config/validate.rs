@@ -183,6 +183,8 @@ impl Config {
                 ),
             ));
         }
+        wd.check_proxy()
+            .map_err(|(key, message)| bad(key, message))?;
         let jobs = &self.jobs;
         if jobs.concurrency == 0 || jobs.concurrency > 256 {
             return Err(bad("jobs.concurrency", "must be between 1 and 256".into()));
@@ -365,4 +367,81 @@ fn is_env_var_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl super::WebDriverConfig {
+    /// The networks in `proxy_allow`; a bare IP is a network of one.
+    pub fn proxy_allow_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.proxy_allow
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "entry {} `{entry}` is not an IP or a CIDR network (e.g. \"10.0.0.7\" or \"10.0.0.0/24\")",
+                            i + 1
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The remote-browser proxy keys agree: all empty, or `proxy_bind` a
+    /// socket address with an http `proxy_url` and a non-empty
+    /// `proxy_allow`. Returns the key at fault and what to do.
+    pub(super) fn check_proxy(&self) -> Result<(), (&'static str, String)> {
+        if self.proxy_bind.trim().is_empty() {
+            if !self.proxy_url.is_empty() || !self.proxy_allow.is_empty() {
+                return Err((
+                    "webdriver.proxy_bind",
+                    "is empty, but proxy_url or proxy_allow is set: set proxy_bind to where remote browsers reach this machine (e.g. \"0.0.0.0:3128\"), or clear proxy_url and proxy_allow".into(),
+                ));
+            }
+            return Ok(());
+        }
+        if self
+            .proxy_bind
+            .trim()
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
+            return Err((
+                "webdriver.proxy_bind",
+                format!(
+                    "`{}` is not an IP and port to listen on (e.g. \"0.0.0.0:3128\")",
+                    self.proxy_bind
+                ),
+            ));
+        }
+        let url = url::Url::parse(self.proxy_url.trim()).ok();
+        let usable = url.as_ref().is_some_and(|u| {
+            u.scheme() == "http"
+                && u.host_str().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && matches!(u.path(), "" | "/")
+        });
+        if !usable {
+            return Err((
+                "webdriver.proxy_url",
+                format!(
+                    "`{}` is not the http://host:port browsers use to reach the proxy (e.g. \"http://scout.internal:3128\"); it is required when proxy_bind is set",
+                    self.proxy_url
+                ),
+            ));
+        }
+        if self.proxy_allow.is_empty() {
+            return Err((
+                "webdriver.proxy_allow",
+                "is empty: list the Grid nodes' IPs or networks (e.g. [\"10.0.0.0/24\"]); the proxy is never open to everyone".into(),
+            ));
+        }
+        self.proxy_allow_nets()
+            .map(|_| ())
+            .map_err(|message| ("webdriver.proxy_allow", message))
+    }
 }

@@ -97,26 +97,19 @@ impl Service {
                 bytes as f64 / (1024.0 * 1024.0)
             ),
         ));
-        checks.push(
-            match crate::jobs::stages::screenshot::check_webdriver(self.config()).await {
-                Ok(version) => Check::new(
-                    "webdriver",
-                    CheckStatus::Ok,
-                    format!("{version}; a test session opened and closed"),
-                ),
-                Err(problem)
-                    if problem.starts_with("no WebDriver")
-                        || problem.starts_with("no Chromium") =>
-                {
-                    Check::new(
-                        "webdriver",
-                        CheckStatus::Warn,
-                        format!("{problem}; screenshots will be skipped"),
-                    )
-                }
-                Err(problem) => Check::new("webdriver", CheckStatus::Fail, problem),
-            },
-        );
+        match crate::jobs::stages::screenshot::check_path(self.config()).await {
+            // Each hop of the browser path in order; the list ends at the
+            // first that broke.
+            Ok(hops) => checks.extend(hops.into_iter().map(|(name, result)| match result {
+                Ok(detail) => Check::new(name, CheckStatus::Ok, detail),
+                Err(problem) => Check::new(name, CheckStatus::Fail, problem),
+            })),
+            Err(problem) => checks.push(Check::new(
+                "webdriver",
+                CheckStatus::Warn,
+                format!("{problem}; screenshots will be skipped"),
+            )),
+        }
         let sandbox = crate::jobs::stages::screenshot::sandbox_off_reason();
         checks.push(match sandbox {
             None => Check::new("chromium sandbox", CheckStatus::Ok, "on"),

@@ -44,6 +44,7 @@ mod operator_view;
 mod outreach;
 mod page_server;
 mod reaudit;
+mod remote_proxy;
 mod report;
 mod report_export;
 mod secrets;

@@ -36,17 +36,24 @@ impl ScreenshotStage {
     }
 }
 
-/// For `doctor`: the browser's version from a test session, or the problem.
 /// Why Chromium runs without its sandbox here, if it does; for `doctor`.
 pub fn sandbox_off_reason() -> Option<&'static str> {
     crate::pipeline::browser::sandbox_off_reason()
 }
 
-pub async fn check_webdriver(config: &Config) -> Result<String, String> {
+/// For `doctor`: each hop of the browser path (WebDriver, session, proxy,
+/// test page, screenshot) by name, up to the first that broke; `Err` when
+/// there is no WebDriver at all.
+pub async fn check_path(
+    config: &Config,
+) -> Result<Vec<(&'static str, Result<String, String>)>, String> {
     let browser = Browser::new(config).map_err(|e| e.to_string())?;
-    let version = browser.version().await.map_err(|e| e.to_string());
+    let hops = browser.prove_path().await;
     browser.shutdown().await;
-    version
+    Ok(hops
+        .into_iter()
+        .map(|hop| (hop.hop.name(), hop.result))
+        .collect())
 }
 
 impl StageHandler for ScreenshotStage {

@@ -8,13 +8,16 @@
 //! Lighthouse-style mobile estimate ([`trace`]).
 
 pub mod a11y;
+mod auth;
 pub mod checks;
 mod cleanup;
 pub mod driver;
 mod errors;
+mod path;
 pub mod picture;
 mod pool;
 pub mod proxy;
+mod proxy_auth;
 mod scripts;
 pub mod trace;
 
@@ -34,7 +37,8 @@ use crate::config::{Config, WebDriverConfig};
 use crate::pipeline::fetch::guard::EgressGuard;
 use driver::{Driver, DriverError, find_browser};
 use pool::{Pool, Take};
-use proxy::EgressProxy;
+pub use path::{Hop, HopResult};
+use proxy::{EgressProxy, ProxyServer};
 
 const DESKTOP: Viewport = Viewport {
     width: 1366,
@@ -199,6 +203,8 @@ struct Session {
     /// The view the tab emulates: 0 none yet, 1 desktop, 2 mobile.
     emulating: AtomicU8,
     pages: u32,
+    /// Answers the proxy's challenges with this session's credentials.
+    _auth: auth::AuthTask,
     /// Removed when the session is dropped; also how its processes are
     /// found. Only for browsers leadscout launched (through its own
     /// chromedriver): a Grid's browsers are the Grid's to manage.
@@ -218,6 +224,8 @@ pub struct Browser {
     /// One per capture at a time, so no more captures wait than sessions
     /// may exist.
     permits: Semaphore,
+    /// The shared proxy for remote browsers (`webdriver.proxy_bind`).
+    remote_proxy: tokio::sync::OnceCell<Arc<ProxyServer>>,
 }
 
 impl Browser {
@@ -254,6 +262,7 @@ impl Browser {
                 .map(|r| r.spki_sha256.clone()),
             pool: Pool::new(config.webdriver.sessions),
             permits: Semaphore::new(config.webdriver.sessions),
+            remote_proxy: tokio::sync::OnceCell::new(),
         }))
     }
 
@@ -271,10 +280,45 @@ impl Browser {
     }
 
     async fn new_session(&self) -> Result<Session, BrowserError> {
-        let url = self.driver.url().await?;
-        let proxy = EgressProxy::start(self.guard.clone())
+        self.open_session(&path::probe_token())
             .await
-            .map_err(session_error)?;
+            .map_err(|(_, e)| e)
+    }
+
+    /// This session's use of the egress proxy: its own on loopback, or the
+    /// shared one remote browsers reach.
+    async fn proxy_session(&self) -> Result<EgressProxy, BrowserError> {
+        if self.config.proxy_bind.trim().is_empty() {
+            return EgressProxy::start(self.guard.clone())
+                .await
+                .map_err(session_error);
+        }
+        let server = self
+            .remote_proxy
+            .get_or_try_init(|| proxy::remote(&self.config, self.guard.clone()))
+            .await
+            .map_err(BrowserError::Session)?;
+        Ok(server.session())
+    }
+
+    /// Opens a session whose browser has loaded the proxy's probe page
+    /// with `token`; a failure says at which hop.
+    async fn open_session(&self, token: &str) -> Result<Session, (Hop, BrowserError)> {
+        let mut failed_at = Hop::Reachable;
+        self.start_session(token, &mut failed_at)
+            .await
+            .map_err(|e| (failed_at, e))
+    }
+
+    /// Starts a session; on failure `failed_at` names the hop that broke.
+    async fn start_session(
+        &self,
+        token: &str,
+        failed_at: &mut Hop,
+    ) -> Result<Session, BrowserError> {
+        let url = self.driver.url().await?;
+        *failed_at = Hop::Session;
+        let proxy = self.proxy_session().await?;
         // A remote WebDriver gets no local paths: the profile directory
         // and the binary are the node's business.
         let managed = self.driver.is_managed();
@@ -310,6 +354,8 @@ impl Browser {
             )?;
         }
         add(&mut caps, &format!("--proxy-server={}", proxy.url()))?;
+        // The channel the browser answers the proxy's challenge on.
+        caps.enable_bidi().map_err(session_error)?;
         // Without this, Chromium sends loopback and link-local addresses
         // around the proxy; with it, everything goes through the guard.
         add(&mut caps, "--proxy-bypass-list=<-loopback>")?;
@@ -341,6 +387,23 @@ impl Browser {
                 ))
             })?
             .map_err(|e| session_error(format!("start a browser session at {url}: {e}")))?;
+        let auth = match auth::answer_challenges(&driver, proxy.credentials().clone()).await {
+            Ok(auth) => auth,
+            Err(e) => {
+                discard(driver).await;
+                return Err(BrowserError::Session(format!(
+                    "cannot answer the proxy's challenge: {e}"
+                )));
+            }
+        };
+        if let Err((hop, e)) =
+            path::load_probe(&driver, &proxy, token, self.config.page_timeout).await
+        {
+            *failed_at = hop;
+            discard(driver).await;
+            return Err(e);
+        }
+        *failed_at = Hop::Session;
         let setup = async {
             driver
                 .set_page_load_timeout(self.config.page_timeout)
@@ -390,6 +453,7 @@ impl Browser {
             desktop_agent,
             emulating: AtomicU8::new(0),
             pages: 0,
+            _auth: auth,
             _profile: profile,
         })
     }

@@ -2,10 +2,18 @@
 //! subresource itself, so it is pointed at this forward proxy, which applies
 //! the fetcher's guard to every request: CONNECT tunnels for https, plain
 //! forwarding for http. It connects only to the addresses the guard checked.
+//!
+//! One [`ProxyServer`] listens either on loopback for one local browser
+//! session, or on `webdriver.proxy_bind` for every session of browsers on
+//! other machines (a Selenium Grid). Either way a connection must come from
+//! an allowed address ([`proxy_auth::Allow`]) and every request must carry
+//! a live session's credentials, so the proxy is never open: others get
+//! 407. What a session was refused is kept per session. The proxy also
+//! answers [`PROBE_HOST`] itself, so `doctor` can prove the path.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,35 +24,75 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
+pub use super::proxy_auth::Credentials;
+use super::proxy_auth::{Allow, Entry, Registry};
 use crate::pipeline::fetch::guard::EgressGuard;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A host that cannot exist (RFC 6761 `.invalid`): the proxy answers it
+/// itself with a small page naming the path's token, without any network.
+pub const PROBE_HOST: &str = "leadscout-probe.invalid";
+
+/// The realm in the 407 challenge.
+const REALM: &str = "leadscout";
+
 type ProxyBody = BoxBody<Bytes, hyper::Error>;
 
-/// A running proxy on loopback; stops when dropped.
-pub struct EgressProxy {
+/// A running proxy listener; stops when the last handle is dropped.
+pub struct ProxyServer {
     addr: SocketAddr,
-    refused: Arc<Mutex<Vec<String>>>,
+    /// What browsers are told (`--proxy-server`).
+    url: String,
+    state: Arc<State>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl EgressProxy {
-    pub async fn start(guard: EgressGuard) -> std::io::Result<Self> {
+impl ProxyServer {
+    /// A proxy on a free loopback port, for a browser on this machine.
+    pub async fn local(guard: EgressGuard) -> std::io::Result<Arc<Self>> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        Self::serve(listener, url, guard, Allow::loopback())
+    }
+
+    /// The shared proxy for remote browsers: on `bind`, announced as
+    /// `url`, open to `allow` only.
+    pub async fn remote(
+        bind: SocketAddr,
+        url: &str,
+        allow: Vec<ipnet::IpNet>,
+        guard: EgressGuard,
+    ) -> std::io::Result<Arc<Self>> {
+        let listener = TcpListener::bind(bind).await?;
+        let url = url.trim().trim_end_matches('/').to_string();
+        Self::serve(listener, url, guard, Allow::new(allow))
+    }
+
+    fn serve(
+        listener: TcpListener,
+        url: String,
+        guard: EgressGuard,
+        allow: Allow,
+    ) -> std::io::Result<Arc<Self>> {
         let addr = listener.local_addr()?;
-        let refused = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
             guard,
-            refused: refused.clone(),
+            sessions: Registry::default(),
+            allow,
         });
+        let shared = state.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((stream, peer)) = listener.accept().await else {
                     continue;
                 };
-                let state = state.clone();
+                if !shared.allow.admits(peer.ip()) {
+                    drop(stream);
+                    continue;
+                }
+                let state = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let state = state.clone();
@@ -58,34 +106,89 @@ impl EgressProxy {
                 });
             }
         });
-        Ok(Self {
+        Ok(Arc::new(Self {
             addr,
-            refused,
+            url,
+            state,
             task,
-        })
+        }))
     }
 
-    /// For Chromium's `--proxy-server`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+    /// Where it listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
 
-    /// The requests refused since the last call (what the page tried to
-    /// reach and was not allowed to).
-    pub fn take_refused(&self) -> Vec<String> {
-        std::mem::take(&mut *self.refused.lock().unwrap_or_else(|e| e.into_inner()))
+    /// Issues credentials for a new browser session; they are revoked when
+    /// the returned session is dropped.
+    pub fn session(self: &Arc<Self>) -> EgressProxy {
+        let (credentials, entry) = self.state.sessions.issue();
+        EgressProxy {
+            server: self.clone(),
+            credentials,
+            entry,
+        }
     }
 }
 
-impl Drop for EgressProxy {
+impl Drop for ProxyServer {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
+/// One browser session's use of a proxy: its credentials and what it was
+/// refused. Dropping it revokes the credentials.
+pub struct EgressProxy {
+    server: Arc<ProxyServer>,
+    credentials: Credentials,
+    entry: Arc<Entry>,
+}
+
+impl EgressProxy {
+    /// A proxy of its own on loopback, for one local session.
+    pub async fn start(guard: EgressGuard) -> std::io::Result<Self> {
+        Ok(ProxyServer::local(guard).await?.session())
+    }
+
+    /// For Chromium's `--proxy-server` (no credentials: Chromium ignores
+    /// them there; the browser answers the 407 challenge instead).
+    pub fn url(&self) -> String {
+        self.server.url.clone()
+    }
+
+    /// The credentials the browser answers the proxy's challenge with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The requests refused since the last call (what the page tried to
+    /// reach and was not allowed to).
+    pub fn take_refused(&self) -> Vec<String> {
+        std::mem::take(&mut *self.entry.refused.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether this session's browser fetched the probe page with `token`.
+    pub fn saw_probe(&self, token: &str) -> bool {
+        self.entry
+            .probes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|t| t == token)
+    }
+}
+
+impl Drop for EgressProxy {
+    fn drop(&mut self) {
+        self.server.state.sessions.revoke(&self.credentials.user);
+    }
+}
+
 struct State {
     guard: EgressGuard,
-    refused: Arc<Mutex<Vec<String>>>,
+    sessions: Registry,
+    allow: Allow,
 }
 
 fn text(status: StatusCode, message: String) -> Response<ProxyBody> {
@@ -100,14 +203,25 @@ fn text(status: StatusCode, message: String) -> Response<ProxyBody> {
 
 impl State {
     async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+        let header = req
+            .headers()
+            .get(hyper::header::PROXY_AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        let Some(session) = self.sessions.authenticate(header) else {
+            return challenge();
+        };
         if req.method() == Method::CONNECT {
-            return self.tunnel(req).await;
+            return self.tunnel(&session, req).await;
         }
-        self.forward(req).await
+        self.forward(&session, req).await
     }
 
-    /// Checks a target; on refusal records it and says why.
-    async fn clear(&self, url: &Url) -> Result<Vec<SocketAddr>, Response<ProxyBody>> {
+    /// Checks a target; on refusal records it for the session and says why.
+    async fn clear(
+        &self,
+        session: &Entry,
+        url: &Url,
+    ) -> Result<Vec<SocketAddr>, Response<ProxyBody>> {
         match self.guard.clear(url, DNS_TIMEOUT).await {
             Ok(cleared) => {
                 let port = url.port_or_known_default().unwrap_or(80);
@@ -120,7 +234,8 @@ impl State {
             Err(refused) => {
                 let reason = refused.to_string();
                 tracing::debug!(%reason, "browser request refused");
-                self.refused
+                session
+                    .refused
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(reason.clone());
@@ -133,7 +248,7 @@ impl State {
     }
 
     /// `CONNECT host:port` for https: check, then splice bytes both ways.
-    async fn tunnel(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+    async fn tunnel(&self, session: &Entry, req: Request<Incoming>) -> Response<ProxyBody> {
         let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
             return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port".into());
         };
@@ -143,7 +258,7 @@ impl State {
                 format!("bad CONNECT target {authority}"),
             );
         };
-        let addrs = match self.clear(&url).await {
+        let addrs = match self.clear(session, &url).await {
             Ok(addrs) => addrs,
             Err(response) => return response,
         };
@@ -171,7 +286,7 @@ impl State {
     }
 
     /// A plain-http request in absolute form: check, then send it on.
-    async fn forward(&self, mut req: Request<Incoming>) -> Response<ProxyBody> {
+    async fn forward(&self, session: &Entry, mut req: Request<Incoming>) -> Response<ProxyBody> {
         let Ok(url) = Url::parse(&req.uri().to_string()) else {
             return text(
                 StatusCode::BAD_REQUEST,
@@ -184,7 +299,10 @@ impl State {
                 format!("refused {url}: only http is forwarded; https goes through CONNECT"),
             );
         }
-        let addrs = match self.clear(&url).await {
+        if url.host_str() == Some(PROBE_HOST) {
+            return probe(session, &url);
+        }
+        let addrs = match self.clear(session, &url).await {
             Ok(addrs) => addrs,
             Err(response) => return response,
         };
@@ -213,10 +331,60 @@ impl State {
         req.headers_mut().remove("proxy-connection");
         req.headers_mut().remove("proxy-authorization");
         match sender.send_request(req).await {
+            // A site must not be able to ask the browser for the proxy's
+            // credentials.
+            Ok(response) if response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED => text(
+                StatusCode::BAD_GATEWAY,
+                format!("{url} answered 407, which only the proxy may"),
+            ),
             Ok(response) => response.map(|body| body.boxed()),
             Err(e) => text(StatusCode::BAD_GATEWAY, format!("{url}: {e}")),
         }
     }
+}
+
+/// 407 with the challenge the browser answers with its session's
+/// credentials.
+fn challenge() -> Response<ProxyBody> {
+    let mut response = text(
+        StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+        "leadscout's egress proxy needs this browser session's credentials".into(),
+    );
+    if let Ok(value) = format!("Basic realm=\"{REALM}\"").parse() {
+        response
+            .headers_mut()
+            .insert(hyper::header::PROXY_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The probe page: its title names the token in the path, so whoever asked
+/// for it knows the page came from this proxy, through this session.
+fn probe(session: &Entry, url: &Url) -> Response<ProxyBody> {
+    let token: String = url
+        .path()
+        .trim_matches('/')
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(64)
+        .collect();
+    session
+        .probes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(token.clone());
+    let mut response = text(
+        StatusCode::OK,
+        format!(
+            "<!doctype html><html><head><title>leadscout probe {token}</title></head><body style=\"background:#fff\"><h1>leadscout probe {token}</h1><p>This page came from leadscout's egress proxy.</p></body></html>"
+        ),
+    );
+    if let Ok(value) = "text/html; charset=utf-8".parse() {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
 }
 
 /// Connects to the first checked address that answers.
@@ -230,4 +398,45 @@ async fn connect(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
         }
     }
     Err(last)
+}
+
+/// The shared remote-browser proxy of this process for the configured
+/// `proxy_bind`: started once, and reused while any browser pool holds it
+/// (a second pool, such as `doctor`'s inside a running host, would not be
+/// able to bind the same address).
+pub async fn remote(
+    config: &crate::config::WebDriverConfig,
+    guard: EgressGuard,
+) -> Result<Arc<ProxyServer>, String> {
+    static RUNNING: std::sync::Mutex<Vec<(SocketAddr, std::sync::Weak<ProxyServer>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let bind: SocketAddr = config.proxy_bind.trim().parse().map_err(|_| {
+        format!(
+            "webdriver.proxy_bind `{}` is not an IP and port",
+            config.proxy_bind
+        )
+    })?;
+    let allow = config
+        .proxy_allow_nets()
+        .map_err(|e| format!("webdriver.proxy_allow: {e}"))?;
+    if let Some(server) = RUNNING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(addr, _)| *addr == bind)
+        .and_then(|(_, server)| server.upgrade())
+    {
+        return Ok(server);
+    }
+    let server = ProxyServer::remote(bind, &config.proxy_url, allow, guard)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on webdriver.proxy_bind {bind} for the browser proxy: {e}; pick a free address and port this machine has"
+            )
+        })?;
+    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    running.retain(|(_, server)| server.strong_count() > 0);
+    running.push((bind, Arc::downgrade(&server)));
+    Ok(server)
 }
