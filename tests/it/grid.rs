@@ -244,6 +244,7 @@ impl Grid {
             &hub_log,
         )];
         let config = node_config(tools, dir.path(), slots);
+        let grid_url = format!("http://127.0.0.1:{port}");
         let mut node_logs = Vec::new();
         for n in 0..nodes {
             let log = dir.path().join(format!("node{n}.log"));
@@ -263,6 +264,10 @@ impl Grid {
                     &subscribe,
                     "--selenium-manager",
                     "false",
+                    // Otherwise the node hands out WebSocket addresses on
+                    // the machine's own interface and the default port.
+                    "--grid-url",
+                    &grid_url,
                 ],
             );
             processes.push(Group::spawn(command, &log));

@@ -36,8 +36,8 @@ use url::Url;
 use crate::config::{Config, WebDriverConfig};
 use crate::pipeline::fetch::guard::EgressGuard;
 use driver::{Driver, DriverError, find_browser};
-use pool::{Pool, Take};
 pub use path::{Hop, HopResult};
+use pool::{Pool, Take};
 use proxy::{EgressProxy, ProxyServer};
 
 const DESKTOP: Viewport = Viewport {
