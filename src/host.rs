@@ -1,7 +1,7 @@
 //! The host: whatever process holds the data dir runs one. It owns the job
 //! workers, the page server (and its metrics listener), the control socket
 //! other processes attach to, the schedulers (scheduled re-audits; the
-//! inbox watcher goes next to them) and graceful shutdown (signals, then
+//! inbox watcher beside them) and graceful shutdown (signals, then
 //! draining in a fixed order). A host over a demo workspace serves the
 //! demo's sites again ([`reopen_demo`]). `serve`, the embedded TUI and `demo` each
 //! start one through `Opener::start_host`; they get a [`Hosted`]: a client
@@ -198,11 +198,13 @@ pub async fn start(
     };
     let (stopping, stopped) = watch::channel(false);
     let (signal_tx, signal) = watch::channel(false);
-    let tasks = vec![
+    let mut tasks = vec![
         tokio::spawn(watch_signals(signal_tx, stopped.clone())),
-        tokio::spawn(reaudits(service.clone(), stopped)),
-        // The inbox watcher (replies, bounces) will be one more task here.
+        tokio::spawn(reaudits(service.clone(), stopped.clone())),
     ];
+    if !service.config().imap.host.trim().is_empty() {
+        tasks.push(tokio::spawn(inbox_watcher(service.clone(), stopped)));
+    }
     let host = Host {
         service,
         stopping,
@@ -291,6 +293,34 @@ async fn reaudits(service: Service, mut stopped: watch::Receiver<bool>) {
                 Err(e) => tracing::warn!(error = %e, "scheduled re-audits could not start"),
             },
             // The one change there is: stopping.
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Reads the inbox every `imap.poll_secs` (polling: every server has it;
+/// IDLE would only make replies show up sooner). A stop cancels a sync in
+/// the middle, which is safe: the cursor only moves past applied mail.
+async fn inbox_watcher(service: Service, mut stopped: watch::Receiver<bool>) {
+    let every = Duration::from_secs(service.config().imap.poll_secs.max(1));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        tokio::select! {
+            synced = service.inbox_sync() => match synced {
+                Ok(report) if report.counts.new_messages > 0 => tracing::info!(
+                    new = report.counts.new_messages,
+                    replies = report.counts.replies,
+                    bounces = report.counts.bounces_hard + report.counts.bounces_soft,
+                    "inbox read"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the inbox could not be read"),
+            },
             _ = stopped.changed() => return,
         }
     }

@@ -113,6 +113,9 @@ pub enum Command {
     /// Emails: review, edit, approve, send within the limits, mark replies.
     #[command(subcommand)]
     Outreach(OutreachCommand),
+    /// Replies, auto-replies and bounces read from the inbox.
+    #[command(subcommand)]
+    Inbox(InboxCommand),
     /// The full-screen terminal UI (also what `leadscout` alone opens).
     Tui,
     /// Shell completions on standard output.
@@ -244,11 +247,26 @@ pub enum OutreachCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// One lead's conversation: the email(s) sent, then every reply,
+    /// auto-reply and bounce read from the inbox, in time order.
+    Thread {
+        /// Lead id or website.
+        lead: String,
+    },
     /// Print the email template a campaign uses (a start for your own).
     Template {
         #[arg(long, short = 'c')]
         campaign: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Read the new mail once ([imap] in config.toml) and apply it: replies
+    /// mark their lead replied, bounces blacklist the address.
+    Sync,
+    /// The inbox watcher: last sync, last error.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

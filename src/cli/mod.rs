@@ -12,6 +12,7 @@ mod blacklist;
 mod campaign;
 mod data;
 pub mod demo;
+mod inbox;
 mod jobs;
 mod leads;
 mod output;
@@ -75,6 +76,7 @@ pub async fn run(
         Command::Blobs(args::BlobsCommand::Gc) => data::blobs_gc(&connect().await?, &out).await?,
         Command::Report(c) => report::run(c, &connect().await?, &out).await?,
         Command::Outreach(c) => return outreach::run(c, &connect().await?, &out).await,
+        Command::Inbox(c) => inbox::run(c, &connect().await?, &out).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -116,5 +118,6 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Blobs(_) => "blobs",
         Command::Report(_) => "report",
         Command::Outreach(_) => "outreach",
+        Command::Inbox(_) => "inbox",
     }
 }

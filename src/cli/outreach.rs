@@ -1,4 +1,4 @@
-//! `leadscout outreach list|show|edit|approve|reject|send|mark|export|template`
+//! `leadscout outreach list|show|edit|approve|reject|send|mark|thread|export|template`
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -299,6 +299,7 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                 ));
             }
         }
+        OutreachCommand::Thread { lead } => super::inbox::thread(lead, service, out).await?,
         OutreachCommand::Template { campaign } => {
             let (text, origin) = service.email_template(campaign.clone()).await?;
             eprintln!("# {origin}");

@@ -38,6 +38,7 @@ pub struct Config {
     pub log: LogConfig,
     pub import: ImportConfig,
     pub smtp: SmtpConfig,
+    pub imap: ImapConfig,
     pub sender: SenderConfig,
     pub sending: SendingConfig,
     pub drafts: DraftsConfig,

@@ -305,6 +305,66 @@ impl Default for SmtpConfig {
     }
 }
 
+/// How the IMAP connection is secured. `none` only for a server on this
+/// machine, as for SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImapTls {
+    /// Plain text: only for a server on this machine.
+    None,
+    Starttls,
+    /// Implicit TLS (port 993).
+    Tls,
+}
+
+/// The inbox watcher: replies, auto-replies and bounces read from one
+/// mailbox. Mail is only read (`BODY.PEEK[]`): never flagged, moved or
+/// deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImapConfig {
+    /// Empty: the inbox is not watched.
+    pub host: String,
+    pub port: u16,
+    pub tls: ImapTls,
+    pub username: String,
+    /// Name of the environment variable that holds the mailbox password.
+    pub password_env: String,
+    /// The mailbox replies arrive in.
+    pub mailbox: String,
+    /// How often the host (`serve`, the TUI) looks for new mail.
+    pub poll_secs: u64,
+    /// Temporary delivery failures (4.x.x) counted for one address before
+    /// it is suppressed (blacklisted as `bounce`).
+    pub soft_bounce_limit: u32,
+    /// How long connecting, logging in or one command may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 993,
+            tls: ImapTls::Tls,
+            username: String::new(),
+            password_env: "LEADSCOUT_IMAP_PASSWORD".into(),
+            mailbox: "INBOX".into(),
+            poll_secs: 60,
+            soft_bounce_limit: 3,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ImapConfig {
+    /// `host:port/mailbox`, as messages name the server.
+    pub fn describe(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.mailbox)
+    }
+}
+
 /// The sender's identity; the `sender.*` settings (global or per campaign)
 /// take precedence.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Config, ConfigError, Origin, ServerConfig, SmtpTls};
+use super::{Config, ConfigError, ImapTls, Origin, ServerConfig, SmtpTls};
 
 impl Config {
     /// Checks that go beyond types: values that parse but make no sense.
@@ -105,6 +105,55 @@ impl Config {
         }
         if !smtp.ca_file.is_empty() {
             read_ca_file(&smtp.ca_file).map_err(|message| bad("smtp.ca_file", message))?;
+        }
+        let imap = &self.imap;
+        if imap.tls == ImapTls::None && !imap.host.is_empty() && !is_loopback_host(&imap.host) {
+            return Err(bad(
+                "imap.tls",
+                format!(
+                    "\"none\" sends the mailbox password in clear text; it is only accepted for a server on this machine, not `{}`. Use \"tls\" (port 993) or \"starttls\" (port 143)",
+                    imap.host
+                ),
+            ));
+        }
+        if !imap.host.is_empty() && imap.username.trim().is_empty() {
+            return Err(bad(
+                "imap.username",
+                format!(
+                    "imap.host is `{}` but no username is set; set imap.username to the mailbox login",
+                    imap.host
+                ),
+            ));
+        }
+        if imap.mailbox.trim().is_empty() || imap.mailbox.contains(['\r', '\n', '"']) {
+            return Err(bad(
+                "imap.mailbox",
+                "must name a mailbox such as \"INBOX\" (no quotes or line breaks)".into(),
+            ));
+        }
+        if imap.poll_secs == 0 || imap.poll_secs > 86_400 {
+            return Err(bad(
+                "imap.poll_secs",
+                format!(
+                    "{} is out of range; use 1 to 86400, e.g. 60",
+                    imap.poll_secs
+                ),
+            ));
+        }
+        if imap.soft_bounce_limit == 0 || imap.soft_bounce_limit > 100 {
+            return Err(bad(
+                "imap.soft_bounce_limit",
+                format!(
+                    "{} is out of range; use 1 to 100, e.g. 3",
+                    imap.soft_bounce_limit
+                ),
+            ));
+        }
+        if imap.timeout.is_zero() {
+            return Err(bad(
+                "imap.timeout",
+                "must be more than 0s, e.g. \"30s\"".into(),
+            ));
         }
         if let Err((key, message)) = self.sending.limits() {
             return Err(bad(key, message));
@@ -226,6 +275,7 @@ impl Config {
         }
         for (key, name) in [
             ("smtp.password_env", &self.smtp.password_env),
+            ("imap.password_env", &self.imap.password_env),
             ("llm.api_key_env", &self.llm.api_key_env),
         ] {
             if !is_env_var_name(name) {

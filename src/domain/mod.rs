@@ -17,6 +17,7 @@ pub mod hash;
 pub mod idn;
 pub mod ids;
 pub mod import;
+pub mod inbox;
 pub mod job;
 pub mod lead;
 pub mod maintenance;

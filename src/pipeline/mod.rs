@@ -7,6 +7,7 @@ pub mod audit;
 pub mod browser;
 pub mod draft;
 pub mod fetch;
+pub mod inbox;
 pub mod lab;
 pub mod robots;
 pub mod send;

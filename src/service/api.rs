@@ -32,6 +32,7 @@ use super::{
     CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
 };
 use crate::domain::action_log::ActionRecord;
+use crate::domain::inbox::{InboxStatus, InboxSyncReport, Thread};
 use crate::domain::outreach::OutreachStatus;
 use crate::domain::report::ReportLink;
 use crate::domain::{
@@ -240,6 +241,12 @@ api! {
     write fn restore_outreach(references: Vec<String>) -> Vec<String> =
         |s| s.restore_outreach(&references);
     write fn mark_outreach(reference: String, mark: Mark) -> Lead = |s| s.mark_outreach(&reference, mark);
+    /// A lead's conversation: sent email(s), replies, auto-replies, bounces.
+    read fn outreach_thread(reference: String) -> Thread = |s| s.outreach_thread(&reference);
+    /// Reads the new mail in `[imap]` once and applies it to leads.
+    write fn inbox_sync() -> InboxSyncReport = |s| s.inbox_sync();
+    /// The inbox watcher: connected, last sync, last error.
+    read fn inbox_status() -> InboxStatus = |s| s.inbox_status();
     read fn email_template(campaign: Option<String>) -> (String, String) =
         |s| s.email_template(campaign.as_deref());
 

@@ -17,6 +17,7 @@ pub mod discover;
 pub mod export;
 mod hosted;
 pub mod import;
+pub mod inbox;
 pub mod jobs;
 pub mod leads;
 mod metrics;

@@ -356,6 +356,14 @@ impl Service {
     /// them is suppressed.
     pub async fn mark_outreach(&self, reference: &str, mark: Mark) -> Result<Lead> {
         let lead = self.resolve_lead(reference)?;
+        let updated = self.mark_lead(&lead, mark)?;
+        self.store().flush().await?;
+        Ok(updated)
+    }
+
+    /// What `outreach mark` does, without the flush (the inbox marks many
+    /// leads and flushes once per batch).
+    pub(crate) fn mark_lead(&self, lead: &Lead, mark: Mark) -> Result<Lead> {
         let now = self.now();
         let status = match mark {
             Mark::Replied => LeadStatus::Replied,
@@ -376,7 +384,6 @@ impl Service {
         {
             self.suppress(&o, &format!("the lead is marked {status}"), now)?;
         }
-        self.store().flush().await?;
         Ok(updated)
     }
 

@@ -12,6 +12,7 @@ pub mod blobs;
 pub mod campaigns;
 pub mod codec;
 pub mod files;
+pub mod inbox;
 pub mod jobs;
 pub mod keys;
 pub mod leads;
@@ -139,6 +140,11 @@ pub(crate) struct Trees {
     pub action_log: sled::Tree,
     pub unsubscribe_tokens: sled::Tree,
     pub lead_unsubscribe: sled::Tree,
+    pub inbox: sled::Tree,
+    pub inbox_seen: sled::Tree,
+    pub message_ids: sled::Tree,
+    pub conversations: sled::Tree,
+    pub soft_bounces: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -174,6 +180,11 @@ pub const TREE_NAMES: &[&str] = &[
     "action_log",
     "unsubscribe_tokens",
     "lead_unsubscribe",
+    "inbox",
+    "inbox_seen",
+    "message_ids",
+    "conversations",
+    "soft_bounces",
 ];
 
 impl Trees {
@@ -210,6 +221,11 @@ impl Trees {
             action_log: db.open_tree("action_log")?,
             unsubscribe_tokens: db.open_tree("unsubscribe_tokens")?,
             lead_unsubscribe: db.open_tree("lead_unsubscribe")?,
+            inbox: db.open_tree("inbox")?,
+            inbox_seen: db.open_tree("inbox_seen")?,
+            message_ids: db.open_tree("message_ids")?,
+            conversations: db.open_tree("conversations")?,
+            soft_bounces: db.open_tree("soft_bounces")?,
         })
     }
 }

@@ -181,6 +181,11 @@ impl Store {
             },
             |_| None,
         )?;
+        if won.get() {
+            // Before the message goes, so a reply that comes back at once
+            // finds its lead.
+            self.index_message_id(message_id, lead)?;
+        }
         Ok(out.filter(|_| won.get()))
     }
 

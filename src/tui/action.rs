@@ -109,6 +109,8 @@ pub enum Action {
         status: JobStatus,
     },
     Stats(QueueStats),
+    /// The inbox watcher's state, for the status bar.
+    Inbox(Box<crate::domain::inbox::InboxStatus>),
     /// Events were missed: reload everything.
     Lagged,
     /// A lead changed outside a job (a report view, say).

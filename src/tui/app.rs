@@ -68,6 +68,8 @@ pub struct App {
     /// The `?` overlay's scroll position.
     pub help: HelpView,
     pub stats: QueueStats,
+    /// The inbox watcher's state, when `[imap]` is set up.
+    pub inbox: Option<crate::domain::inbox::InboxStatus>,
     pub web_url: Option<String>,
     /// A line for the operator; an error when `true`. Drawn whole: on the
     /// status bar when it fits, wrapped above it when not.
@@ -102,6 +104,7 @@ impl App {
             action_log: ActionLogView::default(),
             help: HelpView::default(),
             stats: QueueStats::default(),
+            inbox: None,
             web_url,
             notice: None,
             messages: MessageHistory::default(),
@@ -247,6 +250,10 @@ impl App {
             }
             Action::Stats(stats) => {
                 self.stats = stats;
+                Vec::new()
+            }
+            Action::Inbox(status) => {
+                self.inbox = status.enabled.then_some(*status);
                 Vec::new()
             }
             Action::Lagged => self.after_change(),

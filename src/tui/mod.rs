@@ -150,6 +150,9 @@ async fn event_loop(
     let mut link = service.link();
     app.link = link.borrow_and_update().clone();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // The inbox watcher's state for the status bar; the host writes it
+    // once per sync, so a slow look is enough.
+    let mut inbox_tick = tokio::time::interval(Duration::from_secs(15));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     // SIGINT too, when this process hosts (SIGTERM and SIGHUP above).
@@ -210,6 +213,16 @@ async fn event_loop(
             _ = tick.tick() => {
                 app.now = clock.now();
                 Action::Tick
+            }
+            _ = inbox_tick.tick() => {
+                let (service, tx) = (service.clone(), tx.clone());
+                // A host too old to know the call: no inbox on the bar.
+                tokio::spawn(async move {
+                    if let Ok(status) = service.inbox_status().await {
+                        let _ = tx.send(Action::Inbox(Box::new(status)));
+                    }
+                });
+                continue;
             }
             _ = terminate.recv() => break,
             _ = hangup.recv() => break,

@@ -917,6 +917,32 @@ fn the_status_bar_follows_the_server_and_a_reconnect_reloads() {
     assert!(bar.contains("attached to tui (pid 43)"), "{bar}");
 }
 
+#[test]
+fn the_status_bar_shows_the_inbox_only_when_it_is_watched() {
+    use crate::domain::inbox::InboxStatus;
+    let mut app = app();
+    app.update(Action::Inbox(Box::default()));
+    let bar = format!("{:?}", render(&mut app, 160, 48));
+    assert!(!bar.contains("inbox:"), "not set up: {bar}");
+    let failed = InboxStatus {
+        enabled: true,
+        last_error: Some("cannot reach the IMAP server".into()),
+        ..Default::default()
+    };
+    app.update(Action::Inbox(Box::new(failed)));
+    let bar = format!("{:?}", render(&mut app, 160, 48));
+    assert!(bar.contains("inbox: error"), "{bar}");
+    let synced = InboxStatus {
+        enabled: true,
+        connected: true,
+        last_sync: Some(jiff::Timestamp::UNIX_EPOCH),
+        ..Default::default()
+    };
+    app.update(Action::Inbox(Box::new(synced)));
+    let bar = format!("{:?}", render(&mut app, 160, 48));
+    assert!(bar.contains("inbox: synced "), "{bar}");
+}
+
 fn render(app: &mut App, width: u16, height: u16) -> TestBackend {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let theme = Theme { color: true };

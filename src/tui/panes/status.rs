@@ -1,5 +1,5 @@
 //! The status bar: the queue, the page server, embedded or attached, the
-//! mode, and the keys of the mode and focused pane, or the latest notice
+//! inbox watcher (when set up), the mode, and the keys of the mode and focused pane, or the latest notice
 //! when it fits; a longer notice is drawn whole above the bar (see
 //! `messages::draw_band`).
 
@@ -51,16 +51,44 @@ fn parts(area: Rect, app: &App, theme: &Theme) -> (String, String, (String, Styl
     (queue, server, link)
 }
 
+/// The inbox watcher on the bar, when it is set up: the time of the last
+/// sync, or that the last one failed (`inbox status` says why).
+fn inbox(app: &App, theme: &Theme) -> (String, Style) {
+    let Some(status) = &app.inbox else {
+        return (String::new(), theme.dim());
+    };
+    if status.last_error.is_some() && !status.connected {
+        return ("│ inbox: error ".into(), theme.error());
+    }
+    match &status.last_sync {
+        Some(at) => (
+            format!(
+                "│ inbox: synced {} ",
+                at.to_zoned_datetime(jiff::tz::TimeZone::system())
+                    .strftime("%H:%M")
+            ),
+            theme.dim(),
+        ),
+        None => ("│ inbox: waiting ".into(), theme.dim()),
+    }
+}
+
 /// Characters left on the bar for the keys or the notice.
 fn room(area: Rect, app: &App, theme: &Theme) -> usize {
     let (queue, server, (link, _)) = parts(area, app, theme);
-    let fixed = queue.chars().count() + server.chars().count() + link.chars().count() + 3;
+    let (inbox, _) = inbox(app, theme);
+    let fixed = queue.chars().count()
+        + server.chars().count()
+        + link.chars().count()
+        + inbox.chars().count()
+        + 3;
     (area.width as usize).saturating_sub(fixed)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let room = room(area, app, theme);
     let (queue, server, (link, link_style)) = parts(area, app, theme);
+    let (inbox, inbox_style) = inbox(app, theme);
     let (hint, hint_style) = match &app.notice {
         Some((text, error)) if super::messages::fits(text, room) => (
             text.clone(),
@@ -74,6 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(server, theme.dim()),
         Span::styled("│ ", theme.dim()),
         Span::styled(link, link_style),
+        Span::styled(inbox, inbox_style),
         Span::raw(" "),
         Span::styled(hint, hint_style),
     ]);

@@ -1,0 +1,14 @@
+//! Reading the operator's inbox: the IMAP conversation (`imap.rs`) and what
+//! each message is (`classify.rs`, pure; `dates.rs` for an out-of-office's
+//! return date). No store: the jobs layer tracks what was read and the
+//! service applies it to leads.
+//!
+//! Uses `domain` and `config` only.
+
+mod classify;
+mod dates;
+mod imap;
+
+pub use classify::classify;
+pub use dates::return_date;
+pub use imap::{Fetched, ImapError, Mailbox, Selected};
