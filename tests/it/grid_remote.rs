@@ -197,6 +197,22 @@ fn a_grid_on_another_machine_cannot_reach_the_loopback_proxy_and_the_run_log_nam
         );
         assert_ne!(job["status"], "succeeded", "{jobs:?}");
     }
+    // doctor walks the same path and stops at the hop that broke.
+    let run = cli.run(&["doctor", "--json"]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success(), "{text}");
+    let doctor: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let hops = crate::remote_proxy::hops(&doctor);
+    let (name, status, detail) = hops.last().unwrap();
+    assert_eq!(
+        name, "webdriver: proxy reachable from the browser",
+        "{doctor}"
+    );
+    assert_eq!(status, "fail", "{doctor}");
+    assert!(
+        detail.contains("ERR_PROXY_CONNECTION_FAILED") && detail.contains("webdriver.proxy_bind"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -236,6 +252,14 @@ fn a_grid_on_another_machine_takes_screenshots_through_the_remote_proxy_and_the_
         "{jobs:?}\n{}",
         grid.logs()
     );
+    let doctor = cli.json(&["doctor"]);
+    let hops = crate::remote_proxy::hops(&doctor);
+    assert_eq!(
+        hops.len(),
+        5,
+        "every hop, from the Grid to the screenshot: {doctor}"
+    );
+    assert!(hops.iter().all(|h| h.1 == "ok"), "{doctor}");
     let audit = cli.json(&["audit", "show", &pages[0]]);
     assert!(audit["screenshots"]["desktop"].is_string(), "{audit}");
     std::thread::sleep(Duration::from_millis(300));

@@ -261,7 +261,8 @@ fn screenshots_go_through_the_shared_proxy_and_the_guard_still_refuses() {
     );
 }
 
-fn hops(doctor: &serde_json::Value) -> Vec<(String, String, String)> {
+/// doctor's browser hops: (name, status, detail).
+pub fn hops(doctor: &serde_json::Value) -> Vec<(String, String, String)> {
     doctor
         .as_array()
         .unwrap()
