@@ -178,6 +178,9 @@ impl Grid {
             for _ in 0..nodes {
                 let mut node = common("node", free_port());
                 node.extend(["--config", &config, "--selenium-manager", "false"].map(String::from));
+                // The WebSocket (BiDi) addresses the node hands out name the
+                // hub, not the machine's own interface.
+                node.extend(["--grid-url".to_string(), format!("http://127.0.0.1:{port}")]);
                 node.extend(bus.iter().cloned());
                 children.push(spawn(node));
             }
