@@ -62,6 +62,10 @@ pub struct LeadView {
     /// A person looked at the report after the email went out.
     #[serde(default)]
     pub hot: bool,
+    /// The status a blacklisted lead had before (`bounced` when a hard
+    /// bounce blacklisted it), so lists can still tell why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before_blacklist: Option<LeadStatus>,
     /// The lead's newest job, read from the store (absent when it has
     /// none, and from servers that predate the field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +119,7 @@ impl LeadView {
             views: 0,
             last_viewed_at: None,
             hot: false,
+            status_before_blacklist: lead.status_before_blacklist,
             last_job: None,
         }
     }

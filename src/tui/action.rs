@@ -80,6 +80,9 @@ pub struct Detail {
     pub diff: Option<AuditDiffView>,
     pub outreach: Option<OutreachView>,
     pub jobs: Vec<JobView>,
+    /// The conversation (sent emails, replies, auto-replies, bounces);
+    /// `None` when the host could not say (one older than this TUI).
+    pub thread: Option<crate::domain::inbox::Thread>,
     /// The phone screenshot's thumbnail, decoded.
     pub picture: Option<image::RgbImage>,
 }

@@ -22,10 +22,13 @@ use super::panes::messages::MessageHistory;
 use super::panes::prompt::Ask;
 use super::panes::runlog::RunLog;
 use crate::domain::event::QueueStats;
-use crate::domain::{LeadId, Timestamp};
+use crate::domain::{LeadId, LeadStatus, Timestamp};
 use crate::service::views::LeadView;
 
 pub use super::panes::leads::SortKey;
+
+/// The detail tab that shows the conversation (`6`).
+pub const CONVERSATION: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -206,10 +209,7 @@ impl App {
                     _ => Vec::new(),
                 }
             }
-            Action::LeadReloaded(lead) => {
-                self.leads.reloaded(*lead);
-                Vec::new()
-            }
+            Action::LeadReloaded(lead) => self.lead_reloaded(*lead),
             Action::DetailLoaded(detail) => {
                 let id = detail.lead.lead.id;
                 let (shown, effects) = self.detail.loaded(*detail);
@@ -258,7 +258,13 @@ impl App {
             }
             Action::Lagged => self.after_change(),
             Action::LeadChanged(lead) if self.leads.index.contains_key(&lead) => {
-                vec![Effect::ReloadLead(lead)]
+                let mut effects = vec![Effect::ReloadLead(lead)];
+                // An auto-reply or a soft bounce leaves the status as it
+                // was: the open conversation is read again all the same.
+                if self.leads.selected_id() == Some(lead) && self.detail.tab == CONVERSATION {
+                    effects.extend(self.detail.refresh(lead));
+                }
+                effects
             }
             Action::LeadChanged(_) => Vec::new(),
             Action::Link(link) => {
@@ -323,6 +329,31 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// A row read again after a change. A lead that turned `replied` is
+    /// raised at once: a notice names it (the row shows `↩` and the `hot`
+    /// and `replied` filters find it). A status change on the lead shown
+    /// reads its detail again.
+    fn lead_reloaded(&mut self, lead: LeadView) -> Vec<Effect> {
+        let (id, status) = (lead.id, lead.status);
+        let name = lead.business_name.clone();
+        let Some(before) = self.leads.reloaded(lead) else {
+            return Vec::new();
+        };
+        if before == status {
+            return Vec::new();
+        }
+        if status == LeadStatus::Replied {
+            self.note(format!(
+                "reply from {} — marked replied; 6 shows the conversation, /replied lists replies",
+                crate::domain::text::single_line(&name)
+            ));
+        }
+        if self.leads.selected_id() == Some(id) {
+            return self.detail.refresh(id);
+        }
+        Vec::new()
     }
 
     fn tick(&mut self) -> Vec<Effect> {

@@ -333,6 +333,9 @@ async fn load_detail(service: &Client, id: &str) -> Result<Detail, String> {
         })
         .await
         .map_err(|e| e.to_string())?;
+    // A host that predates the inbox does not know the call: the tab
+    // says so rather than the whole detail failing.
+    let thread = service.outreach_thread(id.into()).await.ok();
     let mut picture = None;
     let (first, second) = if FULL_PICTURES.load(Ordering::Relaxed) {
         ("mobile", "mobile_thumb")
@@ -357,6 +360,7 @@ async fn load_detail(service: &Client, id: &str) -> Result<Detail, String> {
         diff,
         outreach,
         jobs,
+        thread,
         picture,
     })
 }

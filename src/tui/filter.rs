@@ -1,8 +1,12 @@
 //! The leads filter: free words match the business, domain, email and city;
 //! field terms narrow further: `status:failed`, `score:<50`, `score:>=80`,
 //! `city:berlin`, `category:dentist`, `has:email`, `has:score`,
-//! `has:views`, and `hot` (a person viewed the report after the email).
-//! Words ignore case and accents. A term it cannot read (an unknown
+//! `has:views`, `hot` (a person viewed the report after the email, or
+//! replied), `replied` (a person answered), `bounced` (the address bounced;
+//! also when the bounce then blacklisted it) and `due` (an email waits on
+//! the operator or the sender: drafted or approved; follow-up steps join
+//! it once sequences give the rows a due date). These bare words are
+//! terms, not searches, as `hot` always was. Words ignore case and accents. A term it cannot read (an unknown
 //! status or field, a score that is no number) is an error naming the
 //! term and its column.
 
@@ -18,6 +22,9 @@ enum Term {
     Status(String),
     Score(std::cmp::Ordering, bool, u8),
     Hot,
+    Replied,
+    Bounced,
+    Due,
     City(String),
     Category(String),
     Has(String),
@@ -164,6 +171,9 @@ fn term(part: &str) -> Result<Term, String> {
             ));
         }
         None if lower == "hot" => Term::Hot,
+        None if lower == "replied" => Term::Replied,
+        None if lower == "bounced" => Term::Bounced,
+        None if lower == "due" => Term::Due,
         _ => Term::Word(fold(&lower).into_owned()),
     })
 }
@@ -226,9 +236,21 @@ impl Filter {
                 "views" => lead.views > 0,
                 _ => lead.score.is_some(),
             },
-            Term::Hot => lead.hot,
+            // A reply is the hottest signal there is.
+            Term::Hot => lead.hot || lead.status == LeadStatus::Replied,
+            Term::Replied => lead.status == LeadStatus::Replied,
+            Term::Bounced => bounced(lead),
+            Term::Due => matches!(lead.status, LeadStatus::Drafted | LeadStatus::Approved),
         })
     }
+}
+
+/// The address bounced: the lead says so, or a hard bounce blacklisted
+/// it (the status it had then is kept).
+pub fn bounced(lead: &LeadView) -> bool {
+    lead.status == LeadStatus::Bounced
+        || (lead.status == LeadStatus::Blacklisted
+            && lead.status_before_blacklist == Some(LeadStatus::Bounced))
 }
 
 #[cfg(test)]
@@ -259,8 +281,43 @@ mod tests {
             views: 0,
             last_viewed_at: None,
             hot: false,
+            status_before_blacklist: None,
             last_job: None,
         }
+    }
+
+    #[test]
+    fn replied_bounced_and_due_narrow_by_what_happened() {
+        let f = |s: &str| Filter::parse(s).unwrap();
+        let replied = lead("Anna", LeadStatus::Replied, None, None, None);
+        let bounced = lead("Bert", LeadStatus::Bounced, None, None, None);
+        let mut blocked = lead("Carla", LeadStatus::Blacklisted, None, None, None);
+        blocked.status_before_blacklist = Some(LeadStatus::Bounced);
+        let mut by_hand = lead("Dora", LeadStatus::Blacklisted, None, None, None);
+        by_hand.status_before_blacklist = Some(LeadStatus::Sent);
+        let drafted = lead("Emil", LeadStatus::Drafted, None, None, None);
+        let approved = lead("Finn", LeadStatus::Approved, None, None, None);
+        let sent = lead("Gina", LeadStatus::Sent, None, None, None);
+        let all = [
+            &replied, &bounced, &blocked, &by_hand, &drafted, &approved, &sent,
+        ];
+        let names = |term: &str| -> Vec<&str> {
+            all.iter()
+                .filter(|l| f(term).matches(l))
+                .map(|l| l.business_name.as_str())
+                .collect()
+        };
+        assert_eq!(names("replied"), ["Anna"]);
+        assert_eq!(
+            names("bounced"),
+            ["Bert", "Carla"],
+            "a bounce then blacklisted"
+        );
+        assert_eq!(names("due"), ["Emil", "Finn"]);
+        assert_eq!(names("hot"), ["Anna"], "a reply is hot");
+        assert_eq!(names("REPLIED"), ["Anna"], "terms ignore case");
+        assert_eq!(names("due city:berlin"), Vec::<&str>::new());
+        assert!(f("replied").matches(&replied) && !f("repl").matches(&replied));
     }
 
     #[test]

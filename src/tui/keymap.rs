@@ -57,6 +57,7 @@ pub const BINDINGS: &[Binding] = &[
     key(Char('3'), ShowTab(2), "detail: draft"),
     key(Char('4'), ShowTab(3), "detail: contacts"),
     key(Char('5'), ShowTab(4), "detail: history"),
+    key(Char('6'), ShowTab(5), "detail: conversation"),
     key(KeyCode::Enter, Open, "open campaign, error; to detail"),
     key(
         KeyCode::Esc,

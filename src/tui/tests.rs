@@ -71,6 +71,7 @@ fn lead(n: usize) -> LeadView {
         views: [3, 0, 0, 1, 0, 0][n],
         last_viewed_at: None,
         hot: n == 0,
+        status_before_blacklist: None,
         last_job: None,
     }
 }
@@ -177,6 +178,7 @@ fn detail() -> Detail {
             job(1, 0, "fetch", JobStatus::Succeeded, None),
             job(2, 0, "draft", JobStatus::Succeeded, None),
         ],
+        thread: None,
         // A 4x6 picture: red on top, blue below.
         picture: Some(image::RgbImage::from_fn(4, 6, |_, y| {
             if y < 3 {
@@ -417,7 +419,7 @@ fn focus_cycles_and_tabs_switch() {
     cmd(&mut app, Command::ShowTab(2));
     assert_eq!(app.detail.tab, 2);
     cmd(&mut app, Command::ShowTab(9));
-    assert_eq!(app.detail.tab, 4);
+    assert_eq!(app.detail.tab, 5);
 }
 
 #[test]
@@ -1994,3 +1996,5 @@ fn snapshot_the_audit_tab_metrics() {
         insta::assert_snapshot!(format!("audit_metrics_http_{w}x{h}"), screen);
     }
 }
+
+mod conversation;

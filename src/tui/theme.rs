@@ -49,6 +49,16 @@ impl Theme {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
+    /// Good news worth seeing first: a person answered.
+    pub fn good(&self) -> Style {
+        self.fg(Color::Green).add_modifier(Modifier::BOLD)
+    }
+
+    /// Worth a look, not an error: an auto-reply, a temporary failure.
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
     pub fn title(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
     }

@@ -58,6 +58,7 @@ mod speed_draft;
 mod testbed;
 mod tui;
 mod tui_answers;
+mod tui_inbox;
 mod tui_messages;
 mod undo;
 mod unsubscribe;

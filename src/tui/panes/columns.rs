@@ -24,6 +24,7 @@ use ratatui::widgets::Cell;
 use unicode_width::UnicodeWidthStr;
 
 use super::fit;
+use crate::domain::LeadStatus;
 use crate::domain::idn::{unicode_email, unicode_host};
 use crate::service::views::{LastJob, LeadView};
 use crate::tui::theme::Theme;
@@ -197,7 +198,13 @@ impl Layout {
                 let width = usize::from(self.get(c));
                 let text = |t: &str| Cell::from(fit(t, width));
                 match c {
-                    Mark => Cell::from(if marked { "●" } else { " " }).style(theme.marked()),
+                    // A mark wins; else `↩` shows a person replied (a
+                    // reply is the hottest lead there is).
+                    Mark if marked => Cell::from("●").style(theme.marked()),
+                    Mark if lead.status == LeadStatus::Replied => {
+                        Cell::from("↩").style(theme.good())
+                    }
+                    Mark => Cell::from(" "),
                     Status => text(lead.status.as_str()).style(theme.lead_status(lead.status)),
                     Score => Cell::from(lead.score.map_or_else(|| "–".into(), |s| s.to_string()))
                         .style(theme.score(lead.score)),
@@ -324,6 +331,7 @@ mod tests {
             views: 0,
             last_viewed_at: None,
             hot: false,
+            status_before_blacklist: None,
             last_job: None,
         }
     }

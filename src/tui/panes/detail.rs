@@ -1,5 +1,5 @@
-//! The detail component: the selected lead in five tabs (audit with its
-//! metrics, screenshot, draft, contacts, history), the one detail load in flight,
+//! The detail component: the selected lead in six tabs (audit with its
+//! metrics, screenshot, draft, contacts, history, conversation), the one detail load in flight,
 //! the scroll position of the text shown and its drawing. A fast scroll
 //! through the leads asks for one load at a time: the latest row wins,
 //! rows passed over are never loaded.
@@ -19,7 +19,53 @@ use crate::domain::idn::{unicode_email, unicode_url};
 use crate::tui::action::{Command, Detail, Effect};
 use crate::tui::theme::Theme;
 
-pub const TABS: [&str; 5] = ["Audit", "Screenshot", "Draft", "Contacts", "History"];
+pub const TABS: [&str; 6] = [
+    "Audit",
+    "Screenshot",
+    "Draft",
+    "Contacts",
+    "History",
+    "Conversation",
+];
+
+/// The tabs' short names, for a detail too narrow for the whole ones.
+const SHORT: [&str; 6] = ["Audit", "Shot", "Draft", "Cont", "Hist", "Conv"];
+
+/// The tab bar's titles for `width` cells, and whether they keep a space
+/// either side: whole names; else short ones (the open tab still whole),
+/// spaced, then tight; else numbers. No title is ever cut and every
+/// number stays visible (a 60-column detail beside the leads).
+fn tab_titles(selected: usize, width: usize) -> (Vec<String>, bool) {
+    let titles = |names: Option<&[&str; 6]>| -> Vec<String> {
+        TABS.iter()
+            .enumerate()
+            .map(|(i, t)| match names {
+                Some(names) if i != selected => {
+                    format!("{} {}", i + 1, names[i]).trim_end().to_string()
+                }
+                _ => format!("{} {t}", i + 1),
+            })
+            .collect()
+    };
+    // A divider between two titles, and a space either side when padded.
+    let needed = |titles: &[String], padded: bool| -> usize {
+        titles
+            .iter()
+            .map(|t| t.width() + if padded { 2 } else { 0 })
+            .sum::<usize>()
+            + titles.len()
+            - 1
+    };
+    let numbers = ["", "", "", "", "", ""];
+    [
+        (titles(None), true),
+        (titles(Some(&SHORT)), true),
+        (titles(Some(&SHORT)), false),
+    ]
+    .into_iter()
+    .find(|(t, padded)| needed(t, *padded) <= width)
+    .unwrap_or_else(|| (titles(Some(&numbers)), true))
+}
 
 #[derive(Default)]
 pub struct DetailPane {
@@ -150,7 +196,14 @@ impl DetailPane {
         self.issue()
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
+    pub fn draw(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        focused: bool,
+        now: crate::domain::Timestamp,
+        theme: &Theme,
+    ) {
         self.sync_scroll();
         let name = self
             .shown
@@ -160,12 +213,9 @@ impl DetailPane {
         let [tabs, body] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
         self.body_height = usize::from(body.height);
-        let titles: Vec<String> = TABS
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("{} {t}", i + 1))
-            .collect();
+        let (titles, padded) = tab_titles(self.tab, usize::from(tabs.width));
         let tab_bar = Tabs::new(titles)
+            .padding(if padded { " " } else { "" }, if padded { " " } else { "" })
             .select(self.tab)
             .highlight_style(theme.selected())
             .divider("|");
@@ -204,7 +254,13 @@ impl DetailPane {
             }
             2 => draft(detail, theme),
             3 => contacts(detail, theme),
-            _ => history(detail, theme),
+            4 => history(detail, theme),
+            _ => super::conversation::lines(
+                detail.thread.as_ref(),
+                detail.lead.lead.status,
+                now,
+                theme,
+            ),
         };
         let text = Paragraph::new(lines).wrap(Wrap { trim: false });
         // The height after wrapping at the drawn width: the end is the

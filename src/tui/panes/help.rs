@@ -19,7 +19,8 @@ use crate::tui::theme::Theme;
 /// What `/` accepts, shown whole under the keys.
 pub const FILTER_SYNTAX: &str = "Filter (/): words match the business, domain, email and city; \
     status:S (new, audited, drafted, approved, sent, failed…) · score:N, score:<N, score:>=N · \
-    city:X · category:X · has:email|phone|score|views · hot (viewed after the email). \
+    city:X · category:X · has:email|phone|score|views · hot (viewed after the email, or replied) · \
+    replied · bounced · due (drafted or approved: waits on you or the sender). \
     Terms combine: all must match.";
 
 /// Where the help is scrolled to, and how far it can go (from the last
@@ -54,7 +55,7 @@ pub fn lines(width: u16, read_only: bool, key_style: Style) -> Vec<Line<'static>
     let inner = usize::from(width.saturating_sub(2));
     let mut entries: Vec<(String, String)> = Vec::new();
     for (keys, help) in keymap::help_lines(read_only) {
-        // The five tab keys read as one line.
+        // The tab keys read as one line.
         if let Some(tab) = help.strip_prefix("detail: ")
             && let Some((k, h)) = entries.last_mut()
             && h.starts_with("detail tab: ")

@@ -14,7 +14,7 @@ use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::columns::{self, Widths, job_text};
 use super::pane_block;
-use crate::domain::{JobStatus, LeadId, Stage, Timestamp};
+use crate::domain::{JobStatus, LeadId, LeadStatus, Stage, Timestamp};
 use crate::service::views::{LastJob, LeadView};
 use crate::tui::filter::Filter;
 use crate::tui::theme::Theme;
@@ -139,16 +139,17 @@ impl LeadsTable {
         true
     }
 
-    pub fn reloaded(&mut self, lead: LeadView) {
-        if let Some(&i) = self.index.get(&lead.id) {
-            let job = lead
-                .last_job
-                .as_ref()
-                .map(|j| job_text(j.stage.as_str(), j.status));
-            self.content.grow(&lead, job.as_deref());
-            self.rows[i] = lead;
-            self.refresh_visible();
-        }
+    /// A row read again; the status it had before, when it is shown.
+    pub fn reloaded(&mut self, lead: LeadView) -> Option<LeadStatus> {
+        let &i = self.index.get(&lead.id)?;
+        let job = lead
+            .last_job
+            .as_ref()
+            .map(|j| job_text(j.stage.as_str(), j.status));
+        self.content.grow(&lead, job.as_deref());
+        let before = std::mem::replace(&mut self.rows[i], lead).status;
+        self.refresh_visible();
+        Some(before)
     }
 
     /// A job event: the lead's last job is this one now.

@@ -10,6 +10,7 @@ pub mod action_log;
 pub mod campaigns;
 mod columns;
 pub mod confirm;
+pub mod conversation;
 pub mod dashboard;
 pub mod detail;
 pub mod editor;
@@ -92,7 +93,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     }
     if let Some(area) = a.detail {
         app.detail
-            .draw(frame, area, app.focus == Pane::Detail, theme);
+            .draw(frame, area, app.focus == Pane::Detail, app.now, theme);
     }
     runlog::draw(frame, a.runlog, app, theme);
     help::measure(app, frame.area());
