@@ -90,6 +90,7 @@ impl Service {
                     last_error: None,
                     last_error_at: None,
                     last_counts: report.counts,
+                    ..Default::default()
                 };
                 self.store().set_inbox_status(&status)?;
                 self.store().flush().await?;
@@ -100,7 +101,7 @@ impl Service {
     }
 
     /// Notes a failed sync in the status, and hands the error back.
-    fn sync_failed(&self, server: &str, error: ServiceError) -> ServiceError {
+    pub(super) fn sync_failed(&self, server: &str, error: ServiceError) -> ServiceError {
         let mut status = self.store().inbox_status().unwrap_or_default();
         status.enabled = true;
         status.server = server.to_string();
@@ -121,7 +122,7 @@ impl Service {
         if status.enabled {
             status.server = imap.describe();
         }
-        Ok(status)
+        Ok(self.with_watch(status))
     }
 
     /// The hook where a lead's follow-up sequence stops for good. There

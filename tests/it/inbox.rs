@@ -14,7 +14,7 @@ use crate::outreach::{Setup, setup};
 use crate::smtp::SmtpServer;
 
 /// Leads through the pipeline, approved and sent; email → Message-ID.
-fn sent(
+pub(crate) fn sent(
     smtp: &SmtpServer,
     people: &[(&str, &str)],
     env: &[(String, String)],
@@ -35,7 +35,7 @@ fn sent(
     (s, ids)
 }
 
-fn reply(from: &str, in_reply_to: Option<&str>, subject: &str, body: &str) -> String {
+pub(crate) fn reply(from: &str, in_reply_to: Option<&str>, subject: &str, body: &str) -> String {
     let refs = in_reply_to
         .map(|id| format!("In-Reply-To: {id}\nReferences: {id}\n"))
         .unwrap_or_default();
@@ -104,7 +104,7 @@ fn blacklist_reason(s: &Setup, email: &str) -> Option<String> {
         .map(|e| e["reason"].as_str().unwrap().to_string())
 }
 
-const PEOPLE: &[(&str, &str)] = &[
+pub(crate) const PEOPLE: &[(&str, &str)] = &[
     ("Anna Bakery", "anna@anna.example"),
     ("Bert Books", "bert@bert.example"),
     ("Carla Cafe", "carla@carla.example"),
