@@ -5,6 +5,8 @@
 //! neither misses a message (the cursor moves only past applied ones) nor
 //! repeats one (the seen marks); a new UIDVALIDITY re-reads the mailbox
 //! from the start and the seen marks keep it from applying anything twice.
+//! Also the host watcher's IDLE connection ([`start_idle`]), a connection
+//! of its own that only waits for the server to announce mail.
 
 use sha2::{Digest, Sha256};
 
