@@ -298,32 +298,10 @@ async fn reaudits(service: Service, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-/// Reads the inbox every `imap.poll_secs` (polling: every server has it;
-/// IDLE would only make replies show up sooner). A stop cancels a sync in
-/// the middle, which is safe: the cursor only moves past applied mail.
-async fn inbox_watcher(service: Service, mut stopped: watch::Receiver<bool>) {
-    let every = Duration::from_secs(service.config().imap.poll_secs.max(1));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stopped.changed() => return,
-        }
-        tokio::select! {
-            synced = service.inbox_sync() => match synced {
-                Ok(report) if report.counts.new_messages > 0 => tracing::info!(
-                    new = report.counts.new_messages,
-                    replies = report.counts.replies,
-                    bounces = report.counts.bounces_hard + report.counts.bounces_soft,
-                    "inbox read"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "the inbox could not be read"),
-            },
-            _ = stopped.changed() => return,
-        }
-    }
+/// Watches the inbox (IDLE, or polling where the server has none) until
+/// the host stops; `Service::watch_inbox` says how.
+async fn inbox_watcher(service: Service, stopped: watch::Receiver<bool>) {
+    service.watch_inbox(stopped).await;
 }
 
 /// A zero `check_every` would make `interval` panic.

@@ -4,7 +4,7 @@ use color_eyre::eyre::Result;
 
 use super::args::InboxCommand;
 use super::output::{Out, printable, when};
-use crate::domain::inbox::{EntryKind, Thread};
+use crate::domain::inbox::{EntryKind, InboxStatus, Thread, WatchMode};
 use crate::service::{Api, Client};
 
 pub async fn run(command: InboxCommand, service: &Client, out: &Out) -> Result<()> {
@@ -46,15 +46,7 @@ pub async fn run(command: InboxCommand, service: &Client, out: &Out) -> Result<(
             }
             out.fields(&[
                 ("mailbox", status.server.clone()),
-                (
-                    "state",
-                    if status.connected {
-                        "connected"
-                    } else {
-                        "not connected"
-                    }
-                    .into(),
-                ),
+                ("state", state(&status)),
                 (
                     "last sync",
                     status.last_sync.as_ref().map(when).unwrap_or_default(),
@@ -64,6 +56,25 @@ pub async fn run(command: InboxCommand, service: &Client, out: &Out) -> Result<(
         }
     }
     Ok(())
+}
+
+/// What the watcher is doing, in a few words.
+fn state(status: &InboxStatus) -> String {
+    let link = if status.connected {
+        "connected"
+    } else {
+        "not connected"
+    };
+    match status.watch {
+        WatchMode::Off => format!("{link} (no host is watching; `inbox sync` reads once)"),
+        WatchMode::Starting => "connecting".into(),
+        WatchMode::Idle => "connected, idle (IMAP IDLE: new mail is read as it arrives)".into(),
+        WatchMode::Polling => format!("{link}, polling (the server has no IDLE)"),
+        WatchMode::Reconnecting => match &status.retry_at {
+            Some(at) => format!("reconnecting (next try {})", when(at)),
+            None => "reconnecting".into(),
+        },
+    }
 }
 
 /// `outreach thread LEAD`.

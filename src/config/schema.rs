@@ -340,6 +340,10 @@ pub struct ImapConfig {
     /// How long connecting, logging in or one command may take.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// Absolute path of a PEM file of CA certificates trusted in addition
+    /// to the system's, for a server with a private CA or a self-signed
+    /// certificate. Empty: the system's CAs only.
+    pub ca_file: String,
 }
 
 impl Default for ImapConfig {
@@ -354,6 +358,7 @@ impl Default for ImapConfig {
             poll_secs: 60,
             soft_bounce_limit: 3,
             timeout: Duration::from_secs(30),
+            ca_file: String::new(),
         }
     }
 }

@@ -286,6 +286,39 @@ fn a_bad_ca_file_is_a_config_error_naming_the_key_and_the_path() {
 }
 
 #[test]
+fn imap_ca_file_is_checked_like_smtp_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |path: &Path| {
+        let env = vec![(
+            "LEADSCOUT_IMAP__CA_FILE".to_string(),
+            path.display().to_string(),
+        )];
+        Config::load(None, env).map_err(|e| e.to_string())
+    };
+    let ca = rcgen::generate_simple_self_signed(vec!["ca.test".to_string()]).unwrap();
+    let good = dir.path().join("ca.pem");
+    std::fs::write(&good, ca.cert.pem()).unwrap();
+    assert_eq!(
+        load(&good).unwrap().imap.ca_file,
+        good.display().to_string()
+    );
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, ca.signing_key.serialize_pem()).unwrap();
+    for (path, says) in [
+        (dir.path().join("missing.pem"), "cannot read"),
+        (key, "never a private key"),
+    ] {
+        let err = load(&path).unwrap_err();
+        assert!(
+            err.contains("`imap.ca_file`")
+                && err.contains("LEADSCOUT_IMAP__CA_FILE")
+                && err.contains(says),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn syntax_errors_and_missing_explicit_files_are_reported() {
     let (_dir, file) = write("[log\nlevel = 1");
     let err = Config::load(Some(&file), no_env()).unwrap_err().to_string();

@@ -155,6 +155,9 @@ impl Config {
                 "must be more than 0s, e.g. \"30s\"".into(),
             ));
         }
+        if !imap.ca_file.is_empty() {
+            read_ca_file(&imap.ca_file).map_err(|message| bad("imap.ca_file", message))?;
+        }
         if let Err((key, message)) = self.sending.limits() {
             return Err(bad(key, message));
         }

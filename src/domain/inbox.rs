@@ -200,6 +200,43 @@ pub struct InboxStatus {
     pub last_error_at: Option<Timestamp>,
     #[serde(default)]
     pub last_counts: InboxCounts,
+    /// What the host's watcher is doing now; `off` when no host watches
+    /// (the stored status is then what the last sync left).
+    #[serde(default)]
+    pub watch: WatchMode,
+    /// When the watcher tries again after losing the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<Timestamp>,
+}
+
+/// How the host watches the mailbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchMode {
+    /// No host is watching (or it has not started yet).
+    #[default]
+    Off,
+    /// Connecting and reading what arrived while no one watched.
+    Starting,
+    /// Connected in IMAP IDLE: the server says when mail arrives.
+    Idle,
+    /// The server has no IDLE: read every `imap.poll_secs`.
+    Polling,
+    /// The server was lost; waiting before connecting again.
+    Reconnecting,
+}
+
+impl WatchMode {
+    /// One word, for status bars.
+    pub fn label(self) -> &'static str {
+        match self {
+            WatchMode::Off => "off",
+            WatchMode::Starting => "starting",
+            WatchMode::Idle => "idle",
+            WatchMode::Polling => "polling",
+            WatchMode::Reconnecting => "reconnecting",
+        }
+    }
 }
 
 /// Why a lead's follow-up sequence stopped (a reply, a bounce), as the

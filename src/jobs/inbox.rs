@@ -5,12 +5,15 @@
 //! neither misses a message (the cursor moves only past applied ones) nor
 //! repeats one (the seen marks); a new UIDVALIDITY re-reads the mailbox
 //! from the start and the seen marks keep it from applying anything twice.
+//! Also the host watcher's IDLE connection ([`start_idle`]), a connection
+//! of its own that only waits for the server to announce mail.
 
 use sha2::{Digest, Sha256};
 
 use crate::config::ImapConfig;
 use crate::domain::inbox::{InboxMessage, MailboxCursor};
 use crate::domain::{Secret, Timestamp};
+pub use crate::pipeline::inbox::{IDLE_RENEW, Idling, Wake};
 use crate::pipeline::inbox::{ImapError, Mailbox, classify};
 use crate::store::{Store, StoreError};
 
@@ -104,4 +107,19 @@ pub async fn read_new<E: std::fmt::Display>(
     mailbox.close().await;
     out.cursor = cursor;
     Ok(out)
+}
+
+/// A second connection to the configured mailbox, put in IDLE, for the
+/// host's watcher; `None` when the server does not offer IDLE (the watcher
+/// then polls).
+pub async fn start_idle(
+    config: &ImapConfig,
+    password: &Secret,
+) -> Result<Option<Idling>, ImapError> {
+    let (mut mailbox, _) = Mailbox::open(config, password).await?;
+    if !mailbox.supports_idle().await? {
+        mailbox.close().await;
+        return Ok(None);
+    }
+    Idling::start(mailbox).await.map(Some)
 }

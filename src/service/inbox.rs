@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::outreach::Mark;
 use super::{Result, Service, ServiceError};
-use crate::domain::blacklist::BlacklistValue;
+use crate::domain::blacklist::{BlacklistEntry, BlacklistValue};
 use crate::domain::event::Event;
 use crate::domain::inbox::{
     ConversationEntry, EntryKind, InboxCounts, InboxMessage, InboxStatus, InboxSyncReport,
@@ -33,6 +33,8 @@ struct Applying {
     counts: InboxCounts,
     /// Lower-case address → lead, built on first need.
     by_address: Option<HashMap<String, LeadId>>,
+    /// Lower-case address → every lead with it, built on the first bounce.
+    leads_by_email: Option<HashMap<String, Vec<LeadId>>>,
 }
 
 impl Service {
@@ -90,6 +92,7 @@ impl Service {
                     last_error: None,
                     last_error_at: None,
                     last_counts: report.counts,
+                    ..Default::default()
                 };
                 self.store().set_inbox_status(&status)?;
                 self.store().flush().await?;
@@ -100,7 +103,7 @@ impl Service {
     }
 
     /// Notes a failed sync in the status, and hands the error back.
-    fn sync_failed(&self, server: &str, error: ServiceError) -> ServiceError {
+    pub(super) fn sync_failed(&self, server: &str, error: ServiceError) -> ServiceError {
         let mut status = self.store().inbox_status().unwrap_or_default();
         status.enabled = true;
         status.server = server.to_string();
@@ -121,7 +124,7 @@ impl Service {
         if status.enabled {
             status.server = imap.describe();
         }
-        Ok(status)
+        Ok(self.with_watch(status))
     }
 
     /// The hook where a lead's follow-up sequence stops for good. There
@@ -317,7 +320,7 @@ impl Service {
                         self.mark_lead(&lead, Mark::Bounced)?;
                     }
                     if let Some(address) = &address {
-                        self.blacklist_bounced(address, &format!("inbox: bounce {status}"))?;
+                        self.blacklist_bounced(state, address, &format!("inbox: bounce {status}"))?;
                     }
                     self.stop_sequence(lead.id, &format!("bounced ({status})"))?;
                     self.log_action(
@@ -348,6 +351,7 @@ impl Service {
         {
             state.counts.suppressed += 1;
             self.blacklist_bounced(
+                state,
                 address,
                 &format!("inbox: {count} temporary delivery failures"),
             )?;
@@ -366,18 +370,54 @@ impl Service {
         Ok(())
     }
 
-    fn blacklist_bounced(&self, address: &str, source: &str) -> Result<()> {
-        match Email::parse(address) {
-            Ok(email) => {
-                self.blacklist_add_value(
-                    &BlacklistValue::Email(email),
-                    BlacklistReason::Bounce,
-                    source,
-                )?;
-            }
+    /// Blacklists a bounced address as `bounce` and moves the leads with
+    /// that address to blacklisted. An address entry blocks only leads
+    /// with that very address, so only they are updated: the general
+    /// blacklist sync reads every lead, which per bounce made a sync of
+    /// many bounces quadratic.
+    fn blacklist_bounced(&self, state: &mut Applying, address: &str, source: &str) -> Result<()> {
+        let email = match Email::parse(address) {
+            Ok(email) => email,
             Err(e) => {
-                tracing::warn!(address, error = %e, "a bounced address could not be blacklisted")
+                tracing::warn!(address, error = %e, "a bounced address could not be blacklisted");
+                return Ok(());
             }
+        };
+        let value = BlacklistValue::Email(email);
+        let now = self.now();
+        self.store().add_blacklist(&BlacklistEntry {
+            kind: value.kind(),
+            value: value.as_str().to_string(),
+            reason: BlacklistReason::Bounce,
+            source: source.to_string(),
+            created_at: now,
+        })?;
+        if state.leads_by_email.is_none() {
+            let mut map: HashMap<String, Vec<LeadId>> = HashMap::new();
+            for lead in self.store().all_leads() {
+                let lead = lead?;
+                if let Some(email) = &lead.email {
+                    map.entry(email.to_string().to_ascii_lowercase())
+                        .or_default()
+                        .push(lead.id);
+                }
+            }
+            state.leads_by_email = Some(map);
+        }
+        let ids = state
+            .leads_by_email
+            .as_ref()
+            .and_then(|m| m.get(&value.as_str().to_ascii_lowercase()))
+            .cloned()
+            .unwrap_or_default();
+        for id in ids {
+            self.store().modify_lead(id, |l| {
+                if l.status != LeadStatus::Blacklisted {
+                    l.status_before_blacklist = Some(l.status);
+                    l.status = LeadStatus::Blacklisted;
+                    l.updated_at = now;
+                }
+            })?;
         }
         Ok(())
     }

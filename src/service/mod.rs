@@ -18,6 +18,7 @@ pub mod export;
 mod hosted;
 pub mod import;
 pub mod inbox;
+mod inbox_watch;
 pub mod jobs;
 pub mod leads;
 mod metrics;
@@ -240,6 +241,8 @@ pub struct Service {
     sends: Arc<sending::SendDesk>,
     /// Writes report pages as a static site (`report export`).
     site_export: Option<Arc<dyn SiteExport>>,
+    /// What this process's inbox watcher is doing (idle, polling, ...).
+    inbox_watch: Arc<inbox_watch::WatchCell>,
 }
 
 /// What a service is built from.
@@ -266,6 +269,7 @@ impl Service {
             actor: Arc::new(actions::local_actor("leadscout", false)),
             sends: Arc::new(sending::SendDesk::new()),
             site_export: None,
+            inbox_watch: Arc::default(),
         }
     }
 

@@ -16,6 +16,8 @@ pub const PASSWORD: &str = "secret";
 
 pub struct Dovecot {
     pub port: u16,
+    /// The implicit-TLS port, when started with a certificate.
+    pub tls_port: Option<u16>,
     pub dir: tempfile::TempDir,
     child: Child,
 }
@@ -33,6 +35,25 @@ impl Drop for Dovecot {
 /// dovecot, or `None` (with the reason printed) where it is not installed.
 /// Under CI it must be there: `.ci/run` installs it.
 pub fn dovecot() -> Option<Dovecot> {
+    dovecot_with(&Options::default())
+}
+
+/// How a test wants its server.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Announce no IDLE (the CAPABILITY answer lists the rest), as servers
+    /// without it do.
+    pub no_idle: bool,
+    /// PEM certificate chain and key files: STARTTLS on `port` and
+    /// implicit TLS on `tls_port`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Listen on this port (a server started again where the last one
+    /// was); any free one when `None`.
+    pub port: Option<u16>,
+}
+
+/// dovecot started with `options`, or `None` as [`dovecot`].
+pub fn dovecot_with(options: &Options) -> Option<Dovecot> {
     if !std::path::Path::new(DOVECOT).exists() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -41,7 +62,7 @@ pub fn dovecot() -> Option<Dovecot> {
         eprintln!("skipped: {DOVECOT} is not installed (apt-get install dovecot-imapd)");
         return None;
     }
-    Some(Dovecot::start())
+    Some(Dovecot::start(options))
 }
 
 /// A loopback port nothing listens on (bound, then let go).
@@ -51,7 +72,7 @@ pub fn free_port() -> u16 {
 }
 
 impl Dovecot {
-    fn start() -> Self {
+    fn start(options: &Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         // The mail session runs as nobody: it must reach its home.
@@ -60,15 +81,32 @@ impl Dovecot {
         let home = root.join("home");
         std::fs::create_dir(&home).unwrap();
         std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
-        let port = free_port();
+        let port = options.port.unwrap_or_else(free_port);
+        let tls_port = options.tls.as_ref().map(|_| free_port());
         let d = root.display();
+        let ssl = match &options.tls {
+            Some((cert, key)) => format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                cert.display(),
+                key.display()
+            ),
+            None => "ssl = no\n".into(),
+        };
+        // dovecot 2.3 announces IDLE by default; this list is its default
+        // without it.
+        let capability = if options.no_idle {
+            "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ SORT THREAD=REFERENCES MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH\n"
+        } else {
+            ""
+        };
+        let imaps = tls_port.unwrap_or(0);
         let conf = format!(
             "base_dir = {d}/run\n\
 state_dir = {d}/state\n\
 log_path = {d}/dovecot.log\n\
 protocols = imap\n\
 listen = 127.0.0.1\n\
-ssl = no\n\
+{ssl}{capability}\
 disable_plaintext_auth = no\n\
 auth_mechanisms = plain login\n\
 default_internal_user = nobody\n\
@@ -77,7 +115,7 @@ default_login_user = nobody\n\
 mail_location = maildir:~/Maildir\n\
 passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
 userdb {{\n  driver = static\n  args = uid=65534 gid=65534 home={d}/home/%u\n}}\n\
-service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n  }}\n}}\n\
 service anvil {{\n  chroot =\n}}\n"
         );
         let conf_path = root.join("dovecot.conf");
@@ -90,7 +128,12 @@ service anvil {{\n  chroot =\n}}\n"
             .stderr(Stdio::null())
             .spawn()
             .expect("start dovecot");
-        let server = Self { port, dir, child };
+        let server = Self {
+            port,
+            tls_port,
+            dir,
+            child,
+        };
         // Waits for the listener (a condition, not a fixed sleep).
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

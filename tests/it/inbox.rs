@@ -104,7 +104,7 @@ fn blacklist_reason(s: &Setup, email: &str) -> Option<String> {
         .map(|e| e["reason"].as_str().unwrap().to_string())
 }
 
-const PEOPLE: &[(&str, &str)] = &[
+pub(crate) const PEOPLE: &[(&str, &str)] = &[
     ("Anna Bakery", "anna@anna.example"),
     ("Bert Books", "bert@bert.example"),
     ("Carla Cafe", "carla@carla.example"),

@@ -39,6 +39,7 @@ mod hostile_text;
 mod imap;
 mod import_files;
 mod inbox;
+mod inbox_watch;
 mod journey;
 mod lab_metrics;
 mod layers;

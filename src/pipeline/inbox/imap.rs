@@ -41,7 +41,7 @@ pub struct Selected {
 
 /// Plain TCP (loopback only, the config refuses it elsewhere) or TLS.
 #[derive(Debug)]
-enum Stream {
+pub(super) enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -88,10 +88,10 @@ impl AsyncWrite for Stream {
 
 /// A logged-in connection to the configured mailbox.
 pub struct Mailbox {
-    session: Session<Stream>,
-    server: String,
-    mailbox: String,
-    timeout: Duration,
+    pub(super) session: Session<Stream>,
+    pub(super) server: String,
+    pub(super) mailbox: String,
+    pub(super) timeout: Duration,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -115,28 +115,77 @@ async fn within<T>(
     })?
 }
 
-fn tls_connector() -> Result<TlsConnector, String> {
-    use rustls_platform_verifier::BuilderVerifierExt;
+/// The system's CAs, plus those of `imap.ca_file` when it is set (a
+/// private CA or a self-signed server the operator chose to trust).
+fn tls_connector(ca_file: &str) -> Result<TlsConnector, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut extra = Vec::new();
+    if !ca_file.is_empty() {
+        let pem = crate::config::read_ca_file(ca_file)
+            .map_err(|e| format!("config key `imap.ca_file`: {e}"))?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            extra.push(cert.map_err(|e| {
+                format!("config key `imap.ca_file`: `{ca_file}` holds no usable certificate ({e})")
+            })?);
+        }
+    }
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| e.to_string())?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_platform_verifier()
-        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
-async fn wrap_tls(tcp: TcpStream, host: &str, server: &str) -> Result<Stream, ImapError> {
-    let connector =
-        tls_connector().map_err(|e| ImapError(format!("cannot set up TLS for {server}: {e}")))?;
+/// A TLS failure in the operator's terms: which server, what is wrong with
+/// its certificate, and what to set.
+fn tls_failure(e: &std::io::Error, host: &str, server: &str, ca_file: &str) -> String {
+    let text = e.to_string();
+    let lower = text.to_ascii_lowercase();
+    let at = format!("TLS with the IMAP server {server} failed");
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        let fix = if ca_file.is_empty() {
+            "if the server uses a private CA or a self-signed certificate, set imap.ca_file to that CA's PEM file".to_string()
+        } else {
+            format!("neither imap.ca_file `{ca_file}` nor the system holds the CA that signed it")
+        };
+        return format!(
+            "{at}: the certificate of {host} is not trusted (issued by an unknown CA); {fix}"
+        );
+    }
+    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        return format!(
+            "{at}: its certificate is not valid for the name {host} ({text}); set imap.host to a name the certificate is for"
+        );
+    }
+    if lower.contains("expired") {
+        return format!("{at}: the certificate of {host} has expired ({text})");
+    }
+    format!(
+        "{at}: {text}; check imap.tls (\"tls\" for port 993, \"starttls\" for 143) and the server's certificate"
+    )
+}
+
+async fn wrap_tls(
+    tcp: TcpStream,
+    host: &str,
+    server: &str,
+    ca_file: &str,
+) -> Result<Stream, ImapError> {
+    let connector = tls_connector(ca_file)
+        .map_err(|e| ImapError(format!("cannot set up TLS for {server}: {e}")))?;
     let name = rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|e| ImapError(format!("`{host}` is not a valid TLS server name: {e}")))?;
-    let tls = connector.connect(name, tcp).await.map_err(|e| {
-        ImapError(format!(
-            "TLS with the IMAP server {server} failed: {e}; check imap.tls (\"tls\" for port 993, \"starttls\" for 143) and the server's certificate"
-        ))
-    })?;
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| ImapError(tls_failure(&e, host, server, ca_file)))?;
     Ok(Stream::Tls(Box::new(tls)))
 }
 
@@ -159,7 +208,9 @@ impl Mailbox {
                     ))
                 })?;
             let mut client = match config.tls {
-                ImapTls::Tls => Client::new(wrap_tls(tcp, &config.host, &server).await?),
+                ImapTls::Tls => {
+                    Client::new(wrap_tls(tcp, &config.host, &server, &config.ca_file).await?)
+                }
                 ImapTls::None | ImapTls::Starttls => Client::new(Stream::Plain(tcp)),
             };
             let greeting = client
@@ -180,7 +231,7 @@ impl Mailbox {
                 let Stream::Plain(tcp) = client.into_inner() else {
                     return Err(ImapError("STARTTLS over TLS".into()));
                 };
-                client = Client::new(wrap_tls(tcp, &config.host, &server).await?);
+                client = Client::new(wrap_tls(tcp, &config.host, &server, &config.ca_file).await?);
             }
             client
                 .login(&config.username, password.expose())
@@ -221,7 +272,17 @@ impl Mailbox {
         ))
     }
 
-    fn context(&self, e: impl std::fmt::Display, what: &str) -> ImapError {
+    /// Whether the server announces IDLE (RFC 2177) after login.
+    pub async fn supports_idle(&mut self) -> Result<bool, ImapError> {
+        let timeout = self.timeout;
+        let caps = tokio::time::timeout(timeout, self.session.capabilities())
+            .await
+            .map_err(|_| self.context("no answer within imap.timeout", "asking for capabilities"))?
+            .map_err(|e| self.context(e, "asking for capabilities"))?;
+        Ok(caps.has_str("IDLE"))
+    }
+
+    pub(super) fn context(&self, e: impl std::fmt::Display, what: &str) -> ImapError {
         ImapError(format!(
             "{what} in mailbox `{}` on {} failed: {e}",
             self.mailbox, self.server
