@@ -921,7 +921,7 @@ fn the_status_bar_follows_the_server_and_a_reconnect_reloads() {
 
 #[test]
 fn the_status_bar_shows_the_inbox_only_when_it_is_watched() {
-    use crate::domain::inbox::InboxStatus;
+    use crate::domain::inbox::{InboxStatus, WatchMode};
     let mut app = app();
     app.update(Action::Inbox(Box::default()));
     let bar = format!("{:?}", render(&mut app, 160, 48));
@@ -940,9 +940,24 @@ fn the_status_bar_shows_the_inbox_only_when_it_is_watched() {
         last_sync: Some(jiff::Timestamp::UNIX_EPOCH),
         ..Default::default()
     };
-    app.update(Action::Inbox(Box::new(synced)));
+    app.update(Action::Inbox(Box::new(synced.clone())));
     let bar = format!("{:?}", render(&mut app, 160, 48));
     assert!(bar.contains("inbox: synced "), "{bar}");
+    let polling = InboxStatus {
+        watch: WatchMode::Polling,
+        ..synced.clone()
+    };
+    app.update(Action::Inbox(Box::new(polling)));
+    let bar = format!("{:?}", render(&mut app, 160, 48));
+    assert!(bar.contains("inbox: polling, synced "), "{bar}");
+    let lost = InboxStatus {
+        watch: WatchMode::Reconnecting,
+        connected: false,
+        ..synced
+    };
+    app.update(Action::Inbox(Box::new(lost)));
+    let bar = format!("{:?}", render(&mut app, 160, 48));
+    assert!(bar.contains("inbox: reconnecting"), "{bar}");
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> TestBackend {

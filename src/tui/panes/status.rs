@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::domain::inbox::WatchMode;
 use crate::service::Link;
 use crate::tui::app::{App, Mode, Pane};
 use crate::tui::theme::Theme;
@@ -51,19 +52,29 @@ fn parts(area: Rect, app: &App, theme: &Theme) -> (String, String, (String, Styl
     (queue, server, link)
 }
 
-/// The inbox watcher on the bar, when it is set up: the time of the last
-/// sync, or that the last one failed (`inbox status` says why).
+/// The inbox watcher on the bar, when it is set up: how the host watches
+/// (idle, polling, reconnecting) and the time of the last sync, or that
+/// the last one failed (`inbox status` says why).
 fn inbox(app: &App, theme: &Theme) -> (String, Style) {
     let Some(status) = &app.inbox else {
         return (String::new(), theme.dim());
     };
+    if status.watch == WatchMode::Reconnecting {
+        return ("│ inbox: reconnecting ".into(), theme.error());
+    }
     if status.last_error.is_some() && !status.connected {
         return ("│ inbox: error ".into(), theme.error());
     }
+    // Idle is the healthy steady state and says nothing new; polling is
+    // worth knowing (replies arrive up to poll_secs late).
+    let mode = match status.watch {
+        WatchMode::Polling => "polling, ",
+        _ => "",
+    };
     match &status.last_sync {
         Some(at) => (
             format!(
-                "│ inbox: synced {} ",
+                "│ inbox: {mode}synced {} ",
                 at.to_zoned_datetime(jiff::tz::TimeZone::system())
                     .strftime("%H:%M")
             ),
