@@ -26,6 +26,7 @@ pub mod outreach;
 pub mod reaudit;
 pub mod report;
 pub mod sending;
+pub mod sequence;
 pub mod settings;
 mod site_export;
 mod undo;

@@ -752,6 +752,7 @@ fn dashboard() -> crate::service::dashboard::Dashboard {
         ("replied", 37, 25.9),
     ];
     Dashboard {
+        by_step: Vec::new(),
         campaign: "berlin".into(),
         funnel: steps
             .iter()
