@@ -268,8 +268,14 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
         &[
             ("Anna Bakery", "anna@anna.example"),
             ("Bert Books", "bert@bert.example"),
+            ("Carl Cafe", "carl@carl.example"),
+            ("Dora Deli", "dora@dora.example"),
         ],
         &env,
+    );
+    let (carl, dora) = (
+        s.leads["carl@carl.example"].clone(),
+        s.leads["dora@dora.example"].clone(),
     );
     let (anna, bert) = (
         s.leads["anna@anna.example"].clone(),
@@ -292,10 +298,14 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
             .send_outreach(&send_request(), |_| {})
             .await
             .unwrap();
-        assert_eq!(sent.sent, 2, "{sent:?}");
+        assert_eq!(sent.sent, 4, "{sent:?}");
         service.shutdown().await;
     });
     drop(service);
+    // Carl's deal is closed by hand; Dora's sequence is stopped by hand.
+    s.cli.json(&["outreach", "mark", &carl, "--won"]);
+    s.cli
+        .json(&["sequence", "stop", &dora, "--reason", "met at a fair"]);
     let first_id = |lead: &str| {
         status_of(&s.cli, lead)["message_id"]
             .as_str()
@@ -324,9 +334,11 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
         let pass = service.draft_due_followups().await.unwrap();
         assert_eq!((pass.drafted, pass.approved), (1, 0), "{pass:?}");
         let view = service.sequence_show("c").await.unwrap();
-        assert_eq!(view.steps[0].sent, 2);
-        assert_eq!(view.steps[0].replied, 1, "Anna answered step 1");
+        assert_eq!(view.steps[0].sent, 4);
+        // Anna answered step 1; Carl, marked won, counts as replied too.
+        assert_eq!(view.steps[0].replied, 2);
         assert_eq!(view.steps[1].pending, 1);
+        assert_eq!(view.stopped, 3);
         service.shutdown().await;
     });
     drop(service);
@@ -339,6 +351,18 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
         "{anna_now}"
     );
     assert!(anna_now.get("next").is_none(), "{anna_now}");
+    let carl_now = s.cli.json(&["sequence", "status", &carl]);
+    assert_eq!(
+        carl_now["stop"]["reason"], "marked won (outreach mark)",
+        "{carl_now}"
+    );
+    let dora_now = s.cli.json(&["leads", "show", &dora]);
+    assert_eq!(
+        dora_now["sequence"]["stop"]["reason"], "stopped by the operator: met at a fair",
+        "{dora_now}"
+    );
+    let text = s.cli.ok(&["outreach", "thread", &dora]);
+    assert!(text.contains("met at a fair"), "{text}");
     assert_eq!(status_of(&s.cli, &anna)["step"], 1);
     let bert_draft = status_of(&s.cli, &bert);
     assert_eq!(
@@ -400,7 +424,7 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
         service.shutdown().await;
     });
     drop(service);
-    assert_eq!(smtp.received().len(), 2, "only the two first emails went");
+    assert_eq!(smtp.received().len(), 4, "only the first emails went");
 }
 
 /// The Message-ID of a lead's first email, from its thread.
