@@ -451,21 +451,36 @@ fn a_sender_killed_during_a_follow_up_never_sends_it_twice() {
     set_sequence(&s.cli, &[&format!("{}:1 day", f1.display())], true);
     s.cli
         .json(&["outreach", "approve", "--all-drafted", "-c", "c"]);
-    let sent = s.cli.json(&["outreach", "send", "-c", "c"]);
-    assert_eq!(sent["sent"], 1, "{sent}");
-
-    // Two days on, the follow-up is drafted and approved.
+    // The first email went two days ago (an injected clock).
     let rt = runtime();
     let clock = Arc::new(FixedClock::new(
-        Timestamp::now() + jiff::SignedDuration::from_hours(48),
+        Timestamp::now() - jiff::SignedDuration::from_hours(48),
     ));
     let service = open(&s.cli, &clock);
     rt.block_on(async {
-        let pass = service.draft_due_followups().await.unwrap();
-        assert_eq!((pass.drafted, pass.approved), (1, 1), "{pass:?}");
+        let sent = service
+            .send_outreach(&send_request(), |_| {})
+            .await
+            .unwrap();
+        assert_eq!(sent.sent, 1, "{sent:?}");
         service.shutdown().await;
     });
     drop(service);
+
+    // A host drafts the due follow-up on its own, at start, approved.
+    s.cli.start_server();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = status_of(&s.cli, &lead);
+        if o["step"] == 2 {
+            assert_eq!(o["status"], "approved", "{o}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the host drafted nothing: {o}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.cli.stop_server();
+    clock.set(Timestamp::now() + jiff::SignedDuration::from_hours(48));
     assert_eq!(status_of(&s.cli, &lead)["status"], "approved");
 
     let before = smtp.hand_overs();
