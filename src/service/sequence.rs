@@ -146,7 +146,13 @@ impl Service {
         let first = self.store().sequence_stop(lead)?.is_none();
         self.store()
             .record_sequence_stop(lead, reason, self.now())?;
-        if let Some(o) = self.store().outreach(lead)?
+        let outreach = self.store().outreach(lead)?;
+        // Only a lead that got mail has a sequence worth a log line (a
+        // blacklist import can stop thousands that never did).
+        let contacted = outreach
+            .as_ref()
+            .is_some_and(|o| o.first_sent_at().is_some());
+        if let Some(o) = outreach
             && o.step > 1
             && matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved)
         {
@@ -157,7 +163,7 @@ impl Service {
                 self.now(),
             )?;
         }
-        if first {
+        if first && contacted {
             tracing::info!(%lead, reason, "sequence stopped");
             let campaign = match self.store().lead(lead)? {
                 Some(l) => Some(self.campaign_slug(l.campaign)?),
@@ -202,7 +208,10 @@ impl Service {
             if stop.is_none() && !l.status.is_closed() {
                 // Bad sending settings say so where they are used (the
                 // scheduler, the sender); here there is just no next step.
-                next = self.next_step(&campaign, &sequence, o).unwrap_or(None);
+                next = match self.sequence_limits(&campaign) {
+                    Ok(limits) => self.next_step(&sequence, &limits, o)?,
+                    Err(_) => None,
+                };
             }
         }
         Ok(LeadSequence {
@@ -223,14 +232,13 @@ impl Service {
     /// an out-of-office return date read since the first email.
     pub(crate) fn next_step(
         &self,
-        campaign: &Campaign,
         sequence: &Sequence,
+        limits: &Limits,
         o: &Outreach,
     ) -> Result<Option<NextStep>> {
         let (OutreachStatus::Sent, Some(sent_at)) = (o.status, o.sent_at) else {
             return Ok(None);
         };
-        let limits = self.sequence_limits(campaign)?;
         let Some((step, due)) =
             sequence.next_due(o.step as usize, sent_at, &limits.weekdays, &limits.timezone)
         else {
@@ -303,7 +311,7 @@ impl Service {
                     pass.stopped += 1;
                     continue;
                 }
-                let Some(next) = self.next_step(&campaign, &sequence, &o)? else {
+                let Some(next) = self.next_step(&sequence, &limits, &o)? else {
                     continue;
                 };
                 if next.due_at > now {
