@@ -63,7 +63,9 @@ pub async fn run(command: LeadsCommand, service: &Client, out: &Out) -> Result<(
                 return out.json(&value);
             }
             show(&detail, out)?;
-            super::sequence::print_lead(&sequence, out);
+            if !sequence.sent.is_empty() || sequence.stop.is_some() {
+                super::sequence::print_lead(&sequence, out);
+            }
         }
         LeadsCommand::Add {
             campaign,
