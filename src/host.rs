@@ -1,7 +1,7 @@
 //! The host: whatever process holds the data dir runs one. It owns the job
 //! workers, the page server (and its metrics listener), the control socket
-//! other processes attach to, the schedulers (scheduled re-audits; the
-//! inbox watcher beside them) and graceful shutdown (signals, then
+//! other processes attach to, the schedulers (scheduled re-audits and
+//! follow-ups; the inbox watcher beside them) and graceful shutdown (signals, then
 //! draining in a fixed order). A host over a demo workspace serves the
 //! demo's sites again ([`reopen_demo`]). `serve`, the embedded TUI and `demo` each
 //! start one through `Opener::start_host`; they get a [`Hosted`]: a client
@@ -201,6 +201,7 @@ pub async fn start(
     let mut tasks = vec![
         tokio::spawn(watch_signals(signal_tx, stopped.clone())),
         tokio::spawn(reaudits(service.clone(), stopped.clone())),
+        tokio::spawn(followups(service.clone(), stopped.clone())),
     ];
     if !service.config().imap.host.trim().is_empty() {
         tasks.push(tokio::spawn(inbox_watcher(service.clone(), stopped)));
@@ -297,6 +298,32 @@ async fn reaudits(service: Service, mut stopped: watch::Receiver<bool>) {
         }
     }
 }
+
+/// Drafts the follow-ups that are due, once at start and every minute
+/// (the due times come from the service's clock; a pass is idempotent).
+async fn followups(service: Service, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(FOLLOWUP_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => match service.draft_due_followups().await {
+                Ok(pass) if pass.drafted > 0 || !pass.failed.is_empty() => tracing::info!(
+                    drafted = pass.drafted,
+                    approved = pass.approved,
+                    stopped = pass.stopped,
+                    failed = pass.failed.len(),
+                    "follow-ups drafted"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "follow-ups could not be drafted"),
+            },
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// How often the host looks for follow-ups that became due.
+const FOLLOWUP_CHECK: Duration = Duration::from_secs(60);
 
 /// Watches the inbox (IDLE, or polling where the server has none) until
 /// the host stops; `Service::watch_inbox` says how.

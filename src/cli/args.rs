@@ -116,6 +116,9 @@ pub enum Command {
     /// Replies, auto-replies and bounces read from the inbox.
     #[command(subcommand)]
     Inbox(InboxCommand),
+    /// Follow-up sequences: a campaign's steps, a lead's stop.
+    #[command(subcommand)]
+    Sequence(SequenceCommand),
     /// The full-screen terminal UI (also what `leadscout` alone opens).
     Tui,
     /// Shell completions on standard output.
@@ -257,6 +260,42 @@ pub enum OutreachCommand {
     Template {
         #[arg(long, short = 'c')]
         campaign: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SequenceCommand {
+    /// A campaign's steps (the first email, then each follow-up with its
+    /// delay) and what each step did: waiting, sent, replied.
+    Show { campaign: String },
+    /// Set a campaign's follow-ups. Each `--step FILE:DELAY` is one
+    /// follow-up, in order, e.g. --step followup1.txt:"3 business days";
+    /// the first email stays the campaign's own template.
+    Set {
+        campaign: String,
+        /// FILE:DELAY, e.g. followup1.txt:"3 business days"; repeat for
+        /// each follow-up. Replaces the follow-ups set before.
+        #[arg(long = "step", value_name = "FILE:DELAY")]
+        steps: Vec<String>,
+        /// Remove every follow-up (the first email alone).
+        #[arg(long)]
+        clear: bool,
+        /// Whether the first email's approval covers its follow-ups.
+        #[arg(long, value_name = "true|false")]
+        auto_approve_followups: Option<bool>,
+    },
+    /// Stop a lead's sequence for good: no further follow-ups; a pending
+    /// follow-up is withdrawn.
+    Stop {
+        /// Lead id or website.
+        lead: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Where a lead stands: steps sent, the next one due, why it stopped.
+    Status {
+        /// Lead id or website.
+        lead: String,
     },
 }
 

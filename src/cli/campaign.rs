@@ -48,13 +48,18 @@ pub async fn run(command: CampaignCommand, service: &Client, out: &Out) -> Resul
         CampaignCommand::Show { slug } => {
             let c = service.campaign(slug.clone()).await?;
             let dashboard = service.campaign_dashboard(slug.clone()).await?;
+            let sequence = service.sequence_show(slug.clone()).await?;
             if out.json {
                 let mut value = serde_json::to_value(&c)?;
                 value["dashboard"] = serde_json::to_value(&dashboard)?;
+                value["sequence"] = serde_json::to_value(&sequence)?;
                 return out.json(&value);
             }
             show(&c, out)?;
             show_dashboard(&dashboard, out);
+            if sequence.sequence.steps.len() > 1 || dashboard.count("sent") > 0 {
+                super::sequence::print_steps(&sequence, out)?;
+            }
         }
         CampaignCommand::Archive { slug } => {
             set_status(service, out, &slug, CampaignStatus::Archived).await?

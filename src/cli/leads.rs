@@ -56,10 +56,16 @@ pub async fn run(command: LeadsCommand, service: &Client, out: &Out) -> Result<(
         }
         LeadsCommand::Show { lead } => {
             let detail = service.lead(lead.clone()).await?;
+            let sequence = service.lead_sequence(lead.clone()).await?;
             if out.json {
-                return out.json(&detail);
+                let mut value = serde_json::to_value(&detail)?;
+                value["sequence"] = serde_json::to_value(&sequence)?;
+                return out.json(&value);
             }
             show(&detail, out)?;
+            if !sequence.sent.is_empty() || sequence.stop.is_some() {
+                super::sequence::print_lead(&sequence, out);
+            }
         }
         LeadsCommand::Add {
             campaign,

@@ -18,6 +18,7 @@ mod leads;
 mod output;
 mod outreach;
 mod report;
+mod sequence;
 mod settings;
 
 use color_eyre::eyre::Result;
@@ -77,6 +78,7 @@ pub async fn run(
         Command::Report(c) => report::run(c, &connect().await?, &out).await?,
         Command::Outreach(c) => return outreach::run(c, &connect().await?, &out).await,
         Command::Inbox(c) => inbox::run(c, &connect().await?, &out).await?,
+        Command::Sequence(c) => sequence::run(c, &connect().await?, &out).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -119,5 +121,6 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Report(_) => "report",
         Command::Outreach(_) => "outreach",
         Command::Inbox(_) => "inbox",
+        Command::Sequence(_) => "sequence",
     }
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::sequence::Sequence;
 use super::{CampaignId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,19 @@ pub struct Campaign {
     pub status: CampaignStatus,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The first email and its follow-ups; `None` for a campaign made
+    /// before sequences existed or never given one: the first email alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<Sequence>,
+}
+
+impl Campaign {
+    /// The campaign's steps; the first email alone when none were set.
+    pub fn sequence(&self) -> Sequence {
+        self.sequence
+            .clone()
+            .unwrap_or_else(Sequence::first_email_only)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

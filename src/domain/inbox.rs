@@ -272,6 +272,9 @@ pub struct Thread {
     pub entries: Vec<ConversationEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_stop: Option<SequenceStop>,
+    /// The follow-up due next, while the sequence runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<super::followup::NextStep>,
 }
 
 #[cfg(test)]

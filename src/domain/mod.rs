@@ -13,6 +13,7 @@ pub mod clock;
 pub mod discovery;
 pub mod email;
 pub mod event;
+pub mod followup;
 pub mod hash;
 pub mod idn;
 pub mod ids;

@@ -142,6 +142,31 @@ pub struct Outreach {
     /// process that is gone (only one process holds the data dir).
     #[serde(default)]
     pub claimed_by: Option<Claim>,
+    /// Which step of the campaign's sequence this email is: 1 for the
+    /// first email (and every email stored before sequences existed).
+    #[serde(default = "first_step")]
+    pub step: u32,
+    /// The steps sent before this one, oldest first: when the follow-up
+    /// scheduler drafts step N+1 it moves step N here, so this record
+    /// stays "the email in hand" for approval, sending and at-most-once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<SentStep>,
+}
+
+fn first_step() -> u32 {
+    1
+}
+
+/// A step of the sequence that went out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentStep {
+    pub step: u32,
+    pub subject: String,
+    /// First lines of the body, for the conversation view.
+    #[serde(default)]
+    pub excerpt: String,
+    pub message_id: String,
+    pub sent_at: Timestamp,
 }
 
 /// Who moved an email to `sending`: the host instance (one per process
@@ -183,6 +208,8 @@ impl Outreach {
             approved_at: None,
             sent_at: None,
             claimed_by: None,
+            step: 1,
+            earlier: Vec::new(),
         }
     }
 
@@ -217,8 +244,34 @@ impl Outreach {
 
     /// The deterministic Message-ID: one lead, one campaign, one message,
     /// so a message that was somehow handed over twice is recognisable.
+    /// A follow-up's carries its step, so every step has its own.
     pub fn message_id_for(&self, sender_domain: &str) -> String {
-        format!("<{}.{}@{}>", self.lead, self.campaign, sender_domain)
+        match self.step {
+            0 | 1 => format!("<{}.{}@{}>", self.lead, self.campaign, sender_domain),
+            n => format!("<{}.{}.s{n}@{}>", self.lead, self.campaign, sender_domain),
+        }
+    }
+
+    /// The headers that put a follow-up in the thread of the steps before
+    /// it: `In-Reply-To` (the previous step) and `References` (all of
+    /// them, oldest first). `None` for a first email.
+    pub fn thread_headers(&self) -> Option<(String, Vec<String>)> {
+        let previous = self.earlier.last()?;
+        let references = self.earlier.iter().map(|s| s.message_id.clone()).collect();
+        Some((previous.message_id.clone(), references))
+    }
+
+    /// When the lead first got mail in this sequence: the first step's
+    /// send, else this email's.
+    pub fn first_sent_at(&self) -> Option<Timestamp> {
+        self.earlier.first().map(|s| s.sent_at).or(self.sent_at)
+    }
+
+    /// The first email's subject (a follow-up's is `Re: ` it).
+    pub fn first_subject(&self) -> &str {
+        self.earlier
+            .first()
+            .map_or(self.subject.as_str(), |s| s.subject.as_str())
     }
 }
 

@@ -5,7 +5,9 @@
 //! at the same local time; the send window then decides the minute (see
 //! `sending`). An out-of-office reply with a return date pushes the next
 //! step past it. Which steps were sent and why a sequence stopped are the
-//! store's and the sender's; this module only computes.
+//! store's and the sender's; this module only computes. The host's
+//! follow-up scheduler (`service::sequence`) drafts each step when it is
+//! due, and the sender threads it under the steps before it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -164,6 +166,18 @@ pub enum SequenceError {
 const MAX_STEPS: usize = 6;
 
 impl Sequence {
+    /// A campaign's first email and nothing after it (campaigns made
+    /// before sequences, or never given follow-ups).
+    pub fn first_email_only() -> Self {
+        Self {
+            steps: vec![Step {
+                template: String::new(),
+                after: None,
+            }],
+            auto_approve_followups: false,
+        }
+    }
+
     pub fn check(&self) -> Result<(), SequenceError> {
         let first = self.steps.first().ok_or(SequenceError::Empty)?;
         if first.after.is_some() {
@@ -192,6 +206,20 @@ impl Sequence {
         let delay = step.after?;
         Some((sent + 1, delay.due_after(last_sent_at, weekdays, tz)))
     }
+}
+
+/// The subject of a follow-up: the first email's, as a reply (`Re: `
+/// once, however many the first subject already had).
+pub fn reply_subject(first: &str) -> String {
+    let mut rest = first.trim();
+    loop {
+        let lower = rest.get(..3).map(str::to_ascii_lowercase);
+        match lower.as_deref() {
+            Some("re:") => rest = rest[3..].trim_start(),
+            _ => break,
+        }
+    }
+    format!("Re: {rest}")
 }
 
 /// A due time pushed past a stated return date: the next step goes no
@@ -337,6 +365,14 @@ mod tests {
         let mut seven = vec![step(None)];
         seven.extend((0..6).map(|_| step(Some(StepDelay::Days(1)))));
         assert_eq!(seq(seven).check(), Err(SequenceError::TooLong));
+    }
+
+    #[test]
+    fn a_follow_up_subject_has_one_re() {
+        assert_eq!(reply_subject("Your site"), "Re: Your site");
+        assert_eq!(reply_subject("Re: Your site"), "Re: Your site");
+        assert_eq!(reply_subject("RE: re:  Your site"), "Re: Your site");
+        assert_eq!(Sequence::first_email_only().check(), Ok(()));
     }
 
     #[test]

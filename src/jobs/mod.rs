@@ -12,6 +12,7 @@ mod backend;
 mod durability;
 pub mod engine;
 pub mod events;
+pub mod followup;
 pub mod inbox;
 mod queue;
 pub mod sender;

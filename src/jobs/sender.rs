@@ -15,7 +15,7 @@ use crate::domain::sending::{Limits, SentSoFar};
 use crate::domain::{Campaign, Clock, Email, Timestamp};
 use crate::jobs::address_gate::{AddressGate, GateError};
 use crate::pipeline::draft;
-use crate::pipeline::send::{Mailer, Outgoing, SendError, build};
+use crate::pipeline::send::{Mailer, Outgoing, SendError, build_threaded};
 use crate::store::{Store, StoreError};
 
 /// The longest a dry run waits for the SMTP server's answer.
@@ -338,13 +338,27 @@ impl Outbox<'_> {
             let undeliverable = self
                 .undeliverable(&addresses, &lead, &o.to, request.dry_run, now)
                 .await?;
-            if blocked.is_some() || lead.status.is_closed() || undeliverable.is_some() {
-                let why = match (&blocked, undeliverable) {
-                    (Some(entry), _) => {
+            // A follow-up whose sequence stopped (a reply came after it
+            // was approved) must not go.
+            let stopped = if o.step > 1 {
+                self.store.sequence_stop(o.lead)?
+            } else {
+                None
+            };
+            if blocked.is_some()
+                || lead.status.is_closed()
+                || undeliverable.is_some()
+                || stopped.is_some()
+            {
+                let why = match (&blocked, undeliverable, &stopped) {
+                    (Some(entry), _, _) => {
                         format!("{} is on the blacklist ({})", entry.value, entry.reason)
                     }
-                    (None, Some(why)) => why,
-                    (None, None) => format!("the lead is {}", lead.status),
+                    (None, Some(why), _) => why,
+                    (None, None, Some(stop)) => {
+                        format!("the sequence stopped: {}", stop.reason)
+                    }
+                    (None, None, None) => format!("the lead is {}", lead.status),
                 };
                 // Another sender may have claimed it since it was read:
                 // then it is that sender's, and not counted here.
@@ -490,7 +504,12 @@ impl Outbox<'_> {
                 unsubscribe_url: o.unsubscribe_url.clone(),
                 unsubscribe_mailto: reply_to.clone().unwrap_or_else(|| from.clone()),
             };
-            let message = match build(&outgoing) {
+            // A follow-up answers the step before it, in the same thread.
+            let thread = o.thread_headers();
+            let thread = thread
+                .as_ref()
+                .map(|(previous, all)| (previous.as_str(), all.as_slice()));
+            let message = match build_threaded(&outgoing, thread) {
                 Ok(m) => m,
                 Err(e) => {
                     in_flight.armed = false;

@@ -95,6 +95,16 @@ fn mailbox(name: Option<&str>, email: &Email) -> Result<Mailbox, SendError> {
 /// `single_line`, and lettre encodes what is left, so nothing in a field
 /// can start a header of its own.
 pub fn build(m: &Outgoing) -> Result<Message, SendError> {
+    build_threaded(m, None)
+}
+
+/// [`build`] for a follow-up: `thread` is the previous step's Message-ID
+/// (`In-Reply-To`) and every earlier one, oldest first (`References`), so
+/// mail programs show the steps as one conversation.
+pub fn build_threaded(
+    m: &Outgoing,
+    thread: Option<(&str, &[String])>,
+) -> Result<Message, SendError> {
     let url = single_line(&m.unsubscribe_url);
     let mut builder = Message::builder()
         .from(mailbox(Some(&m.from_name), &m.from)?)
@@ -110,6 +120,16 @@ pub fn build(m: &Outgoing) -> Result<Message, SendError> {
         .header(ContentType::TEXT_PLAIN);
     if let Some(reply_to) = &m.reply_to {
         builder = builder.reply_to(mailbox(None, reply_to)?);
+    }
+    if let Some((previous, references)) = thread {
+        let ids: Vec<String> = references
+            .iter()
+            .map(|id| single_line(id))
+            .filter(|id| !id.is_empty())
+            .collect();
+        builder = builder
+            .in_reply_to(single_line(previous))
+            .references(ids.join(" "));
     }
     builder
         .body(m.body.replace("\r\n", "\n"))

@@ -26,12 +26,14 @@ use super::leads::{LeadQuery, NewLead};
 use super::outreach::{ApproveSummary, Mark, OutreachView};
 use super::outreach::{SendRequest, SendSummary};
 use super::sending::RunningSend;
+use super::sequence::FollowupPass;
 use super::settings::SettingView;
 use super::site_export::ExportSummary;
 use super::{
     CampaignSummary, Client, ImportOutcome, LeadDetail, LeadView, Result, Service, ServiceError,
 };
 use crate::domain::action_log::ActionRecord;
+use crate::domain::followup::{LeadSequence, SequenceView};
 use crate::domain::inbox::{InboxStatus, InboxSyncReport, Thread};
 use crate::domain::outreach::OutreachStatus;
 use crate::domain::report::ReportLink;
@@ -247,6 +249,19 @@ api! {
     write fn inbox_sync() -> InboxSyncReport = |s| s.inbox_sync();
     /// The inbox watcher: connected, last sync, last error.
     read fn inbox_status() -> InboxStatus = |s| s.inbox_status();
+    /// A campaign's sequence and its funnel by step.
+    read fn sequence_show(campaign: String) -> SequenceView = |s| s.sequence_show(&campaign);
+    /// Replaces the follow-ups (`FILE:DELAY` each; `clear`: none) and/or
+    /// sets `auto_approve_followups`.
+    write fn sequence_set(campaign: String, steps: Vec<String>, clear: bool, auto_approve: Option<bool>) -> SequenceView =
+        |s| s.sequence_set(&campaign, &steps, clear, auto_approve);
+    /// Stops a lead's sequence for good (the operator's stop).
+    write fn sequence_stop(lead: String, reason: Option<String>) -> LeadSequence =
+        |s| s.sequence_stop(&lead, reason.as_deref());
+    /// Where a lead stands in its sequence.
+    read fn lead_sequence(lead: String) -> LeadSequence = |s| s.lead_sequence(&lead);
+    /// Drafts the follow-ups that are due now (the host does every minute).
+    write fn draft_due_followups() -> FollowupPass = |s| s.draft_due_followups();
     read fn email_template(campaign: Option<String>) -> (String, String) =
         |s| s.email_template(campaign.as_deref());
 

@@ -190,10 +190,17 @@ impl Service {
         // updating while scanning is safe.
         for lead in store.all_leads() {
             let mut lead = lead?;
-            let blocked = blacklist
-                .blocking(&lead.domain, lead.email.as_ref())
-                .is_some();
+            let entry = blacklist.blocking(&lead.domain, lead.email.as_ref());
+            let blocked = entry.is_some();
             let is_blacklisted = lead.status == LeadStatus::Blacklisted;
+            if let Some(entry) = entry.filter(|_| !is_blacklisted) {
+                // No follow-up to a blacklisted lead, ever (a later removal
+                // from the blacklist does not restart the sequence).
+                self.stop_sequence(
+                    lead.id,
+                    &format!("blacklisted: {} ({})", entry.value, entry.reason),
+                )?;
+            }
             if blocked && !is_blacklisted {
                 lead.status_before_blacklist = Some(lead.status);
                 lead.status = LeadStatus::Blacklisted;

@@ -22,6 +22,7 @@ impl Service {
             status: CampaignStatus::Active,
             created_at: now,
             updated_at: now,
+            sequence: None,
         };
         self.store()
             .insert_campaign(&campaign)

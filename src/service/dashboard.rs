@@ -47,6 +47,9 @@ pub struct Dashboard {
     pub jobs_per_hour: Vec<u64>,
     /// Emails sent per hour, same hours.
     pub sent_per_hour: Vec<u64>,
+    /// The sequence's steps: waiting, sent and replied per step.
+    #[serde(default)]
+    pub by_step: Vec<crate::domain::followup::StepFunnel>,
 }
 
 impl Dashboard {
@@ -91,13 +94,16 @@ impl Service {
         let (mut drafted, mut approved, mut sent, mut viewed) = (0u64, 0u64, 0u64, 0u64);
         let mut sent_per_hour = vec![0u64; HOURS];
         for o in self.store().campaign_outreach(campaign.id, None)? {
+            // A lead counts once, by its first email: a follow-up in hand
+            // means the first one was approved and sent.
             drafted += 1;
             if matches!(o.status, OutreachStatus::Approved | OutreachStatus::Sent)
                 || o.approved_at.is_some()
+                || !o.earlier.is_empty()
             {
                 approved += 1;
             }
-            if let Some(at) = o.sent_at {
+            if let Some(at) = o.first_sent_at() {
                 sent += 1;
                 if views.get(&o.lead).is_some_and(|v| v.is_hot()) {
                     viewed += 1;
@@ -168,6 +174,7 @@ impl Service {
             problems_sampled: sampled,
             jobs_per_hour,
             sent_per_hour,
+            by_step: self.sequence_view(&campaign)?.steps,
         })
     }
 }

@@ -127,14 +127,11 @@ impl Service {
         Ok(self.with_watch(status))
     }
 
-    /// The hook where a lead's follow-up sequence stops for good. There
-    /// are no follow-ups yet: it records the reason (the first one stays),
-    /// so the sequence code finds it and the thread shows it.
+    /// Where a lead's follow-up sequence stops for good (see
+    /// `service::sequence`): the reason is recorded (the first one stays)
+    /// and a pending follow-up is withdrawn.
     pub(crate) fn stop_sequence(&self, lead: LeadId, reason: &str) -> Result<()> {
-        tracing::info!(%lead, reason, "sequence stopped");
-        self.store()
-            .record_sequence_stop(lead, reason, self.now())?;
-        Ok(())
+        self.halt_sequence(lead, reason)
     }
 
     /// A lead's conversation: the email(s) sent and every reply,
@@ -142,7 +139,22 @@ impl Service {
     pub async fn outreach_thread(&self, reference: &str) -> Result<Thread> {
         let lead = self.resolve_lead(reference)?;
         let mut entries = self.store().conversation(lead.id)?;
-        if let Some(o) = self.store().outreach(lead.id)?
+        let outreach = self.store().outreach(lead.id)?;
+        // The steps sent before the email in hand.
+        for s in outreach.iter().flat_map(|o| &o.earlier) {
+            entries.push(ConversationEntry {
+                kind: EntryKind::Sent,
+                at: s.sent_at,
+                from: self.config().sender.email.clone(),
+                subject: s.subject.clone(),
+                excerpt: s.excerpt.clone(),
+                message_id: Some(s.message_id.clone()),
+                returns_on: None,
+                bounce: None,
+                recorded_at: s.sent_at,
+            });
+        }
+        if let Some(o) = outreach
             && let Some(sent_at) = o.sent_at
         {
             let excerpt: Vec<String> = o
@@ -172,6 +184,7 @@ impl Service {
             status: lead.status,
             entries,
             sequence_stop: self.store().sequence_stop(lead.id)?,
+            next_step: self.lead_sequence_of(lead.id)?.next,
         })
     }
 
@@ -319,10 +332,12 @@ impl Service {
                     if lead.status != LeadStatus::Blacklisted {
                         self.mark_lead(&lead, Mark::Bounced)?;
                     }
+                    // Before the blacklist, whose own stop would otherwise
+                    // be the reason shown.
+                    self.stop_sequence(lead.id, &format!("bounced ({status})"))?;
                     if let Some(address) = &address {
                         self.blacklist_bounced(state, address, &format!("inbox: bounce {status}"))?;
                     }
-                    self.stop_sequence(lead.id, &format!("bounced ({status})"))?;
                     self.log_action(
                         "inbox_bounce",
                         campaign.as_deref(),
@@ -350,14 +365,14 @@ impl Service {
             && count >= limit
         {
             state.counts.suppressed += 1;
+            self.stop_sequence(
+                lead.id,
+                &format!("suppressed after {count} temporary delivery failures"),
+            )?;
             self.blacklist_bounced(
                 state,
                 address,
                 &format!("inbox: {count} temporary delivery failures"),
-            )?;
-            self.stop_sequence(
-                lead.id,
-                &format!("suppressed after {count} temporary delivery failures"),
             )?;
             self.log_action(
                 "inbox_bounce",

@@ -27,6 +27,8 @@ pub mod outreach;
 pub mod reaudit;
 pub mod report;
 pub mod sending;
+pub mod sequence;
+mod sequence_funnel;
 pub mod settings;
 mod site_export;
 mod undo;

@@ -357,6 +357,12 @@ impl Service {
     pub async fn mark_outreach(&self, reference: &str, mark: Mark) -> Result<Lead> {
         let lead = self.resolve_lead(reference)?;
         let updated = self.mark_lead(&lead, mark)?;
+        let what = match mark {
+            Mark::Replied => "replied",
+            Mark::Bounced => "bounced",
+            Mark::Won => "won",
+        };
+        self.stop_sequence(lead.id, &format!("marked {what} (outreach mark)"))?;
         self.store().flush().await?;
         Ok(updated)
     }

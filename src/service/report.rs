@@ -363,6 +363,7 @@ impl Service {
         let Some(lead) = self.lead_for_unsubscribe(token)? else {
             return Ok(None);
         };
+        self.stop_sequence(lead.id, "unsubscribed")?;
         let mut values = vec![BlacklistValue::Domain(lead.domain.clone())];
         if let Some(email) = &lead.email {
             values.push(BlacklistValue::Email(email.clone()));

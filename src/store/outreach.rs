@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::codec::{decode, encode};
 use super::leads::modify_lead_tx;
 use super::{Result, Store};
-use crate::domain::outreach::{Claim, Outreach, OutreachStatus};
+use crate::domain::outreach::{Claim, Outreach, OutreachStatus, SentStep};
 use crate::domain::sending::SentSoFar;
 use crate::domain::{CampaignId, Lead, LeadId, LeadStatus, Timestamp};
 
@@ -51,6 +51,16 @@ fn put_tx(outreach: &TransactionalTree, index: &TransactionalTree, o: &Outreach)
     Ok(())
 }
 
+/// The first lines of a sent body, for the conversation view.
+pub fn excerpt(body: &str) -> String {
+    body.lines()
+        .map(crate::domain::text::single_line)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Store {
     pub fn outreach(&self, lead: LeadId) -> Result<Option<Outreach>> {
         let key = lead.to_bytes();
@@ -64,16 +74,25 @@ impl Store {
     /// When the lead's email went out, if it did: read on every report
     /// view, so only that one field is decoded, not the email's history.
     pub fn sent_at(&self, lead: LeadId) -> Result<Option<Timestamp>> {
+        // A follow-up in hand is not sent yet, but the lead got mail
+        // when its first step went: that is the send views count from.
+        #[derive(serde::Deserialize)]
+        struct Step {
+            sent_at: Timestamp,
+        }
         #[derive(serde::Deserialize)]
         struct SentAt {
             #[serde(default)]
             sent_at: Option<Timestamp>,
+            #[serde(default)]
+            earlier: Vec<Step>,
         }
         let key = lead.to_bytes();
         let Some(value) = self.trees.outreach.get(key)? else {
             return Ok(None);
         };
-        Ok(decode::<SentAt>("outreach", &key, &value)?.sent_at)
+        let at = decode::<SentAt>("outreach", &key, &value)?;
+        Ok(at.earlier.first().map(|s| s.sent_at).or(at.sent_at))
     }
 
     /// Stores an email, moving its index entry when its status changed;
@@ -148,6 +167,48 @@ impl Store {
             })?;
         self.forget_sent_at(lead);
         Ok(out)
+    }
+
+    /// The follow-up scheduler's one write: when the lead's email is step
+    /// `sent_step`, sent, it moves into `earlier` and `next` (a draft of
+    /// the step after it) takes its place, in one transaction. Anything
+    /// else (drafted already by an earlier pass, stopped, edited) leaves
+    /// the record alone and returns `false`, so a pass repeated after a
+    /// restart drafts nothing twice.
+    pub fn advance_sequence(
+        &self,
+        lead: LeadId,
+        sent_step: u32,
+        next: impl Fn(&Outreach) -> Outreach,
+    ) -> Result<bool> {
+        let done = std::cell::Cell::new(false);
+        self.modify_outreach(
+            lead,
+            |x| {
+                done.set(false);
+                if x.status != OutreachStatus::Sent || x.step != sent_step {
+                    return false;
+                }
+                let Some(sent_at) = x.sent_at else {
+                    return false;
+                };
+                let mut following = next(x);
+                following.earlier = x.earlier.clone();
+                following.earlier.push(SentStep {
+                    step: x.step,
+                    subject: x.subject.clone(),
+                    excerpt: excerpt(&x.body),
+                    message_id: x.message_id.clone().unwrap_or_default(),
+                    sent_at,
+                });
+                following.step = sent_step + 1;
+                *x = following;
+                done.set(true);
+                true
+            },
+            |_| None,
+        )?;
+        Ok(done.get())
     }
 
     /// The outbox claim: moves the email from `approved` to `sending` for

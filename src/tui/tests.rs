@@ -754,6 +754,7 @@ fn dashboard() -> crate::service::dashboard::Dashboard {
         ("replied", 37, 25.9),
     ];
     Dashboard {
+        by_step: Vec::new(),
         campaign: "berlin".into(),
         funnel: steps
             .iter()
@@ -783,6 +784,40 @@ fn dashboard() -> crate::service::dashboard::Dashboard {
             .map(|h| if (9..17).contains(&h) { 25 } else { 0 })
             .collect(),
     }
+}
+
+#[test]
+fn the_dashboard_shows_replies_by_step_when_the_campaign_has_follow_ups() {
+    use crate::domain::followup::StepFunnel;
+    let step = |step: u32, sent: u64, replied: u64, pending: u64| StepFunnel {
+        step,
+        template: String::new(),
+        after: None,
+        pending,
+        sent,
+        replied,
+    };
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let mut app = app();
+        cmd(&mut app, Command::Dashboard);
+        let mut figures = dashboard();
+        figures.by_step = vec![step(1, 120, 9, 4), step(2, 80, 6, 11), step(3, 0, 0, 2)];
+        app.update(Action::DashboardLoaded(Box::new(figures)));
+        let text = format!("{:?}", render(&mut app, w, h));
+        assert!(text.contains("Replies by step"), "{w}x{h}: {text}");
+        assert!(text.contains("step 2"), "{w}x{h}: {text}");
+        assert!(text.contains("8%"), "6 of 80 replied: {text}");
+    }
+    let mut app = app();
+    cmd(&mut app, Command::Dashboard);
+    let mut figures = dashboard();
+    figures.by_step = vec![step(1, 120, 9, 4)];
+    app.update(Action::DashboardLoaded(Box::new(figures)));
+    let text = format!("{:?}", render(&mut app, 120, 40));
+    assert!(
+        !text.contains("Replies by step"),
+        "one step: the funnel says it all"
+    );
 }
 
 #[test]

@@ -52,6 +52,7 @@ mod report;
 mod report_export;
 mod secrets;
 mod send_race;
+mod sequence;
 mod smtp;
 mod smtp_tls;
 mod smtp_tls_server;

@@ -52,6 +52,7 @@ impl Received {
 #[derive(Clone)]
 struct Keeper {
     received: Arc<Mutex<Vec<Received>>>,
+    hand_overs: Arc<std::sync::atomic::AtomicUsize>,
     slow: Duration,
     from: String,
     to: Vec<String>,
@@ -83,6 +84,8 @@ impl Handler for Keeper {
     }
 
     fn data_end(&mut self) -> Response {
+        self.hand_overs
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         std::thread::sleep(self.slow);
         self.received.lock().unwrap().push(Received {
             from: self.from.clone(),
@@ -97,6 +100,7 @@ impl Handler for Keeper {
 pub struct SmtpServer {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    hand_overs: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SmtpServer {
@@ -104,8 +108,10 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let hand_overs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let keeper = Keeper {
             received: received.clone(),
+            hand_overs: hand_overs.clone(),
             slow,
             from: String::new(),
             to: Vec::new(),
@@ -119,7 +125,18 @@ impl SmtpServer {
                 .with_tcp_listener(listener);
             let _ = server.serve();
         });
-        Self { port, received }
+        Self {
+            port,
+            received,
+            hand_overs,
+        }
+    }
+
+    /// Messages whose whole text arrived (the end of DATA), counted before
+    /// the server answers: with `slow`, a sender is mid-hand-over from
+    /// here until its answer.
+    pub fn hand_overs(&self) -> usize {
+        self.hand_overs.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -128,6 +128,14 @@ impl StageHandler for DraftStage {
             };
             let existing = store.outreach(lead.id).map_err(store_error)?;
             if let Some(o) = &existing {
+                // A follow-up is the sequence scheduler's, from its own
+                // template; the first email's stage must not replace it.
+                if o.step > 1 {
+                    return Ok(StageOutcome::Skipped(format!(
+                        "its email is follow-up step {}; not redrafted",
+                        o.step
+                    )));
+                }
                 if !o.status.may_redraft() {
                     return Ok(StageOutcome::Skipped(format!(
                         "its email is already {}; not redrafted",

@@ -140,6 +140,7 @@ pub fn context(
             .map(|(k, v)| (text::single_line(k), text::single_line(v)))
             .collect(),
         changes: previous.map(|before| changes(before, audit)),
+        followup: None,
         allowed_hosts,
     }
 }

@@ -44,12 +44,29 @@ pub struct DraftContext {
     /// Since the previous audit, when there is one (a re-audit): for a
     /// follow-up, `{% if changes %}…{% endif %}`; none on a first audit.
     pub changes: Option<ChangesContext>,
+    /// A follow-up's own facts (`{% if followup %}…{% endif %}`); none
+    /// for the first email.
+    pub followup: Option<FollowupContext>,
     /// Hosts the email may link to: the lead's site, its report and
     /// unsubscribe pages, the call-to-action page and the sender's domains
     /// (as [`crate::domain::text::allowed_host`] makes them). Not for
     /// templates.
     #[serde(skip)]
     pub allowed_hosts: Vec<String>,
+}
+
+/// What a follow-up template can say about what happened since the first
+/// email.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowupContext {
+    /// This email's step, 2 for the first follow-up.
+    pub step: u32,
+    /// The first email's subject (the follow-up's is `Re: ` it).
+    pub first_subject: String,
+    /// The day the first email went, in the sending time zone.
+    pub first_sent_on: String,
+    /// How often the report page was opened since the first email.
+    pub views: u64,
 }
 
 /// The mobile estimate as a template quotes it: every figure formatted the

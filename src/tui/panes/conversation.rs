@@ -84,6 +84,24 @@ fn plan(thread: &Thread, theme: &Theme) -> Vec<Line<'static>> {
             Span::styled(format!(" · {}", when(stop.at)), theme.dim()),
         ]));
     }
+    if let Some(next) = &thread.next_step {
+        let approval = if next.needs_approval {
+            "drafted then, for your approval"
+        } else {
+            "approved with the first email"
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("next: step {} due ", next.step), theme.title()),
+            Span::raw(when(next.due_at)),
+            Span::styled(format!(" · {approval}"), theme.dim()),
+        ]));
+        if let Some(back) = next.after_return {
+            lines.push(Line::from(Span::styled(
+                format!("  pushed past the out-of-office return on {back}"),
+                theme.warn(),
+            )));
+        }
+    }
     lines
 }
 

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Paragraph, Row, Sparkline, Table};
 
 use super::fit;
+use crate::domain::followup::StepFunnel;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -118,6 +119,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         .value_style(theme.dim());
     frame.render_widget(chart, histogram_area);
 
+    // Replies by step, above the problems, when the campaign has
+    // follow-ups.
+    let problems_area = if d.by_step.len() > 1 {
+        let height = d.by_step.len() as u16 + 2;
+        let [steps_area, rest] =
+            Layout::vertical([Constraint::Length(height), Constraint::Fill(1)])
+                .areas(problems_area);
+        frame.render_widget(by_step(&d.by_step, theme), steps_area);
+        rest
+    } else {
+        problems_area
+    };
+
     // The most common problems.
     let rows: Vec<Row> = d
         .problems
@@ -162,4 +176,35 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             .style(theme.marked()),
         sent_area,
     );
+}
+
+/// Sent, replied and waiting per step of the sequence.
+fn by_step<'a>(steps: &[StepFunnel], theme: &Theme) -> Table<'a> {
+    let rows: Vec<Row> = steps
+        .iter()
+        .map(|s| {
+            let rate = if s.sent == 0 {
+                String::new()
+            } else {
+                format!("{:.0}%", s.replied as f64 * 100.0 / s.sent as f64)
+            };
+            Row::new(vec![
+                format!("step {}", s.step),
+                s.sent.to_string(),
+                s.replied.to_string(),
+                rate,
+                s.pending.to_string(),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(8),
+    ];
+    Table::new(rows, widths)
+        .header(Row::new(vec!["", "sent", "replied", "rate", "waiting"]).style(theme.dim()))
+        .block(Block::default().title(Span::styled("Replies by step", theme.title())))
 }

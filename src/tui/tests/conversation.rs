@@ -3,6 +3,7 @@
 //! and a reply raising its lead while the TUI is open.
 
 use super::*;
+use crate::domain::followup::NextStep;
 use crate::domain::inbox::{Bounce, ConversationEntry, EntryKind, SequenceStop, Thread};
 
 const DAY: i64 = 86_400;
@@ -93,6 +94,7 @@ fn hostile_thread() -> Thread {
             reason: "replied (Anna Becker <anna@baeckerei.example>)".into(),
             at: ts(-2 * DAY + 120),
         }),
+        next_step: None,
     }
 }
 
@@ -200,11 +202,31 @@ fn the_empty_conversation_says_where_the_lead_stands() {
     let mut sent = entry(EntryKind::Sent, -2 * DAY, "jane@agency.example", "Hi", "");
     sent.message_id = Some("abc@agency.example".into());
     thread.entries = vec![sent];
-    let waiting = text(Some(thread), LeadStatus::Sent);
+    let waiting = text(Some(thread.clone()), LeadStatus::Sent);
     assert!(
         waiting.contains("sent 2 days ago, no answer yet."),
         "{waiting}"
     );
+    assert!(!waiting.contains("next: step"), "no follow-up set up");
+    thread.next_step = Some(NextStep {
+        step: 2,
+        due_at: ts(DAY),
+        template: "/srv/templates/followup-1.txt".into(),
+        needs_approval: true,
+        after_return: Some(jiff::civil::date(2026, 12, 7)),
+    });
+    let due = text(Some(thread.clone()), LeadStatus::Sent);
+    assert!(
+        due.contains("next: step 2 due ")
+            && due.contains("for your approval")
+            && due.contains("out-of-office return on 2026-12-07"),
+        "{due}"
+    );
+    if let Some(next) = thread.next_step.as_mut() {
+        next.needs_approval = false;
+    }
+    let auto = text(Some(thread), LeadStatus::Sent);
+    assert!(auto.contains("approved with the first email"), "{auto}");
     let old_host = text(None, LeadStatus::Sent);
     assert!(old_host.contains("No conversation"), "{old_host}");
 }
