@@ -568,7 +568,13 @@ pub fn sequence_set_names_the_bad_step(cli: Cli) {
         "--step",
         &format!("{}:2 days", broken.display()),
     ]);
-    assert!(err.contains("step 2") && err.contains("undefined"), "{err}");
+    assert!(
+        err.contains("step 2")
+            && err.contains("not defined for this email: no_such_name")
+            && err.contains("business_name")
+            && err.contains("followup"),
+        "names the unknown name and the ones there are: {err}"
+    );
     let shown = cli.json(&["sequence", "show", "c"]);
     assert_eq!(
         shown["steps"].as_array().unwrap().len(),

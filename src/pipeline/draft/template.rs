@@ -180,21 +180,66 @@ pub fn render(
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_fuel(Some(100_000));
-    let broken = |e: minijinja::Error| TemplateError::Broken {
-        origin: origin.into(),
-        detail: describe(&e),
-    };
     let ctx = minijinja::value::Value::from(minijinja::value::Serde(context));
+    let broken = |part: &str, e: minijinja::Error| TemplateError::Broken {
+        origin: origin.into(),
+        detail: format!(
+            "{}{}",
+            describe(&e),
+            undefined_names(&env, part, context, &e)
+        ),
+    };
+    let subject_source = subject.trim();
     let subject = env
-        .render_str(subject.trim(), ctx.clone())
-        .map_err(broken)?;
+        .render_str(subject_source, ctx.clone())
+        .map_err(|e| broken(subject_source, e))?;
+    let body_source = rest.trim_start_matches(['\r', '\n']);
     let body = env
-        .render_str(rest.trim_start_matches(['\r', '\n']), ctx)
-        .map_err(broken)?;
+        .render_str(body_source, ctx)
+        .map_err(|e| broken(body_source, e))?;
     Ok(Rendered {
         subject: crate::domain::outreach::single_line(&subject),
         body: tidy(&body),
     })
+}
+
+/// For an undefined name, which ones the template uses that this email
+/// does not have, and the names it can use: minijinja's own message does
+/// not say which.
+fn undefined_names(
+    env: &Environment,
+    source: &str,
+    context: &DraftContext,
+    e: &minijinja::Error,
+) -> String {
+    if e.kind() != minijinja::ErrorKind::UndefinedError {
+        return String::new();
+    }
+    let Ok(serde_json::Value::Object(known)) = serde_json::to_value(context) else {
+        return String::new();
+    };
+    let Ok(template) = env.template_from_str(source) else {
+        return String::new();
+    };
+    let mut missing: Vec<String> = template
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|name| !known.contains_key(name) && env.globals().all(|(g, _)| g != name))
+        .collect();
+    missing.sort();
+    let available = known
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if missing.is_empty() {
+        format!("; this email has: {available}")
+    } else {
+        format!(
+            "; not defined for this email: {}; it has: {available} (use `{{% if name is defined %}}` for a value only some leads have)",
+            missing.join(", ")
+        )
+    }
 }
 
 /// minijinja's error with its line, on one line.
