@@ -2,6 +2,7 @@
 
 use super::views::LastJob;
 use super::{LeadDetail, LeadView, Result, Service, ServiceError};
+use crate::domain::outreach::OutreachStatus;
 use crate::domain::{CampaignId, Email, Lead, LeadId, LeadSource, LeadStatus, Website};
 
 /// Which leads `leads list` shows.
@@ -67,6 +68,16 @@ impl Service {
             };
             let mut view = LeadView::new(lead, &slug).with_views(views.get(&id));
             view.last_job = self.store().last_job_of_lead(id)?.map(LastJob::from);
+            if view.status == LeadStatus::Sent {
+                view.followup_waiting = self
+                    .store()
+                    .outreach(id)?
+                    .filter(|o| {
+                        o.step > 1
+                            && matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved)
+                    })
+                    .map(|o| o.step);
+            }
             sink(view).map_err(|e| ServiceError::io("cannot write a lead", e))?;
             count += 1;
         }

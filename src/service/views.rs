@@ -66,6 +66,10 @@ pub struct LeadView {
     /// bounce blacklisted it), so lists can still tell why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_before_blacklist: Option<LeadStatus>,
+    /// A follow-up drafted or approved and not sent yet: its step. Read
+    /// only for leads already mailed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followup_waiting: Option<u32>,
     /// The lead's newest job, read from the store (absent when it has
     /// none, and from servers that predate the field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +124,7 @@ impl LeadView {
             last_viewed_at: None,
             hot: false,
             status_before_blacklist: lead.status_before_blacklist,
+            followup_waiting: None,
             last_job: None,
         }
     }

@@ -240,7 +240,12 @@ impl Filter {
             Term::Hot => lead.hot || lead.status == LeadStatus::Replied,
             Term::Replied => lead.status == LeadStatus::Replied,
             Term::Bounced => bounced(lead),
-            Term::Due => matches!(lead.status, LeadStatus::Drafted | LeadStatus::Approved),
+            // An email waits on the operator or the sender: a first
+            // draft, or a follow-up the sequence drafted.
+            Term::Due => {
+                matches!(lead.status, LeadStatus::Drafted | LeadStatus::Approved)
+                    || lead.followup_waiting.is_some()
+            }
         })
     }
 }
@@ -282,6 +287,7 @@ mod tests {
             last_viewed_at: None,
             hot: false,
             status_before_blacklist: None,
+            followup_waiting: None,
             last_job: None,
         }
     }
@@ -298,8 +304,10 @@ mod tests {
         let drafted = lead("Emil", LeadStatus::Drafted, None, None, None);
         let approved = lead("Finn", LeadStatus::Approved, None, None, None);
         let sent = lead("Gina", LeadStatus::Sent, None, None, None);
+        let mut follow_up = lead("Hugo", LeadStatus::Sent, None, None, None);
+        follow_up.followup_waiting = Some(2);
         let all = [
-            &replied, &bounced, &blocked, &by_hand, &drafted, &approved, &sent,
+            &replied, &bounced, &blocked, &by_hand, &drafted, &approved, &sent, &follow_up,
         ];
         let names = |term: &str| -> Vec<&str> {
             all.iter()
@@ -313,7 +321,7 @@ mod tests {
             ["Bert", "Carla"],
             "a bounce then blacklisted"
         );
-        assert_eq!(names("due"), ["Emil", "Finn"]);
+        assert_eq!(names("due"), ["Emil", "Finn", "Hugo"]);
         assert_eq!(names("hot"), ["Anna"], "a reply is hot");
         assert_eq!(names("REPLIED"), ["Anna"], "terms ignore case");
         assert_eq!(names("due city:berlin"), Vec::<&str>::new());

@@ -72,6 +72,7 @@ fn lead(n: usize) -> LeadView {
         last_viewed_at: None,
         hot: n == 0,
         status_before_blacklist: None,
+        followup_waiting: None,
         last_job: None,
     }
 }

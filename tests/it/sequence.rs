@@ -369,6 +369,17 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
         (bert_draft["step"].clone(), bert_draft["status"].clone()),
         (2.into(), "draft".into())
     );
+    // The lead list (and the TUI's `due` filter) knows a follow-up waits.
+    let listed = s.cli.json(&["leads", "list", "-c", "c"]);
+    let waiting: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l.get("followup_waiting").is_some())
+        .collect();
+    assert_eq!(waiting.len(), 1, "{listed}");
+    assert_eq!(waiting[0]["id"], bert.as_str(), "{listed}");
+    assert_eq!(waiting[0]["followup_waiting"], 2, "{listed}");
     s.cli.json(&["outreach", "approve", &bert]);
     assert_eq!(status_of(&s.cli, &bert)["status"], "approved");
 

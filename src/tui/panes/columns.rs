@@ -332,6 +332,7 @@ mod tests {
             last_viewed_at: None,
             hot: false,
             status_before_blacklist: None,
+            followup_waiting: None,
             last_job: None,
         }
     }
