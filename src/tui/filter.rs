@@ -4,8 +4,8 @@
 //! `has:views`, `hot` (a person viewed the report after the email, or
 //! replied), `replied` (a person answered), `bounced` (the address bounced;
 //! also when the bounce then blacklisted it) and `due` (an email waits on
-//! the operator or the sender: drafted or approved; follow-up steps join
-//! it once sequences give the rows a due date). These bare words are
+//! the operator or the sender: a first email or a follow-up drafted or
+//! approved). These bare words are
 //! terms, not searches, as `hot` always was. Words ignore case and accents. A term it cannot read (an unknown
 //! status or field, a score that is no number) is an error naming the
 //! term and its column.
