@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use leadscout::config::Config;
 use leadscout::domain::FixedClock;
 use leadscout::runtime::LocalOpener;
-use leadscout::service::outreach::SendRequest;
+use leadscout::service::outreach::{SendRequest, SendSummary};
 use leadscout::service::{Opener, Service};
 use serde_json::Value;
 
@@ -61,13 +61,15 @@ fn open(cli: &Cli, clock: &Arc<FixedClock>) -> Service {
         .unwrap()
 }
 
-fn send_request() -> SendRequest {
-    SendRequest {
+/// Sends campaign c's approved emails now, on the service's clock.
+async fn send_all(service: &Service) -> SendSummary {
+    let request = SendRequest {
         campaign: "c".into(),
         dry_run: false,
         wait: false,
         detach: false,
-    }
+    };
+    service.send_outreach(&request, |_| {}).await.unwrap()
 }
 
 fn received_by(smtp: &SmtpServer, to: &str) -> Vec<Received> {
@@ -112,10 +114,7 @@ fn three_steps_go_out_on_business_days_inside_the_window_in_one_thread() {
     let clock = Arc::new(FixedClock::new(berlin("2026-12-04T10:00")));
     let service = open(&s.cli, &clock);
     rt.block_on(async {
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 1, "{sent:?}");
         // Not due over the weekend, nor on Monday, nor a minute early.
         for at in [
@@ -137,26 +136,17 @@ fn three_steps_go_out_on_business_days_inside_the_window_in_one_thread() {
             again.drafted, 0,
             "a repeated pass drafts nothing: {again:?}"
         );
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 1, "{sent:?}");
         // Twelve hours later it is 22:00: drafted, but the window is shut.
         clock.set(berlin("2026-12-08T22:00"));
         let pass = service.draft_due_followups().await.unwrap();
         assert_eq!(pass.drafted, 1, "{pass:?}");
-        let waiting = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let waiting = send_all(&service).await;
         assert_eq!((waiting.sent, waiting.deferred), (0, 1), "{waiting:?}");
         assert_eq!(waiting.next_at, Some(berlin("2026-12-09T09:00")));
         clock.set(berlin("2026-12-09T09:00"));
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 1, "{sent:?}");
         // The sequence is over.
         clock.set(berlin("2026-12-21T10:00"));
@@ -294,10 +284,7 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
     let clock = Arc::new(FixedClock::new(berlin("2026-12-04T10:00")));
     let service = open(&s.cli, &clock);
     rt.block_on(async {
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 4, "{sent:?}");
         service.shutdown().await;
     });
@@ -427,10 +414,7 @@ fn a_reply_stops_the_next_step_and_a_bounce_withdraws_it_and_blacklists() {
     rt.block_on(async {
         let pass = service.draft_due_followups().await.unwrap();
         assert_eq!(pass.drafted, 0, "{pass:?}");
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 0, "{sent:?}");
         service.shutdown().await;
     });
@@ -469,10 +453,7 @@ fn a_sender_killed_during_a_follow_up_never_sends_it_twice() {
     ));
     let service = open(&s.cli, &clock);
     rt.block_on(async {
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 1, "{sent:?}");
         service.shutdown().await;
     });
@@ -523,10 +504,7 @@ fn a_sender_killed_during_a_follow_up_never_sends_it_twice() {
     rt.block_on(async {
         let pass = service.draft_due_followups().await.unwrap();
         assert_eq!(pass.drafted, 0, "{pass:?}");
-        let sent = service
-            .send_outreach(&send_request(), |_| {})
-            .await
-            .unwrap();
+        let sent = send_all(&service).await;
         assert_eq!(sent.sent, 0, "{sent:?}");
         service.shutdown().await;
     });
