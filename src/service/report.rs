@@ -176,13 +176,26 @@ impl Service {
     /// Whose report a token opens, if its link is live: the check every
     /// page view makes, without decoding the lead.
     pub fn live_report_lead(&self, token: &str) -> Result<Option<LeadId>> {
+        Ok(self.live_report_link(token)?.map(|link| link.lead))
+    }
+
+    /// The link behind a token, if it is live now. A caller that keeps it
+    /// checks `is_live` again per use and reads it anew once
+    /// [`Self::report_links_generation`] moves.
+    pub fn live_report_link(&self, token: &str) -> Result<Option<ReportLink>> {
         let Ok(token) = token.parse::<ReportToken>() else {
             return Ok(None);
         };
         let Some(link) = self.store().report_link(&token)? else {
             return Ok(None);
         };
-        Ok(link.is_live(self.now()).then_some(link.lead))
+        Ok(link.is_live(self.now()).then_some(link))
+    }
+
+    /// Moves on every publish, replacement and revocation of any report
+    /// link; read it before [`Self::live_report_link`].
+    pub fn report_links_generation(&self) -> u64 {
+        self.store().report_links_generation()
     }
 
     /// The lead behind an unsubscribe token: its own, or an old report
@@ -214,7 +227,15 @@ impl Service {
         lead: crate::domain::LeadId,
         user_agent: &str,
     ) -> Result<crate::domain::visits::ClientKind> {
-        let client = crate::domain::visits::classify(user_agent);
+        self.record_view_as(lead, crate::domain::visits::classify(user_agent))
+    }
+
+    /// [`Self::record_view`] for a client already sorted into its kind.
+    pub fn record_view_as(
+        &self,
+        lead: crate::domain::LeadId,
+        client: crate::domain::visits::ClientKind,
+    ) -> Result<crate::domain::visits::ClientKind> {
         let counted = self.store().record_visit(
             lead,
             client,

@@ -239,6 +239,9 @@ pub struct Store {
     dir: PathBuf,
     /// Report views not yet written (see `visits`).
     views: visits::PendingViews,
+    /// Bumped after every write of a report link (publish, replace,
+    /// revoke), so a reader that remembered a link knows when to look again.
+    links_generation: std::sync::atomic::AtomicU64,
     _pid_file: lock::PidFile,
 }
 
@@ -331,6 +334,7 @@ impl Store {
             blobs,
             dir: dir.to_path_buf(),
             views: Default::default(),
+            links_generation: Default::default(),
             _pid_file: pid_file,
         };
         store.migrate()?;

@@ -1,5 +1,7 @@
 //! Report links: token → link, and each lead's current token.
 
+use std::sync::atomic::Ordering;
+
 use sled::Transactional;
 
 use super::codec::{decode, encode};
@@ -9,6 +11,17 @@ use crate::domain::report::{ReportLink, ReportToken};
 use crate::domain::{Lead, LeadId, LeadStatus, Timestamp};
 
 impl Store {
+    /// Changes whenever any report link is written. Read it before reading
+    /// a link: a link read after an unchanged generation is still current.
+    /// One process holds the data dir, so every write passes through here.
+    pub fn report_links_generation(&self) -> u64 {
+        self.links_generation.load(Ordering::Acquire)
+    }
+
+    fn report_links_changed(&self) {
+        self.links_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// The lead's current link, if it has one.
     pub fn report_link_of(&self, lead: LeadId) -> Result<Option<ReportLink>> {
         let Some(token) = self.trees.lead_reports.get(lead.to_bytes())? else {
@@ -33,6 +46,7 @@ impl Store {
             by_lead.insert(&link.lead.to_bytes(), link.token.as_str())?;
             Ok(())
         })?;
+        self.report_links_changed();
         Ok(())
     }
 
@@ -55,6 +69,7 @@ impl Store {
             tokens.remove(token)?;
             Ok(true)
         })?;
+        self.report_links_changed();
         Ok(revoked)
     }
 
@@ -105,6 +120,7 @@ impl Store {
                     })?;
                 Ok(lead.map(|lead| (link, lead)))
             })?;
+        self.report_links_changed();
         Ok(published)
     }
 }

@@ -6,6 +6,7 @@
 pub mod demo;
 mod export;
 mod headers;
+mod page_cache;
 mod pages;
 pub mod render;
 mod serve;

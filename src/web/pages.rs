@@ -4,29 +4,25 @@
 //! not a hash) gets the same plain 404. Unsubscribe tokens are the lead's
 //! own and never expire: mail already delivered must keep its link.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::headers;
+use super::page_cache::{Known, PageCache};
 use super::render::{PageLinks, REPORT_CSS, Templates};
+use crate::domain::visits::{self, ClientKind};
 use crate::service::{Service, ServiceError};
-
-/// A rendered page is reused this long: a re-audit or a settings change
-/// shows within seconds, while a busy link is rendered once, not per hit.
-/// Revocation is checked on every request, so it is never delayed.
-const PAGE_TTL: Duration = Duration::from_secs(5);
-const PAGE_CACHE_MAX: usize = 4096;
 
 pub(super) struct Pages {
     pub service: Service,
     pub templates: Templates,
-    rendered: Mutex<HashMap<String, (Instant, Bytes)>>,
+    cache: PageCache,
 }
 
 pub(super) type AppState = Arc<Pages>;
@@ -36,34 +32,25 @@ impl Pages {
         Self {
             service,
             templates: Templates::new(),
-            rendered: Mutex::new(HashMap::new()),
+            cache: PageCache::default(),
         }
     }
+}
 
-    fn cached(&self, token: &str) -> Option<Bytes> {
-        let pages = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-        pages
-            .get(token)
-            .filter(|(at, _)| at.elapsed() < PAGE_TTL)
-            .map(|(_, html)| html.clone())
-    }
+/// The kind of client asking, from its `User-Agent` alone: a view is
+/// counted by kind, and the header itself is neither kept nor copied.
+pub(super) struct Client(ClientKind);
 
-    fn remember(&self, token: &str, html: Bytes) {
-        let mut pages = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-        if pages.len() >= PAGE_CACHE_MAX {
-            pages.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
-            if pages.len() >= PAGE_CACHE_MAX {
-                pages.clear();
-            }
-        }
-        pages.insert(token.to_string(), (Instant::now(), html));
-    }
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
 
-    fn forget(&self, token: &str) {
-        self.rendered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(token);
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(Self(visits::classify(agent)))
     }
 }
 
@@ -112,10 +99,12 @@ pub(super) async fn not_found() -> Response {
 const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
 /// `/r/{token}` (the page) and `/r/{token}.json` (the same as data).
+/// Whether the link is live is decided per request: from memory while no
+/// report link was written since it was read, else from the store.
 pub(super) async fn report(
     State(pages): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
+    Client(client): Client,
 ) -> Answer {
     if let Some(token) = name.strip_suffix(".json") {
         return Ok(match pages.service.report_page(token).await? {
@@ -124,19 +113,26 @@ pub(super) async fn report(
         });
     }
     let token = name.as_str();
-    let Some(lead) = pages.service.live_report_lead(token)? else {
-        pages.forget(token);
-        return Ok(not_found().await);
+    let generation = pages.service.report_links_generation();
+    let (lead, page) = match pages.cache.lookup(token, generation, pages.service.now()) {
+        Known::Live(lead, page) => (lead, page),
+        Known::Expired => return Ok(not_found().await),
+        Known::Unknown => match pages.service.live_report_link(token)? {
+            Some(link) => {
+                pages.cache.remember_link(token, generation, &link);
+                (link.lead, None)
+            }
+            None => {
+                pages.cache.forget(token);
+                return Ok(not_found().await);
+            }
+        },
     };
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
     // A view that cannot be recorded must not cost the visitor the page.
-    if let Err(e) = pages.service.record_view(lead, agent) {
+    if let Err(e) = pages.service.record_view_as(lead, client) {
         tracing::warn!(error = %e, "a report view was not recorded");
     }
-    if let Some(html) = pages.cached(token) {
+    if let Some(html) = page {
         return Ok(html_page(html));
     }
     let Some(view) = pages.service.report_page(token).await? else {
@@ -150,16 +146,15 @@ pub(super) async fn report(
             unsubscribe: &unsubscribe,
         },
     )?);
-    pages.remember(token, html.clone());
+    pages.cache.remember_page(token, generation, html.clone());
     Ok(html_page(html))
 }
 
+/// A private HTML page: its whole head is built once and copied.
 fn html_page(html: Bytes) -> Response {
-    (
-        [NO_STORE, (header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
+    let mut response = Response::new(Body::from(html));
+    *response.headers_mut() = headers::private_html().clone();
+    response
 }
 
 /// `GET /u/{token}`: a confirmation with one button. Following the link

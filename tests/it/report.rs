@@ -610,6 +610,88 @@ fn revoked_and_expired_links_answer_404() {
     });
 }
 
+/// One router, as a running server keeps it: the page server remembers a
+/// live link and its page between requests. A revocation must still be
+/// seen by the first request after it returns, even while others hammer the
+/// link, and an expiry by the first request after the clock passes it.
+#[test]
+fn a_remembered_link_dies_the_moment_it_is_revoked_or_expires() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let p = publish(&[]);
+    let mut short = Config::default();
+    short.server.report_expiry = Duration::from_secs(3600);
+    let clock = Arc::new(leadscout::domain::FixedClock::new(jiff::Timestamp::now()));
+    let rt = runtime();
+    rt.block_on(async {
+        let service = opener(&p.cli, short)
+            .with_clock(clock.clone())
+            .open("test")
+            .unwrap();
+        let router = leadscout::web::router(service.clone());
+        let status = |uri: String| {
+            let router = router.clone();
+            async move {
+                router
+                    .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        let page = format!("/r/{}", p.token);
+        assert_eq!(status(page.clone()).await, StatusCode::OK);
+        assert_eq!(status(page.clone()).await, StatusCode::OK, "from memory");
+
+        // Readers keep asking while the link is revoked; every request
+        // that starts after the revocation returned must get a 404.
+        let revoked = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (revoked, page, router) = (revoked.clone(), page.clone(), router.clone());
+                tokio::spawn(async move {
+                    let mut after = 0;
+                    while after < 50 {
+                        let started_after = revoked.load(Ordering::SeqCst);
+                        let answer = router
+                            .clone()
+                            .oneshot(Request::get(page.as_str()).body(Body::empty()).unwrap())
+                            .await
+                            .unwrap()
+                            .status();
+                        if started_after {
+                            assert_eq!(answer, StatusCode::NOT_FOUND, "a page after revoke");
+                            after += 1;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert!(service.revoke_report(&p.lead).await.unwrap());
+        revoked.store(true, Ordering::SeqCst);
+        for reader in readers {
+            reader.await.unwrap();
+        }
+
+        // A new link, remembered, then expired by the clock alone.
+        let (link, _) = service.report_link(&p.lead).await.unwrap();
+        let fresh = format!("/r/{}", link.token);
+        assert_eq!(status(fresh.clone()).await, StatusCode::OK);
+        assert_eq!(status(fresh.clone()).await, StatusCode::OK, "from memory");
+        clock.advance(jiff::SignedDuration::from_secs(3601));
+        assert_eq!(
+            status(fresh.clone()).await,
+            StatusCode::NOT_FOUND,
+            "expired"
+        );
+        assert_eq!(status(page).await, StatusCode::NOT_FOUND, "still revoked");
+        service.shutdown().await;
+    });
+}
+
 #[test]
 fn report_urls_use_the_public_base_url() {
     let p = publish(&[(
