@@ -18,9 +18,26 @@ pub enum Event {
     LeadChanged {
         lead: LeadId,
     },
+    /// A lead was marked replied, and how that became known. Sent before
+    /// the `LeadChanged` of the same change, so a view that shows the new
+    /// status knows which it was.
+    LeadReplied {
+        lead: LeadId,
+        by: ReplySource,
+    },
     RunChanged {
         run: RunId,
     },
+}
+
+/// Where a lead's reply became known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplySource {
+    /// A reply read from the inbox.
+    Inbox,
+    /// The operator marked the lead replied (`outreach mark --replied`).
+    Manual,
 }
 
 /// The queue at a glance, kept current by the job engine.

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::inbox::SequenceStop;
-use super::outreach::{OutreachStatus, SentStep};
+use super::outreach::{Outreach, OutreachStatus, SentStep};
 use super::sequence::{Sequence, StepDelay};
 use super::{LeadId, Timestamp};
 
@@ -69,6 +69,15 @@ pub struct SequenceView {
     pub steps: Vec<StepFunnel>,
     /// Leads whose sequence stopped for good.
     pub stopped: u64,
+}
+
+/// The follow-up step an email in hand is waiting as: a step after the
+/// first, drafted or approved and not sent yet. `None` for anything else.
+/// The lead list shows it (`followup_waiting`) and the store keeps an
+/// index of it, so that listing never reads the email itself.
+pub fn waiting_step(o: &Outreach) -> Option<u32> {
+    (o.step > 1 && matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved))
+        .then_some(o.step)
 }
 
 /// The step a reply answers: the latest one sent before it. A reply read

@@ -93,7 +93,9 @@ impl Service {
         }
         let (mut drafted, mut approved, mut sent, mut viewed) = (0u64, 0u64, 0u64, 0u64);
         let mut sent_per_hour = vec![0u64; HOURS];
-        for o in self.store().campaign_outreach(campaign.id, None)? {
+        // Read once: this funnel and the one by step both count them.
+        let emails = self.store().campaign_outreach(campaign.id, None)?;
+        for o in &emails {
             // A lead counts once, by its first email: a follow-up in hand
             // means the first one was approved and sent.
             drafted += 1;
@@ -174,7 +176,7 @@ impl Service {
             problems_sampled: sampled,
             jobs_per_hour,
             sent_per_hour,
-            by_step: self.sequence_view(&campaign)?.steps,
+            by_step: self.sequence_view_of(&campaign, &emails)?.steps,
         })
     }
 }

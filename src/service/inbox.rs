@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::outreach::Mark;
 use super::{Result, Service, ServiceError};
 use crate::domain::blacklist::{BlacklistEntry, BlacklistValue};
-use crate::domain::event::Event;
+use crate::domain::event::{Event, ReplySource};
 use crate::domain::inbox::{
     ConversationEntry, EntryKind, InboxCounts, InboxMessage, InboxStatus, InboxSyncReport,
     MessageKind, Thread,
@@ -302,6 +302,10 @@ impl Service {
                 state.counts.replies += 1;
                 if !matches!(lead.status, LeadStatus::Won | LeadStatus::Blacklisted) {
                     self.mark_lead(&lead, Mark::Replied)?;
+                    self.bus.publish(Event::LeadReplied {
+                        lead: lead.id,
+                        by: ReplySource::Inbox,
+                    });
                 }
                 self.stop_sequence(lead.id, &format!("replied ({from})"))?;
                 self.log_action(

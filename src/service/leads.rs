@@ -2,7 +2,6 @@
 
 use super::views::LastJob;
 use super::{LeadDetail, LeadView, Result, Service, ServiceError};
-use crate::domain::outreach::OutreachStatus;
 use crate::domain::{CampaignId, Email, Lead, LeadId, LeadSource, LeadStatus, Website};
 
 /// Which leads `leads list` shows.
@@ -55,8 +54,10 @@ impl Service {
     ) -> Result<u64> {
         let campaign = self.campaign_by_slug(&query.campaign)?;
         let slug = campaign.slug.to_string();
-        // Only viewed leads have a summary: a small map, read once.
+        // Only viewed leads have a summary, and only leads with a follow-up
+        // in hand an index entry: small maps, read once. No email is read.
         let views = self.store().all_view_stats()?;
+        let waiting = self.store().followups_waiting(campaign.id)?;
         let mut count = 0;
         for id in self.store().campaign_lead_ids(campaign.id, query.status) {
             if query.limit.is_some_and(|limit| count >= limit as u64) {
@@ -69,14 +70,7 @@ impl Service {
             let mut view = LeadView::new(lead, &slug).with_views(views.get(&id));
             view.last_job = self.store().last_job_of_lead(id)?.map(LastJob::from);
             if view.status == LeadStatus::Sent {
-                view.followup_waiting = self
-                    .store()
-                    .outreach(id)?
-                    .filter(|o| {
-                        o.step > 1
-                            && matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved)
-                    })
-                    .map(|o| o.step);
+                view.followup_waiting = waiting.get(&id).copied();
             }
             sink(view).map_err(|e| ServiceError::io("cannot write a lead", e))?;
             count += 1;

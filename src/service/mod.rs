@@ -29,6 +29,8 @@ pub mod report;
 pub mod sending;
 pub mod sequence;
 mod sequence_funnel;
+#[cfg(test)]
+mod sequence_tests;
 pub mod settings;
 mod site_export;
 mod undo;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Result, Service, ServiceError};
 use crate::domain::blacklist::BlacklistValue;
+use crate::domain::event::{Event, ReplySource};
 use crate::domain::outreach::{Author, Outreach, OutreachStatus};
 use crate::domain::{BlacklistReason, Email, Lead, LeadStatus, Timestamp};
 use crate::jobs::sender::{Outbox, SendFailure};
@@ -357,6 +358,12 @@ impl Service {
     pub async fn mark_outreach(&self, reference: &str, mark: Mark) -> Result<Lead> {
         let lead = self.resolve_lead(reference)?;
         let updated = self.mark_lead(&lead, mark)?;
+        if mark == Mark::Replied && updated.status == LeadStatus::Replied {
+            self.bus.publish(Event::LeadReplied {
+                lead: lead.id,
+                by: ReplySource::Manual,
+            });
+        }
         let what = match mark {
             Mark::Replied => "replied",
             Mark::Bounced => "bounced",

@@ -6,7 +6,7 @@
 use super::{Result, Service};
 use crate::domain::followup::{SequenceView, StepFunnel, step_replied_to};
 use crate::domain::inbox::EntryKind;
-use crate::domain::outreach::OutreachStatus;
+use crate::domain::outreach::{Outreach, OutreachStatus};
 use crate::domain::{Campaign, LeadStatus};
 
 impl Service {
@@ -14,6 +14,17 @@ impl Service {
     /// sent, and replied (a reply counts for the latest step sent before
     /// it; a lead marked replied without a read reply, for its last step).
     pub(crate) fn sequence_view(&self, campaign: &Campaign) -> Result<SequenceView> {
+        let emails = self.store().campaign_outreach(campaign.id, None)?;
+        self.sequence_view_of(campaign, &emails)
+    }
+
+    /// The same over the campaign's emails read already (the dashboard
+    /// reads them once for its own funnel and this one).
+    pub(crate) fn sequence_view_of(
+        &self,
+        campaign: &Campaign,
+        emails: &[Outreach],
+    ) -> Result<SequenceView> {
         let sequence = campaign.sequence();
         let mut steps: Vec<StepFunnel> = sequence
             .steps
@@ -30,7 +41,7 @@ impl Service {
             .collect();
         let mut counts: Vec<(u32, u64, u64, u64)> = Vec::new();
         let mut stopped = 0;
-        for o in self.store().campaign_outreach(campaign.id, None)? {
+        for o in emails {
             let mut sent: Vec<(u32, crate::domain::Timestamp)> =
                 o.earlier.iter().map(|s| (s.step, s.sent_at)).collect();
             if let Some(t) = o.sent_at {

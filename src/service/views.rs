@@ -66,8 +66,9 @@ pub struct LeadView {
     /// bounce blacklisted it), so lists can still tell why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_before_blacklist: Option<LeadStatus>,
-    /// A follow-up drafted or approved and not sent yet: its step. Read
-    /// only for leads already mailed.
+    /// A follow-up drafted or approved and not sent yet: its step. Shown
+    /// for leads already mailed, from the store's index of follow-ups
+    /// waiting (no email is read for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followup_waiting: Option<u32>,
     /// The lead's newest job, read from the store (absent when it has

@@ -22,7 +22,7 @@ fn cursor_key(mailbox: &str) -> Vec<u8> {
     format!("cursor:{mailbox}").into_bytes()
 }
 
-fn stop_key(lead: LeadId) -> Vec<u8> {
+pub(crate) fn stop_key(lead: LeadId) -> Vec<u8> {
     let mut key = b"sequence_stop:".to_vec();
     key.extend_from_slice(&lead.to_bytes());
     key

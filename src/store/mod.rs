@@ -12,6 +12,7 @@ pub mod blobs;
 pub mod campaigns;
 pub mod codec;
 pub mod files;
+pub mod followups;
 pub mod inbox;
 pub mod jobs;
 pub mod keys;
@@ -32,7 +33,7 @@ pub use blobs::{BlobStore, Hash};
 pub use lock::Holder;
 
 /// The schema this build writes. Bump it together with a step in `migrate`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const DB_DIR: &str = "db";
 const BLOB_DIR: &str = "blobs";
@@ -145,6 +146,7 @@ pub(crate) struct Trees {
     pub message_ids: sled::Tree,
     pub conversations: sled::Tree,
     pub soft_bounces: sled::Tree,
+    pub followups_waiting: sled::Tree,
 }
 
 /// Names of every tree, in dump order.
@@ -185,6 +187,7 @@ pub const TREE_NAMES: &[&str] = &[
     "message_ids",
     "conversations",
     "soft_bounces",
+    "followups_waiting",
 ];
 
 impl Trees {
@@ -226,6 +229,7 @@ impl Trees {
             message_ids: db.open_tree("message_ids")?,
             conversations: db.open_tree("conversations")?,
             soft_bounces: db.open_tree("soft_bounces")?,
+            followups_waiting: db.open_tree("followups_waiting")?,
         })
     }
 }
@@ -242,6 +246,8 @@ pub struct Store {
     /// Bumped after every write of a report link (publish, replace,
     /// revoke), so a reader that remembered a link knows when to look again.
     links_generation: std::sync::atomic::AtomicU64,
+    /// Outreach records read (see `followups`).
+    outreach_reads: followups::ReadCount,
     _pid_file: lock::PidFile,
 }
 
@@ -335,6 +341,7 @@ impl Store {
             dir: dir.to_path_buf(),
             views: Default::default(),
             links_generation: Default::default(),
+            outreach_reads: Default::default(),
             _pid_file: pid_file,
         };
         store.migrate()?;
@@ -392,6 +399,10 @@ impl Store {
                 if older < 2 {
                     let aliases = unsubscribe::alias_report_tokens(self)?;
                     tracing::info!(aliases, "old unsubscribe links keep working");
+                }
+                if older < 3 {
+                    let waiting = self.backfill_followups_waiting()?;
+                    tracing::info!(waiting, "follow-ups waiting indexed");
                 }
                 self.set_schema_version(SCHEMA_VERSION)
             }

@@ -6,6 +6,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::codec::{decode, encode};
+use super::followups;
+use super::inbox::stop_key;
 use super::leads::modify_lead_tx;
 use super::{Result, Store};
 use crate::domain::outreach::{Claim, Outreach, OutreachStatus, SentStep};
@@ -39,16 +41,27 @@ fn count(bytes: Option<sled::IVec>) -> u32 {
         .unwrap_or(0)
 }
 
-fn put_tx(outreach: &TransactionalTree, index: &TransactionalTree, o: &Outreach) -> TxResult<()> {
+/// Writes an email with its status index entry and its entry in the
+/// index of follow-ups waiting.
+fn put_tx(
+    outreach: &TransactionalTree,
+    index: &TransactionalTree,
+    waiting: &TransactionalTree,
+    o: &Outreach,
+) -> TxResult<()> {
     let key = o.lead.to_bytes();
-    if let Some(old) = outreach.get(key)? {
-        let old: Outreach =
-            decode("outreach", &key, &old).map_err(ConflictableTransactionError::Abort)?;
-        index.remove(index_key(&old))?;
+    let old: Option<Outreach> = match outreach.get(key)? {
+        Some(bytes) => {
+            Some(decode("outreach", &key, &bytes).map_err(ConflictableTransactionError::Abort)?)
+        }
+        None => None,
+    };
+    if let Some(old) = &old {
+        index.remove(index_key(old))?;
     }
     outreach.insert(&key, encode(o))?;
     index.insert(index_key(o), &[])?;
-    Ok(())
+    followups::index_tx(waiting, old.as_ref(), o)
 }
 
 /// The first lines of a sent body, for the conversation view.
@@ -64,11 +77,11 @@ pub fn excerpt(body: &str) -> String {
 impl Store {
     pub fn outreach(&self, lead: LeadId) -> Result<Option<Outreach>> {
         let key = lead.to_bytes();
-        self.trees
-            .outreach
-            .get(key)?
-            .map(|v| decode("outreach", &key, &v))
-            .transpose()
+        let Some(value) = self.trees.outreach.get(key)? else {
+            return Ok(None);
+        };
+        self.outreach_reads.add(1);
+        decode("outreach", &key, &value).map(Some)
     }
 
     /// When the lead's email went out, if it did: read on every report
@@ -101,6 +114,7 @@ impl Store {
     pub fn put_outreach(&self, o: &Outreach, lead_status: Option<LeadStatus>) -> Result<()> {
         self.outreach_tx(
             o.lead,
+            false,
             |current| {
                 *current = Some(o.clone());
                 true
@@ -121,6 +135,7 @@ impl Store {
     ) -> Result<Option<Outreach>> {
         self.outreach_tx(
             lead,
+            false,
             |current| current.as_mut().is_some_and(&change),
             lead_status,
         )
@@ -128,10 +143,14 @@ impl Store {
 
     /// The one transaction every outreach change goes through: `change`
     /// sees the stored email (or none) and says whether to write it back;
-    /// the index entry and, when `lead_status` says so, the lead follow.
+    /// the index entries and, when `lead_status` says so, the lead follow.
+    /// With `unless_stopped`, a sequence stop recorded for the lead leaves
+    /// the email alone: read in the same transaction, so a stop that
+    /// committed first always wins.
     fn outreach_tx(
         &self,
         lead: LeadId,
+        unless_stopped: bool,
         change: impl Fn(&mut Option<Outreach>) -> bool,
         lead_status: impl Fn(&Outreach) -> Option<LeadStatus>,
     ) -> Result<Option<Outreach>> {
@@ -142,39 +161,47 @@ impl Store {
             &t.leads,
             &t.leads_by_status,
             &t.lead_counts,
+            &t.followups_waiting,
+            &t.inbox,
         )
-            .transaction(|(outreach, index, leads, by_status, counts)| {
-                let key = lead.to_bytes();
-                let mut current: Option<Outreach> = match outreach.get(key)? {
-                    Some(bytes) => Some(
-                        decode("outreach", &key, &bytes)
-                            .map_err(ConflictableTransactionError::Abort)?,
-                    ),
-                    None => None,
-                };
-                if !change(&mut current) {
-                    return Ok(current);
-                }
-                let Some(o) = current else { return Ok(None) };
-                put_tx(outreach, index, &o)?;
-                if let Some(status) = lead_status(&o) {
-                    modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
-                        l.status = l.status.advanced_to(status);
-                        l.updated_at = o.updated_at;
-                    })?;
-                }
-                Ok(Some(o))
-            })?;
+            .transaction(
+                |(outreach, index, leads, by_status, counts, waiting, inbox)| {
+                    let key = lead.to_bytes();
+                    if unless_stopped && inbox.get(stop_key(lead))?.is_some() {
+                        return Ok(None);
+                    }
+                    let mut current: Option<Outreach> = match outreach.get(key)? {
+                        Some(bytes) => Some(
+                            decode("outreach", &key, &bytes)
+                                .map_err(ConflictableTransactionError::Abort)?,
+                        ),
+                        None => None,
+                    };
+                    if !change(&mut current) {
+                        return Ok(current);
+                    }
+                    let Some(o) = current else { return Ok(None) };
+                    put_tx(outreach, index, waiting, &o)?;
+                    if let Some(status) = lead_status(&o) {
+                        modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
+                            l.status = l.status.advanced_to(status);
+                            l.updated_at = o.updated_at;
+                        })?;
+                    }
+                    Ok(Some(o))
+                },
+            )?;
         self.forget_sent_at(lead);
         Ok(out)
     }
 
     /// The follow-up scheduler's one write: when the lead's email is step
-    /// `sent_step`, sent, it moves into `earlier` and `next` (a draft of
-    /// the step after it) takes its place, in one transaction. Anything
-    /// else (drafted already by an earlier pass, stopped, edited) leaves
-    /// the record alone and returns `false`, so a pass repeated after a
-    /// restart drafts nothing twice.
+    /// `sent_step`, sent, and its sequence has no stop recorded, it moves
+    /// into `earlier` and `next` (a draft of the step after it) takes its
+    /// place, in one transaction. Anything else (drafted already by an
+    /// earlier pass, stopped, edited) leaves the record alone and returns
+    /// `false`, so a pass repeated after a restart drafts nothing twice,
+    /// and a stop that races the pass is never followed by a draft.
     pub fn advance_sequence(
         &self,
         lead: LeadId,
@@ -182,10 +209,16 @@ impl Store {
         next: impl Fn(&Outreach) -> Outreach,
     ) -> Result<bool> {
         let done = std::cell::Cell::new(false);
-        self.modify_outreach(
+        // A stop found returns no email (and may follow a run that set
+        // `done` before a retry): only a written email counts.
+        let written = self.outreach_tx(
             lead,
-            |x| {
+            true,
+            |current| {
                 done.set(false);
+                let Some(x) = current.as_mut() else {
+                    return false;
+                };
                 if x.status != OutreachStatus::Sent || x.step != sent_step {
                     return false;
                 }
@@ -208,7 +241,7 @@ impl Store {
             },
             |_| None,
         )?;
-        Ok(done.get())
+        Ok(done.get() && written.is_some())
     }
 
     /// The outbox claim: moves the email from `approved` to `sending` for
@@ -292,6 +325,7 @@ impl Store {
             let Some(lead) = key.get(17..33).and_then(|b| <[u8; 16]>::try_from(b).ok()) else {
                 continue;
             };
+            // Every caller of this scan is one read per email: counted.
             if let Some(o) = self.outreach(LeadId::from_bytes(lead))? {
                 out.push(o);
             }
@@ -337,32 +371,35 @@ impl Store {
             &t.leads_by_status,
             &t.lead_counts,
             &t.send_log,
+            &t.followups_waiting,
         )
-            .transaction(|(outreach, index, leads, by_status, counts, log)| {
-                let key = lead.to_bytes();
-                let Some(bytes) = outreach.get(key)? else {
-                    return Ok(None);
-                };
-                let mut o: Outreach = decode("outreach", &key, &bytes)
-                    .map_err(ConflictableTransactionError::Abort)?;
-                o.status = OutreachStatus::Sent;
-                o.claimed_by = None;
-                o.sent_at = Some(now);
-                o.updated_at = now;
-                o.note = None;
-                o.not_before = None;
-                put_tx(outreach, index, &o)?;
-                for k in [inbox_day_key(day), campaign_day_key(o.campaign, day)] {
-                    let n = count(log.get(&k)?) + 1;
-                    log.insert(k, &n.to_be_bytes())?;
-                }
-                log.insert(LAST_SENT, &now.as_millisecond().to_be_bytes())?;
-                modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
-                    l.status = l.status.advanced_to(LeadStatus::Sent);
-                    l.updated_at = now;
-                })?;
-                Ok(Some(o))
-            })?;
+            .transaction(
+                |(outreach, index, leads, by_status, counts, log, waiting)| {
+                    let key = lead.to_bytes();
+                    let Some(bytes) = outreach.get(key)? else {
+                        return Ok(None);
+                    };
+                    let mut o: Outreach = decode("outreach", &key, &bytes)
+                        .map_err(ConflictableTransactionError::Abort)?;
+                    o.status = OutreachStatus::Sent;
+                    o.claimed_by = None;
+                    o.sent_at = Some(now);
+                    o.updated_at = now;
+                    o.note = None;
+                    o.not_before = None;
+                    put_tx(outreach, index, waiting, &o)?;
+                    for k in [inbox_day_key(day), campaign_day_key(o.campaign, day)] {
+                        let n = count(log.get(&k)?) + 1;
+                        log.insert(k, &n.to_be_bytes())?;
+                    }
+                    log.insert(LAST_SENT, &now.as_millisecond().to_be_bytes())?;
+                    modify_lead_tx(leads, by_status, counts, lead, &|l: &mut Lead| {
+                        l.status = l.status.advanced_to(LeadStatus::Sent);
+                        l.updated_at = now;
+                    })?;
+                    Ok(Some(o))
+                },
+            )?;
         self.forget_sent_at(lead);
         Ok(out)
     }

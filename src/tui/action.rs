@@ -118,6 +118,8 @@ pub enum Action {
     Lagged,
     /// A lead changed outside a job (a report view, say).
     LeadChanged(LeadId),
+    /// A lead was marked replied: read from the inbox or by hand.
+    LeadReplied(LeadId, crate::domain::event::ReplySource),
     DashboardLoaded(Box<crate::service::dashboard::Dashboard>),
     ActionLogLoaded(Vec<crate::domain::action_log::ActionRecord>),
     /// The connection to the server changed (attached TUIs only).

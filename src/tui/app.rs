@@ -92,6 +92,9 @@ pub struct App {
     pub filter_history: FilterHistory,
     /// The last reject or blacklist, for `u`.
     pub undo: Option<super::undo::Undo>,
+    /// Leads marked replied by hand whose row has not been read again
+    /// yet: their notice says so instead of "reply from".
+    pub marked_replied: std::collections::HashSet<LeadId>,
 }
 
 impl App {
@@ -118,6 +121,7 @@ impl App {
             read_only: false,
             filter_history: FilterHistory::default(),
             undo: None,
+            marked_replied: Default::default(),
         }
     }
 
@@ -267,6 +271,14 @@ impl App {
                 effects
             }
             Action::LeadChanged(_) => Vec::new(),
+            Action::LeadReplied(lead, by) => {
+                if by == crate::domain::event::ReplySource::Manual
+                    && self.leads.index.contains_key(&lead)
+                {
+                    self.marked_replied.insert(lead);
+                }
+                self.update(Action::LeadChanged(lead))
+            }
             Action::Link(link) => {
                 let reconnected =
                     matches!(link, crate::service::Link::Attached { .. }) && link != self.link;
@@ -338,6 +350,7 @@ impl App {
     fn lead_reloaded(&mut self, lead: LeadView) -> Vec<Effect> {
         let (id, status) = (lead.id, lead.status);
         let name = lead.business_name.clone();
+        let by_hand = self.marked_replied.remove(&id);
         let Some(before) = self.leads.reloaded(lead) else {
             return Vec::new();
         };
@@ -345,10 +358,14 @@ impl App {
             return Vec::new();
         }
         if status == LeadStatus::Replied {
-            self.note(format!(
-                "reply from {} — marked replied; 6 shows the conversation, /replied lists replies",
-                crate::domain::text::single_line(&name)
-            ));
+            let name = crate::domain::text::single_line(&name);
+            self.note(if by_hand {
+                format!("marked replied: {name}; /replied lists replies")
+            } else {
+                format!(
+                    "reply from {name} — marked replied; 6 shows the conversation, /replied lists replies"
+                )
+            });
         }
         if self.leads.selected_id() == Some(id) {
             return self.detail.refresh(id);

@@ -200,6 +200,7 @@ async fn event_loop(
             event = events.recv() => match event {
                 Ok(Event::JobChanged { lead, stage, status, .. }) => Action::JobChanged { lead, stage, status },
                 Ok(Event::LeadChanged { lead }) => Action::LeadChanged(lead),
+                Ok(Event::LeadReplied { lead, by }) => Action::LeadReplied(lead, by),
                 Ok(_) => continue,
                 Err(RecvError::Lagged(_)) => Action::Lagged,
                 Err(RecvError::Closed) => break,
