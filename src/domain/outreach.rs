@@ -151,6 +151,30 @@ pub struct Outreach {
     /// stays "the email in hand" for approval, sending and at-most-once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<SentStep>,
+    /// The audit leadscout wrote this text from. A text leadscout wrote
+    /// cites that audit's figures, so it is not approved or sent once a
+    /// later audit says otherwise (see [`Outreach::written_from_older_audit`]).
+    /// `None` for emails stored before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditRef>,
+}
+
+/// Which audit a text was written from: when it was made and its overall
+/// score, which a later screenshot pass (it rescores the same audit in
+/// place) changes too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRef {
+    pub created_at: Timestamp,
+    pub overall: u8,
+}
+
+impl AuditRef {
+    pub fn of(audit: &super::audit::Audit) -> Self {
+        Self {
+            created_at: audit.created_at,
+            overall: audit.scores.overall,
+        }
+    }
 }
 
 fn first_step() -> u32 {
@@ -210,7 +234,30 @@ impl Outreach {
             claimed_by: None,
             step: 1,
             earlier: Vec::new(),
+            audit: None,
         }
+    }
+
+    /// Why this text must not go out as it stands: leadscout wrote it from
+    /// an audit that `latest` has replaced or rescored, so the figures it
+    /// cites may no longer be the ones on the report page. A text the
+    /// operator edited is theirs, and is not judged here.
+    pub fn written_from_older_audit(&self, latest: Option<&super::audit::Audit>) -> Option<String> {
+        let (Some(written), Some(latest)) = (self.audit, latest) else {
+            return None;
+        };
+        let now = AuditRef::of(latest);
+        if self.author == Author::Operator || now == written {
+            return None;
+        }
+        let at = |t: Timestamp| t.strftime("%Y-%m-%d %H:%M UTC").to_string();
+        Some(format!(
+            "it cites the audit of {} (overall {}), and the lead was audited again since ({}: overall {}); run the draft stage again for this lead, or edit the email (an edited text is yours)",
+            at(written.created_at),
+            written.overall,
+            at(now.created_at),
+            now.overall
+        ))
     }
 
     /// Replaces the text, keeping the old one in the history.

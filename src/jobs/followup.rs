@@ -107,6 +107,7 @@ pub fn compose(
         )
     };
     o.step = input.step;
+    o.audit = Some(crate::domain::outreach::AuditRef::of(&audit));
     match (&blocked, input.auto_approve) {
         (None, true) => {
             o.status = OutreachStatus::Approved;

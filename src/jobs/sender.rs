@@ -372,7 +372,12 @@ impl Outbox<'_> {
                 continue;
             }
             let missing = o.missing_footer(&sender.postal_address);
-            let blocked = self.foreign_link_block(&lead, &o, &sender)?;
+            let blocked = match self.foreign_link_block(&lead, &o, &sender)? {
+                Some(why) => Some(why),
+                // Audited again after approval: the text may cite figures
+                // the report page no longer shows.
+                None => o.written_from_older_audit(self.store.audits_of(o.lead, 1)?.first()),
+            };
             if !missing.is_empty() || blocked.is_some() {
                 let why = match blocked {
                     Some(why) => why,

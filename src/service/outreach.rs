@@ -269,6 +269,13 @@ impl Service {
                 ));
                 continue;
             }
+            let latest = self.store().audits_of(id, 1)?;
+            if let Some(why) = o.written_from_older_audit(latest.first()) {
+                summary
+                    .skipped
+                    .push(format!("{}: {why}", lead.business_name));
+                continue;
+            }
             self.store().modify_outreach(
                 id,
                 |o| {

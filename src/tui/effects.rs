@@ -143,7 +143,7 @@ async fn run(service: &Client, effect: Effect) -> Result<Action, String> {
             let mut said = Vec::new();
             if !removed.is_empty() {
                 said.push(format!(
-                    "removed {} from the blacklist; their leads have their earlier status back",
+                    "removed {} from the blacklist; any lead it held back has its earlier status again",
                     crate::tui::undo::names(&removed)
                 ));
             }

@@ -696,3 +696,79 @@ fn greylisting_waits_and_an_unreachable_server_sends_nothing() {
     assert_eq!(smtp.counts().get("j@juliet.example"), Some(&1));
     assert!(!smtp.counts().contains_key("later@india.example"));
 }
+
+/// A site worse than [`SITE`]: no language, no title, so a re-audit scores
+/// it differently.
+const SITE_WORSE: &str = r#"<!doctype html><html><head></head><body><img src="/a.jpg">
+<img src="/b.jpg"><a href="/gone"></a><p>Fresh bread.</p></body></html>"#;
+
+#[test]
+fn a_text_written_from_an_older_audit_is_neither_approved_nor_sent() {
+    let smtp = SmtpServer::start(Duration::ZERO);
+    let s = setup(
+        smtp.port,
+        &[("Alpha", "a@alpha.example"), ("Bravo", "b@bravo.example")],
+        &[],
+    );
+    let (alpha, bravo) = (&s.leads["a@alpha.example"], &s.leads["b@bravo.example"]);
+    let before = outreach(&s.cli, alpha);
+    assert!(before["audit"]["overall"].is_u64(), "{before}");
+    // Bravo is approved now; then both sites change and are audited again.
+    assert_eq!(s.cli.json(&["outreach", "approve", bravo])["approved"], 1);
+    for site in &s.sites {
+        site.set(SITE_WORSE);
+    }
+    let rerun = s
+        .cli
+        .json(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);
+    assert_eq!(rerun["stages"]["audit"]["succeeded"], 2, "{rerun}");
+
+    let refused = s.cli.json(&["outreach", "approve", alpha]);
+    assert_eq!(refused["approved"], 0, "{refused}");
+    let why = refused["skipped"][0].as_str().unwrap();
+    assert!(
+        why.contains("audited again") && why.contains("run the draft stage again"),
+        "{why}"
+    );
+
+    // The approved one is held back at send time and goes back to draft.
+    let sent = s.cli.run(&["outreach", "send", "-c", "c", "--json"]);
+    let summary: Value = serde_json::from_slice(&sent.stdout).unwrap();
+    assert_eq!(summary["sent"], 0, "{summary}");
+    assert!(smtp.received().is_empty(), "nothing went out");
+    let held = outreach(&s.cli, bravo);
+    assert_eq!(held["status"], "draft", "{held}");
+    assert!(
+        held["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("audited again"),
+        "{held}"
+    );
+
+    // Drafted again from the new audit, it is approved and sent.
+    s.cli
+        .json(&["run", "-c", "c", "--stages", "draft", "--wait"]);
+    let approved = s.cli.json(&["outreach", "approve", alpha]);
+    assert_eq!(approved["approved"], 1, "{approved}");
+    let summary: Value =
+        serde_json::from_slice(&s.cli.run(&["outreach", "send", "-c", "c", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(summary["sent"], 1, "{summary}");
+
+    // An operator's edit makes the text theirs: it is approved as written.
+    s.cli
+        .json(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);
+    let edit = s.cli.write(
+        "mine.txt",
+        "Subject: Your bakery's website\n\nHello, I looked at your site again.\n",
+    );
+    s.cli.ok(&[
+        "outreach",
+        "edit",
+        bravo,
+        "--from-file",
+        edit.to_str().unwrap(),
+    ]);
+    assert_eq!(s.cli.json(&["outreach", "approve", bravo])["approved"], 1);
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::store_error;
 use crate::config::Config;
 use crate::domain::address_check::MailRoute;
-use crate::domain::outreach::{Author, Outreach, OutreachStatus};
+use crate::domain::outreach::{AuditRef, Author, Outreach, OutreachStatus};
 use crate::domain::report::ReportLink;
 use crate::domain::unsubscribe::{LINK_PROBLEM_PREFIX, UnsubscribeToken, unsubscribe_base_problem};
 use crate::domain::{CampaignId, Email, Lead, LeadStatus};
@@ -231,6 +231,7 @@ impl StageHandler for DraftStage {
                     o.model_note = composed.model_note;
                     o.note = note_after_redraft(o.note.take(), link_warning);
                     o.blocked = composed.blocked;
+                    o.audit = Some(AuditRef::of(&audit));
                     o.updated_at = now;
                     o
                 }
@@ -240,6 +241,7 @@ impl StageHandler for DraftStage {
                     model_note: composed.model_note,
                     blocked: composed.blocked,
                     note: link_warning,
+                    audit: Some(AuditRef::of(&audit)),
                     ..Outreach::draft(
                         lead.id,
                         lead.campaign,
