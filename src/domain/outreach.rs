@@ -243,10 +243,12 @@ impl Outreach {
     /// cites may no longer be the ones on the report page. A text the
     /// operator edited is theirs, and is not judged here.
     pub fn written_from_older_audit(&self, latest: Option<&super::audit::Audit>) -> Option<String> {
-        let (Some(written), Some(latest)) = (self.audit, latest) else {
-            return None;
-        };
-        let now = AuditRef::of(latest);
+        self.written_before(AuditRef::of(latest?))
+    }
+
+    /// [`Self::written_from_older_audit`], given the latest audit's mark.
+    pub fn written_before(&self, now: AuditRef) -> Option<String> {
+        let written = self.audit?;
         if self.author == Author::Operator || now == written {
             return None;
         }

@@ -1149,6 +1149,35 @@ fn the_draft_tab_says_why_there_is_no_draft() {
     );
 }
 
+#[test]
+fn the_draft_tab_says_when_the_lead_was_audited_again_since_the_draft() {
+    let mut app = app();
+    let mut d = detail();
+    let audit = d.audit.clone().unwrap();
+    let o = &mut d.outreach.as_mut().unwrap().outreach;
+    o.audit = Some(crate::domain::outreach::AuditRef {
+        created_at: audit.audited_at,
+        overall: audit.scores.overall,
+    });
+    app.update(Action::DetailLoaded(Box::new(d.clone())));
+    app.focus = Pane::Detail;
+    cmd(&mut app, Command::ShowTab(2));
+    let text = format!("{:?}", render(&mut app, 160, 48));
+    assert!(!text.contains("stale"), "written from this audit: {text}");
+
+    let o = &mut d.outreach.as_mut().unwrap().outreach;
+    o.audit = Some(crate::domain::outreach::AuditRef {
+        created_at: ts(-86_400),
+        overall: audit.scores.overall.saturating_sub(9),
+    });
+    app.update(Action::DetailLoaded(Box::new(d)));
+    let text = format!("{:?}", render(&mut app, 160, 48));
+    assert!(
+        text.contains("stale") && text.contains("audited again"),
+        "{text}"
+    );
+}
+
 // Filters that answer, confirmations before big changes, undo, and words
 // that say what changed.
 

@@ -16,6 +16,7 @@ use super::pane_block;
 use crate::domain::LeadId;
 use crate::domain::audit::Category;
 use crate::domain::idn::{unicode_email, unicode_url};
+use crate::domain::outreach::{AuditRef, OutreachStatus};
 use crate::tui::action::{Command, Detail, Effect};
 use crate::tui::theme::Theme;
 
@@ -454,6 +455,15 @@ fn draft<'a>(d: &'a Detail, theme: &Theme) -> Vec<Line<'a>> {
     ];
     if let Some(note) = o.note.as_ref().or(o.model_note.as_ref()) {
         lines.push(Line::styled(format!("note    {note}"), theme.error()));
+    }
+    let waiting = matches!(o.status, OutreachStatus::Draft | OutreachStatus::Approved);
+    if let Some(audit) = d.audit.as_ref().filter(|_| waiting)
+        && let Some(why) = o.written_before(AuditRef {
+            created_at: audit.audited_at,
+            overall: audit.scores.overall,
+        })
+    {
+        lines.push(Line::styled(format!("stale   {why}"), theme.error()));
     }
     lines.push(Line::raw(""));
     lines.extend(o.body.lines().map(|l| Line::raw(l.to_string())));
