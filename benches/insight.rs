@@ -13,10 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use leadscout::config::Config;
-use leadscout::domain::audit::{
-    Audit, Category, CheckResult, MeasuredBy, PageIdentity, Scores, Severity, Timings,
-};
-use leadscout::domain::{LeadId, Timestamp};
+use leadscout::domain::Timestamp;
 use leadscout::runtime::LocalOpener;
 use leadscout::service::Opener;
 use leadscout::service::leads::LeadQuery;
@@ -36,43 +33,6 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn audit(lead: LeadId, n: usize) -> Audit {
-    let checks = (0..40)
-        .map(|i| CheckResult {
-            id: format!("bench.check{i}"),
-            category: Category::Seo,
-            severity: Severity::Medium,
-            passed: !(i + n).is_multiple_of(3),
-            title: format!("Problem number {i}"),
-            evidence: format!("measured value {} for lead {n}", i * 7),
-            why: "Why it matters, in one line for a business owner.".into(),
-            fix: "How to fix it, in one line.".into(),
-            measured_by: MeasuredBy::Http,
-        })
-        .collect();
-    let overall = (n * 37 % 101) as u8;
-    Audit {
-        lead,
-        created_at: Timestamp::now(),
-        url: format!("https://www.biz{n}.example/"),
-        final_url: format!("https://www.biz{n}.example/"),
-        status: 200,
-        timings: Timings::default(),
-        bytes_wire: 20_000,
-        bytes_decoded: 80_000,
-        http_version: "HTTP/1.1".into(),
-        page: PageIdentity::default(),
-        scores: Scores {
-            overall,
-            categories: [(Category::Seo, overall)].into_iter().collect(),
-        },
-        checks,
-        contacts: Default::default(),
-        screenshots: Default::default(),
-        metrics: Default::default(),
-    }
 }
 
 fn main() {
@@ -109,7 +69,7 @@ fn main() {
         let started = Instant::now();
         for (n, lead) in leads.iter().enumerate() {
             store
-                .add_audit(ulid::Ulid::new(), &audit(lead.id, n), None)
+                .add_audit(ulid::Ulid::new(), &common::audit::generated(lead.id, n, 40, (n * 37 % 101) as u8), None)
                 .expect("audit");
         }
         store.flush().await.expect("flush");

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 use leadscout::config::Config;
-use leadscout::domain::audit::{Audit, Category, CheckResult, MeasuredBy, Scores, Severity};
 use leadscout::domain::outreach::{Author, Outreach, OutreachStatus};
 use leadscout::domain::sequence::{Sequence, Step};
 use leadscout::domain::{LeadId, LeadStatus, Timestamp};
@@ -40,42 +39,6 @@ fn range(v: &[Duration]) -> String {
     let min = v.iter().min().copied().unwrap_or_default();
     let max = v.iter().max().copied().unwrap_or_default();
     format!("{} – {}", ms(min), ms(max))
-}
-
-fn audit(lead: LeadId, n: usize) -> Audit {
-    let checks = (0..20)
-        .map(|i| CheckResult {
-            id: format!("bench.check{i}"),
-            category: Category::Seo,
-            severity: Severity::Medium,
-            passed: !(i + n).is_multiple_of(3),
-            title: format!("Problem number {i}"),
-            evidence: format!("measured value {} for lead {n}", i * 7),
-            why: "Why it matters, in one line for a business owner.".into(),
-            fix: "How to fix it, in one line.".into(),
-            measured_by: MeasuredBy::Http,
-        })
-        .collect();
-    Audit {
-        lead,
-        created_at: Timestamp::now(),
-        url: format!("https://www.biz{n}.example/"),
-        final_url: format!("https://www.biz{n}.example/"),
-        status: 200,
-        timings: Default::default(),
-        bytes_wire: 20_000,
-        bytes_decoded: 80_000,
-        http_version: "HTTP/1.1".into(),
-        page: Default::default(),
-        scores: Scores {
-            overall: 50,
-            categories: [(Category::Seo, 50)].into_iter().collect(),
-        },
-        checks,
-        contacts: Default::default(),
-        screenshots: Default::default(),
-        metrics: Default::default(),
-    }
 }
 
 fn main() {
@@ -137,7 +100,7 @@ fn main() {
             };
             if is_due {
                 store
-                    .add_audit(ulid::Ulid::new(), &audit(*id, n), None)
+                    .add_audit(ulid::Ulid::new(), &common::audit::generated(*id, n, 20, 50), None)
                     .expect("audit");
                 due += 1;
             }
