@@ -340,6 +340,10 @@ pub struct ImapConfig {
     /// How long connecting, logging in or one command may take.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// How long one IMAP IDLE lasts before the watcher ends and renews it
+    /// (RFC 2177: servers may drop an IDLE after 30 minutes).
+    #[serde(with = "humantime_serde")]
+    pub idle_renew: Duration,
     /// Absolute path of a PEM file of CA certificates trusted in addition
     /// to the system's, for a server with a private CA or a self-signed
     /// certificate. Empty: the system's CAs only.
@@ -358,6 +362,7 @@ impl Default for ImapConfig {
             poll_secs: 60,
             soft_bounce_limit: 3,
             timeout: Duration::from_secs(30),
+            idle_renew: Duration::from_secs(25 * 60),
             ca_file: String::new(),
         }
     }

@@ -140,6 +140,17 @@ impl Config {
                 ),
             ));
         }
+        if imap.idle_renew < Duration::from_secs(10)
+            || imap.idle_renew > Duration::from_secs(29 * 60)
+        {
+            return Err(bad(
+                "imap.idle_renew",
+                format!(
+                    "{} is out of range; use 10s to 29m (servers may end an IDLE after 30 minutes), e.g. \"25m\"",
+                    humantime::format_duration(imap.idle_renew)
+                ),
+            ));
+        }
         if imap.soft_bounce_limit == 0 || imap.soft_bounce_limit > 100 {
             return Err(bad(
                 "imap.soft_bounce_limit",

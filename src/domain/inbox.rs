@@ -207,6 +207,10 @@ pub struct InboxStatus {
     /// When the watcher tries again after losing the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<Timestamp>,
+    /// IDLEs this process's watcher ended and renewed (`imap.idle_renew`)
+    /// on a connection that stayed up.
+    #[serde(default)]
+    pub idle_renewals: u64,
 }
 
 /// How the host watches the mailbox.

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::config::ImapConfig;
 use crate::domain::inbox::{InboxMessage, MailboxCursor};
 use crate::domain::{Secret, Timestamp};
-pub use crate::pipeline::inbox::{IDLE_RENEW, Idling, Wake};
+pub use crate::pipeline::inbox::{Idling, Wake};
 use crate::pipeline::inbox::{ImapError, Mailbox, classify};
 use crate::store::{Store, StoreError};
 

@@ -10,6 +10,7 @@
 //! sync lock: the watcher and an attached `inbox sync` never read at once.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -17,7 +18,7 @@ use tokio::sync::watch;
 use super::Service;
 use crate::domain::Timestamp;
 use crate::domain::inbox::{InboxStatus, InboxSyncReport, WatchMode};
-use crate::jobs::inbox::{IDLE_RENEW, Wake, start_idle};
+use crate::jobs::inbox::{Wake, start_idle};
 
 /// The first wait after losing the server; it doubles up to the cap.
 const BACKOFF_FIRST: Duration = Duration::from_secs(2);
@@ -25,7 +26,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// What the watcher of this process is doing now.
 #[derive(Debug, Default)]
-pub struct WatchCell(Mutex<(WatchMode, Option<Timestamp>)>);
+pub struct WatchCell(Mutex<(WatchMode, Option<Timestamp>)>, AtomicU64);
 
 impl WatchCell {
     fn set(&self, mode: WatchMode, retry_at: Option<Timestamp>) {
@@ -36,6 +37,14 @@ impl WatchCell {
 
     fn get(&self) -> (WatchMode, Option<Timestamp>) {
         self.0.lock().map(|now| *now).unwrap_or_default()
+    }
+
+    fn renewed(&self) {
+        self.1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn renewals(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
     }
 }
 
@@ -110,12 +119,15 @@ impl Service {
         self.inbox_watch.set(WatchMode::Idle, None);
         tracing::info!(server = %imap.describe(), "watching the inbox with IDLE");
         loop {
-            match idling.wait(IDLE_RENEW).await {
+            match idling.wait(imap.idle_renew).await {
                 Ok(Wake::NewMail) => {}
                 Ok(Wake::Quiet) => match idling.renew().await {
                     // A sync after each renewal too: cheap, and a server
                     // that missed a notification is caught up.
-                    Ok(renewed) => idling = renewed,
+                    Ok(renewed) => {
+                        idling = renewed;
+                        self.inbox_watch.renewed();
+                    }
                     Err(e) => return self.note_lost(e.0),
                 },
                 Err(e) => return self.note_lost(e.0),
@@ -156,6 +168,7 @@ impl Service {
         let (mode, retry_at) = self.inbox_watch.get();
         status.watch = mode;
         status.retry_at = retry_at;
+        status.idle_renewals = self.inbox_watch.renewals();
         match mode {
             WatchMode::Idle => status.connected = true,
             WatchMode::Reconnecting => status.connected = false,

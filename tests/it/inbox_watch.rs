@@ -294,3 +294,56 @@ fn tls_and_starttls_with_a_private_ca_and_a_wrong_ca_named() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("imap.ca_file"), "{err}");
 }
+
+/// The IDLE is ended and renewed every `imap.idle_renew` (25 minutes by
+/// default; 15 s here), and the renewed IDLE still announces new mail: a
+/// reply read while the renewal count stood still came through IDLE, not
+/// the sync that follows each renewal (tried with up to three replies, as
+/// a renewal may fall between one delivery and its reading).
+#[test]
+fn the_idle_is_renewed_and_still_hears_new_mail() {
+    let Some(imap) = dovecot() else { return };
+    let smtp = SmtpServer::start(Duration::ZERO);
+    let mut env = imap.env("INBOX");
+    env.push(("LEADSCOUT_IMAP__POLL_SECS".into(), "3600".into()));
+    env.push(("LEADSCOUT_IMAP__IDLE_RENEW".into(), "15s".into()));
+    let (s, ids) = sent(&smtp, &PEOPLE[..3], &env);
+    s.cli.start_server();
+    let renewals = |cli: &Cli| {
+        cli.json(&["inbox", "status"])["idle_renewals"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let status = wait_for("two IDLE renewals", 180, || {
+        watch_is(&s.cli, "idle").filter(|st| st["idle_renewals"].as_u64() >= Some(2))
+    });
+    assert_eq!(status["connected"], true, "{status}");
+
+    let mut provider = imap.client();
+    let mut heard = false;
+    for (_, email) in &PEOPLE[..3] {
+        let before = renewals(&s.cli);
+        provider.append(
+            "INBOX",
+            &reply(
+                email,
+                Some(&ids[*email]),
+                "Re: Your website",
+                "Still there?",
+            ),
+        );
+        let lead = s.leads[*email].clone();
+        wait_for("the reply is read", 60, || {
+            (status_of(&s.cli, &lead) == "replied").then_some(())
+        });
+        if renewals(&s.cli) == before {
+            heard = true;
+            break;
+        }
+    }
+    assert!(
+        heard,
+        "every reply waited for a renewal: the renewed IDLE is deaf"
+    );
+    s.cli.stop_server();
+}

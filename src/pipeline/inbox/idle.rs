@@ -12,10 +12,6 @@ use async_imap::imap_proto::{MailboxDatum, Response};
 
 use super::imap::{ImapError, Mailbox, Stream};
 
-/// RFC 2177: servers may end an IDLE after 30 minutes of quiet, so it is
-/// renewed (DONE, then IDLE again) before that.
-pub const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
-
 /// Why a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wake {

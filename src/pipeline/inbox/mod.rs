@@ -13,5 +13,5 @@ mod imap;
 
 pub use classify::classify;
 pub use dates::return_date;
-pub use idle::{IDLE_RENEW, Idling, Wake};
+pub use idle::{Idling, Wake};
 pub use imap::{Fetched, ImapError, Mailbox, Selected};
