@@ -67,9 +67,11 @@ fn a_run_goes_through_its_stages_and_retries_transient_failures() {
         attempts[0]["error"],
         serde_json::json!(["t_flaky", "flaky failure on attempt 1"])
     );
+    // Compared as instants: as text, "…:05Z" sorts after "…:05.2Z".
+    let at = |v: &serde_json::Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
     assert!(
-        attempts[1]["started_at"].as_str() > attempts[0]["finished_at"].as_str(),
-        "backoff between attempts"
+        at(&attempts[1]["started_at"]) > at(&attempts[0]["finished_at"]),
+        "backoff between attempts: {attempts:?}"
     );
 
     // Stages ran in pipeline order, t_flaky before t_ok, for every lead.
