@@ -5,6 +5,8 @@
 //! over the same pages with 2 sessions (navigate + screenshot, desktop and
 //! mobile, nothing else) as the anchor. Also the time the accessibility
 //! rules take inside the page (measured by the page's own clock).
+//! `LEADSCOUT_BROWSER_TIMING=1` logs each capture's steps (and the bare
+//! loop's) to stderr.
 
 mod common;
 
@@ -169,6 +171,7 @@ async fn bare_webdriver(port: u16) -> (f64, u64) {
     }
     let pair = |d: WebDriver, page: String| async move {
         for (w, h, scale, mobile) in [(1366, 768, 1, false), (390, 844, 2, true)] {
+            let t0 = Instant::now();
             d.cdp()
                 .send_raw(
                     "Emulation.setDeviceMetricsOverride",
@@ -176,8 +179,18 @@ async fn bare_webdriver(port: u16) -> (f64, u64) {
                 )
                 .await
                 .expect("emulate");
+            let t1 = Instant::now();
             d.goto(&page).await.expect("goto");
+            let t2 = Instant::now();
             d.screenshot_as_png().await.expect("shot");
+            if std::env::var_os("LEADSCOUT_BROWSER_TIMING").is_some() {
+                eprintln!(
+                    "TIMING-BARE {mobile} emulate={:.1} goto={:.1} shot={:.1}",
+                    (t1 - t0).as_secs_f64() * 1e3,
+                    (t2 - t1).as_secs_f64() * 1e3,
+                    t2.elapsed().as_secs_f64() * 1e3
+                );
+            }
         }
     };
     // Warm up, then time.
@@ -214,6 +227,14 @@ async fn bare_webdriver(port: u16) -> (f64, u64) {
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
+    }
+    // Where a lead's time goes: each capture's steps (and the bare loop's)
+    // on stderr.
+    if std::env::var_os("LEADSCOUT_BROWSER_TIMING").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter("leadscout::pipeline::browser=debug")
+            .with_writer(std::io::stderr)
+            .init();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -125,3 +125,64 @@ fn the_audit_keeps_what_was_measured_and_the_mobile_estimate() {
     assert!(text.contains("render-blocking"), "{text}");
     assert!(text.contains("/style.css"), "{text}");
 }
+
+/// A slider's work after `load`: 300 ms after the load event two long
+/// tasks (150 ms each), the second of which puts a banner above the content.
+const LATE_PAGE: &str = "<!doctype html><html lang=en><head><meta name=viewport content='width=device-width'>\
+<title>Sunny Slides</title></head><body><h1>Sunny Slides</h1><p>This week's offers.</p>\
+<div id=slides style='height:600px;background:#ddd'>slides</div><script>\
+const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms) {} };\
+addEventListener('load', () => setTimeout(() => { busy(150); setTimeout(() => { busy(150);\
+const b = document.createElement('div'); b.style.height = '300px'; b.textContent = 'Sale!';\
+document.body.insertBefore(b, document.getElementById('slides')); }, 0); }, 300));\
+</script></body></html>";
+
+/// Long tasks that start after the load event (and the layout shift they
+/// cause) are counted: the phone view's page keeps being watched while the
+/// desktop view loads, and its late look waits for a timer due within a
+/// second of `load`. Before, measuring ended two frames after `load` and
+/// the estimate's total blocking time was 0 for such a page.
+#[test]
+fn long_tasks_after_load_are_counted_in_the_estimate() {
+    if !browser_available("long_tasks_after_load_are_counted_in_the_estimate") {
+        return;
+    }
+    let _one = one_at_a_time();
+    let port =
+        crate::helpers::serve_pages(|_| ("200 OK", "text/html", LATE_PAGE.as_bytes().to_vec()));
+    let mut config = leadscout::config::Config::default();
+    config.fetch.allow_hosts = vec![format!("127.0.0.1:{port}")];
+    config.webdriver.sessions = 1;
+    let browser = leadscout::pipeline::browser::Browser::new(&config).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let capture = rt.block_on(browser.capture(&url)).unwrap();
+    rt.block_on(browser.shutdown());
+    let page = &capture.mobile;
+    let trace = page.trace.as_ref().expect("a trace of the phone view");
+    let load = page.load_ms.expect("the load event");
+    let late: Vec<_> = trace
+        .tasks
+        .iter()
+        .filter(|t| t.start_ms >= load + 250.0 && t.duration_ms >= 100.0)
+        .collect();
+    assert!(
+        !late.is_empty(),
+        "the long tasks from 300 ms after load ({load} ms): {:?}",
+        trace.tasks
+    );
+    let metrics = leadscout::pipeline::browser::trace::audit_metrics(page, Some(trace));
+    let tbt = metrics.tbt.expect("a measured TBT").value;
+    assert!(tbt > 0.0, "{metrics:?}");
+    let estimate = metrics.mobile_estimate.expect("a mobile estimate");
+    assert!(estimate.tbt.value > 0.0, "{estimate:?}");
+    let cls = page.cls.expect("CLS measured");
+    assert!(
+        cls > 0.05,
+        "the banner the second task inserts pushes the content down: CLS {cls}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The screenshot stage's logic: a pool of WebDriver sessions on Chromium,
-//! each behind its own egress proxy, that loads a page as a desktop and as a
-//! phone, takes viewport (and capped full-page) screenshots, and measures
+//! each behind its own egress proxy and with one window per view
+//! ([`windows`]), that loads a page as a phone and as a desktop, takes
+//! viewport (and capped full-page) screenshots, and measures
 //! what the browser saw: paint timings, layout shift, requests, script
 //! errors, overflow, tap targets, font sizes, and (on the phone view)
 //! accessibility with axe-core's semantics ([`a11y`]), and (on the phone
@@ -20,8 +21,8 @@ pub mod proxy;
 mod proxy_auth;
 mod scripts;
 pub mod trace;
+mod windows;
 
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -181,27 +182,52 @@ impl BrowserError {
 const WAIT_NOTE_AFTER: Duration = Duration::from_secs(3);
 
 const PROFILE_PREFIX: &str = "leadscout-chromium-";
-/// The settle-and-measure script with the accessibility rules it calls.
-static MEASURE: LazyLock<String> =
+/// The settle-and-measure script with the accessibility rules it calls in
+/// its `late` mode (the phone view).
+static MEASURE_LATE: LazyLock<String> =
     LazyLock::new(|| format!("{}\n{}", scripts::SETTLE_AND_MEASURE, scripts::A11Y_AUDIT));
 
 /// The start of the egress proxy's answer when it cannot reach a site.
 const PROXY_CANNOT_CONNECT: &str = "cannot connect to ";
-/// The document's text when the document came with a 502 (Bad Gateway).
-const PROXY_ANSWER: &str = "const n = performance.getEntriesByType('navigation')[0]; return n && n.responseStatus === 502 && document.body ? document.body.innerText.slice(0, 600) : null;";
 
 /// The network counts as quiet after this long without a finished request.
 const QUIET_MS: u64 = 100;
+/// How long after the phone view's `load` event its work still counts
+/// (long tasks, layout shifts): Lighthouse waits at least a second after
+/// `load` before it stops tracing. The page keeps running while the desktop
+/// view loads, so most of this costs nothing; only a page with a timer due
+/// or a request in flight before then is waited for, never past it.
+const LATE_MS: u64 = 1000;
+
+/// What the screenshot stage's script does in the page (see
+/// `scripts::SETTLE_AND_MEASURE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Wait until the page has settled and mark it.
+    Settle,
+    /// Settle, wait for the paints, measure and stop the page's timers.
+    Measure,
+    /// Watch the page's work after `load`, then measure it all, with the
+    /// accessibility rules and the page-load trace.
+    Late,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Settle => "settle",
+            Self::Measure => "measure",
+            Self::Late => "late",
+        }
+    }
+}
 
 /// One Chromium session and its proxy.
 struct Session {
     driver: WebDriver,
     proxy: EgressProxy,
-    /// The browser's own agent, minus the "Headless" that some sites treat
-    /// differently.
-    desktop_agent: String,
-    /// The view the tab emulates: 0 none yet, 1 desktop, 2 mobile.
-    emulating: AtomicU8,
+    /// One window per view, each emulating its screen.
+    windows: windows::Windows,
     pages: u32,
     /// Answers the proxy's challenges with this session's credentials.
     _auth: auth::AuthTask,
@@ -409,28 +435,22 @@ impl Browser {
                 .set_page_load_timeout(self.config.page_timeout)
                 .await?;
             driver.set_script_timeout(self.config.page_timeout).await?;
-            driver
-                .cdp()
-                .send_raw(
-                    "Page.addScriptToEvaluateOnNewDocument",
-                    json!({ "source": scripts::WATCH_ERRORS }),
-                )
-                .await?;
-            driver
-                .cdp()
-                .send_raw("Emulation.setScrollbarsHidden", json!({"hidden": true}))
-                .await?;
-            // The blank first page counts as measured, so the first navigation
-            // can be told apart from it (see `settle_and_measure`).
-            driver
-                .execute("window.__leadscout_previous = true", Vec::new())
-                .await?;
-            driver
+            windows::prepare(&driver).await?;
+            let agent = driver
                 .execute("return navigator.userAgent", Vec::new())
-                .await
+                .await?;
+            // The browser's own agent, minus the "Headless" that some sites
+            // treat differently.
+            let desktop_agent = agent
+                .json()
+                .as_str()
+                .unwrap_or("")
+                .replace("HeadlessChrome", "Chrome");
+            let windows = windows::open(&driver, MOBILE, DESKTOP, &desktop_agent).await?;
+            Ok::<_, WebDriverError>(windows)
         };
-        let agent = match tokio::time::timeout(Duration::from_secs(30), setup).await {
-            Ok(Ok(agent)) => agent,
+        let windows = match tokio::time::timeout(Duration::from_secs(30), setup).await {
+            Ok(Ok(done)) => done,
             Ok(Err(e)) => {
                 discard(driver).await;
                 return Err(session_error(e));
@@ -442,16 +462,10 @@ impl Browser {
                 ));
             }
         };
-        let desktop_agent = agent
-            .json()
-            .as_str()
-            .unwrap_or("")
-            .replace("HeadlessChrome", "Chrome");
         Ok(Session {
             driver,
             proxy,
-            desktop_agent,
-            emulating: AtomicU8::new(0),
+            windows,
             pages: 0,
             _auth: auth,
             _profile: profile,
@@ -615,23 +629,43 @@ impl Browser {
         self.pool.forget();
     }
 
+    /// The phone view first, always: it is the one measured for the mobile
+    /// estimate, and a second load of the same page comes from the cache
+    /// (no transfer sizes) and, in Chromium, often without paint entries.
+    /// Its page is loaded and shot, then left running in its window while
+    /// the desktop view loads, shoots and measures in the other window;
+    /// then the phone view's page is measured, with what it did after
+    /// `load` meanwhile (long tasks, layout shifts).
     async fn capture_on(
         &self,
         session: &Session,
         url: &Url,
     ) -> Result<BrowserCapture, BrowserError> {
         session.proxy.take_refused();
-        // The phone view first, always: it is the one measured for the
-        // mobile estimate, and a second load of the same page comes from
-        // the cache (no transfer sizes) and, in Chromium, often without
-        // paint entries. This costs an emulation switch per capture.
-        let mobile = self.load(session, url, MOBILE).await?;
-        let (
-            (desktop_png, desktop_full_png, desktop, mut errors),
-            (mobile_png, mobile_full_png, mobile, mobile_errors),
-        ) = (self.load(session, url, DESKTOP).await?, mobile);
+        let mut timing = Timing::start();
+        self.show(session, MOBILE).await?;
+        self.open_page(session, url, MOBILE, Mode::Settle).await?;
+        timing.mark("m.load");
+        let (mobile_png, mobile_full_png) = self.shoot(session, MOBILE).await?;
+        timing.mark("m.shot");
+        self.show(session, DESKTOP).await?;
+        timing.mark("switch");
+        let measured = self.open_page(session, url, DESKTOP, Mode::Measure).await?;
+        timing.mark("d.load");
+        let (desktop_png, desktop_full_png) = self.shoot(session, DESKTOP).await?;
+        timing.mark("d.shot");
+        let (desktop, mut errors) = page_of(&measured);
+        self.show(session, MOBILE).await?;
+        timing.mark("switch");
+        let measured = self
+            .settle_and_measure(&session.driver, MOBILE, Mode::Late)
+            .await?;
+        timing.mark("m.measure");
+        let (mut mobile, mobile_errors) = page_of(&measured);
+        mobile.trace = trace::parse(&measured["metrics"]["trace"], &mobile);
         errors.extend(mobile_errors);
         errors.dedup();
+        timing.log(url, &measured);
         Ok(BrowserCapture {
             desktop_png,
             mobile_png,
@@ -642,6 +676,16 @@ impl Browser {
             console_errors: errors,
             refused: session.proxy.take_refused(),
         })
+    }
+
+    /// Sends commands to `view`'s window.
+    async fn show(&self, session: &Session, view: Viewport) -> Result<(), BrowserError> {
+        if let Some(window) = session.windows.to_show(view) {
+            self.step("switch windows", session.driver.switch_to_window(window))
+                .await?;
+            session.windows.switched(view);
+        }
+        Ok(())
     }
 
     /// Runs one browser command within the page timeout. chromedriver can
@@ -670,45 +714,18 @@ impl Browser {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn load(
+    /// Loads `url` in the current window (`view`'s) and runs the script in
+    /// `mode` once the page has settled; fails when what is shown is an
+    /// error: the browser's error page or the egress proxy's answer for a
+    /// site it could not reach.
+    async fn open_page(
         &self,
         session: &Session,
         url: &Url,
         view: Viewport,
-    ) -> Result<(Vec<u8>, Option<Vec<u8>>, PageMetrics, Vec<String>), BrowserError> {
+        mode: Mode,
+    ) -> Result<serde_json::Value, BrowserError> {
         let d = &session.driver;
-        let cdp = d.cdp();
-        // Emulation is per tab and stays set: only switch when it changes.
-        if session
-            .emulating
-            .swap(view.mobile as u8 + 1, Ordering::Relaxed)
-            != view.mobile as u8 + 1
-        {
-            let screen = json!({"width": view.width, "height": view.height, "deviceScaleFactor": view.scale, "mobile": view.mobile});
-            self.step(
-                "emulate the screen",
-                cdp.send_raw("Emulation.setDeviceMetricsOverride", screen),
-            )
-            .await?;
-            let touch =
-                json!({"enabled": view.mobile, "maxTouchPoints": if view.mobile { 5 } else { 1 }});
-            self.step(
-                "emulate touch",
-                cdp.send_raw("Emulation.setTouchEmulationEnabled", touch),
-            )
-            .await?;
-            let agent = if view.mobile {
-                json!({"userAgent": MOBILE_UA, "platform": "iPhone"})
-            } else {
-                json!({"userAgent": session.desktop_agent})
-            };
-            self.step(
-                "set the user agent",
-                cdp.send_raw("Emulation.setUserAgentOverride", agent),
-            )
-            .await?;
-        }
         match self.step("load the page", d.goto(url.as_str())).await {
             // What the guard refused is often why (a redirect to a private
             // address), so it goes with the browser's code.
@@ -721,12 +738,18 @@ impl Browser {
             }
             other => other?,
         };
-        let measured = self.settle_and_measure(d, view).await?;
-        // The phone view loads first: once per capture is enough.
-        if view.mobile
-            && let Some(said) = self.proxy_answer(d).await
+        let measured = self.settle_and_measure(d, view, mode).await?;
+        // A site the proxy could not connect to (down, refused,
+        // unreachable) comes back to a plain-http load as the proxy's own
+        // 502, which Chromium shows as the page, not as a network error.
+        // Recognised by the proxy's wording.
+        if let Some(text) = measured["proxy"].as_str().map(str::trim)
+            && text.starts_with(PROXY_CANNOT_CONNECT)
         {
-            return Err(BrowserError::Page(format!("the egress proxy {said}")));
+            return Err(BrowserError::Page(format!(
+                "the egress proxy {}",
+                errors::describe(text)
+            )));
         }
         let href = measured["href"].as_str().unwrap_or("");
         if href.starts_with("chrome-error:") {
@@ -747,6 +770,15 @@ impl Browser {
             };
             return Err(BrowserError::Page(detail));
         }
+        Ok(measured)
+    }
+
+    /// The current window's screenshot, and its full page when configured.
+    async fn shoot(
+        &self,
+        session: &Session,
+        view: Viewport,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), BrowserError> {
         // optimizeForSpeed: faster PNG compression, a bigger file; the
         // thumbnails are what pages show.
         let shot = json!({"format": "png", "optimizeForSpeed": true});
@@ -754,70 +786,50 @@ impl Browser {
             &self
                 .step(
                     "take the screenshot",
-                    cdp.send_raw("Page.captureScreenshot", shot),
+                    session
+                        .driver
+                        .cdp()
+                        .send_raw("Page.captureScreenshot", shot),
                 )
                 .await?,
         )?;
-        let mut page: PageMetrics =
-            serde_json::from_value(measured["metrics"].clone()).unwrap_or_default();
-        page.trace = trace::parse(&measured["metrics"]["trace"], &page);
-        let errors: Vec<String> = measured["errors"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
         let full = self.full_page(session, view).await?;
-        Ok((png, full, page, errors))
-    }
-
-    /// What the egress proxy said when it answered for the site itself: a
-    /// site it could not connect to (down, refused, unreachable) comes back
-    /// to a plain-http load as the proxy's own 502, which Chromium shows as
-    /// the page, not as a network error. Recognised by the proxy's wording.
-    async fn proxy_answer(&self, d: &WebDriver) -> Option<String> {
-        let answer = self
-            .step(
-                "read the page's status",
-                d.execute(PROXY_ANSWER, Vec::new()),
-            )
-            .await
-            .ok()?;
-        let text = answer.json().as_str()?.trim().to_string();
-        text.starts_with(PROXY_CANNOT_CONNECT)
-            .then(|| errors::describe(&text))
+        Ok((png, full))
     }
 
     /// Waits until the page shown is the new document and it has settled,
-    /// then measures it. goto() now and then returns before the new document
-    /// exists; the old one carries a mark, so this looks again until it is
-    /// gone.
+    /// then runs the script in `mode`. goto() now and then returns before
+    /// the new document exists; the old one carries a mark, so this looks
+    /// again until it is gone.
     async fn settle_and_measure(
         &self,
         d: &WebDriver,
         view: Viewport,
+        mode: Mode,
     ) -> Result<serde_json::Value, BrowserError> {
         let deadline = tokio::time::Instant::now() + self.config.page_timeout;
+        let script = match mode {
+            Mode::Late => MEASURE_LATE.as_str(),
+            Mode::Settle | Mode::Measure => scripts::SETTLE_AND_MEASURE,
+        };
         let args = || {
             vec![
                 json!(QUIET_MS),
                 json!(self.config.settle.as_millis() as u64),
                 json!(view.width),
-                // Once per capture: the phone view is what Lighthouse judges.
-                json!(view.mobile),
+                json!(mode.name()),
+                json!(LATE_MS),
             ]
         };
         loop {
-            let bound = self.config.settle + Duration::from_secs(3);
-            let answer =
-                match tokio::time::timeout(bound, d.execute(MEASURE.as_str(), args())).await {
-                    Ok(answer) => answer,
-                    Err(_) => {
-                        return Err(BrowserError::Timeout(self.config.page_timeout.as_secs()));
-                    }
-                };
+            let bound =
+                self.config.settle + Duration::from_millis(LATE_MS) + Duration::from_secs(3);
+            let answer = match tokio::time::timeout(bound, d.execute(script, args())).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    return Err(BrowserError::Timeout(self.config.page_timeout.as_secs()));
+                }
+            };
             // An error means the old document is being torn down: look again.
             if let Ok(answer) = answer
                 && answer.json()["fresh"].as_bool() == Some(true)
@@ -830,7 +842,6 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
-
     /// A full-page screenshot, capped at the configured height; `None` when
     /// turned off or when the page is no taller than the viewport.
     async fn full_page(
@@ -870,6 +881,60 @@ impl Browser {
             close(session).await;
         }
         self.driver.stop().await;
+    }
+}
+
+/// What the script measured in one view, and the script errors it saw.
+fn page_of(measured: &serde_json::Value) -> (PageMetrics, Vec<String>) {
+    let page: PageMetrics = serde_json::from_value(measured["metrics"].clone()).unwrap_or_default();
+    let errors = measured["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    (page, errors)
+}
+
+/// The time each step of one capture took, logged at debug level
+/// (`RUST_LOG=leadscout::pipeline::browser=debug`) with the phone view's
+/// in-page waits: where a lead's time goes.
+struct Timing {
+    last: std::time::Instant,
+    steps: Vec<(&'static str, Duration)>,
+}
+
+impl Timing {
+    fn start() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.steps.push((step, now - self.last));
+        self.last = now;
+    }
+
+    fn log(&self, url: &Url, measured: &serde_json::Value) {
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return;
+        }
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|(step, took)| format!("{step}={:.1}", took.as_secs_f64() * 1000.0))
+            .collect();
+        tracing::debug!(
+            url = %url,
+            steps = %steps.join(" "),
+            in_page = %measured["timing"],
+            "capture timing (ms)"
+        );
     }
 }
 

@@ -2,10 +2,61 @@
 //! reads as a sequence of steps.
 
 /// Installed before any page script: collects script errors, counts
-/// fetch/XHR requests in flight for the settle wait, and records long tasks
-/// (at most 200; Chromium does not buffer them for later observers).
+/// fetch/XHR requests in flight for the settle wait, records long tasks
+/// (at most 200; Chromium does not buffer them for later observers), notes
+/// when a frame has been drawn after the load event, and keeps the page's
+/// timers (when each is due next) and animation frames: the phone view's
+/// late look waits for timers due soon after load (work after `load`), and
+/// `quiesce()` clears them once a view is measured, so a page left in its
+/// window (a carousel) does not take the CPU from the next load. At most
+/// 500 of each are kept; the page's own calls behave as before.
 pub const WATCH_ERRORS: &str = r#"(() => {
-  const w = window.__leadscout = { errors: [], inflight: 0, tasks: [] };
+  const w = window.__leadscout = { errors: [], inflight: 0, tasks: [], loadFramed: false, lastRun: 0 };
+  const raw = w.raw = {
+    setTimeout: window.setTimeout, clearTimeout: window.clearTimeout,
+    setInterval: window.setInterval, clearInterval: window.clearInterval,
+    raf: window.requestAnimationFrame, caf: window.cancelAnimationFrame,
+  };
+  const timers = w.timers = new Map();
+  const frames = w.frames = new Set();
+  const track = (id, due) => { if (timers.size < 500) timers.set(id, { due }); };
+  window.setTimeout = function (handler, delay, ...rest) {
+    let id;
+    const run = typeof handler === 'function' ? function (...a) { timers.delete(id); try { return handler.apply(this, a); } finally { w.lastRun = performance.now(); } } : handler;
+    id = raw.setTimeout.call(window, run, delay, ...rest);
+    track(id, performance.now() + Math.max(0, Number(delay) || 0));
+    return id;
+  };
+  window.setInterval = function (handler, delay, ...rest) {
+    let id;
+    const every = Math.max(0, Number(delay) || 0);
+    const run = typeof handler === 'function' ? function (...a) { const t = timers.get(id); if (t) t.due = performance.now() + every; try { return handler.apply(this, a); } finally { w.lastRun = performance.now(); } } : handler;
+    id = raw.setInterval.call(window, run, delay, ...rest);
+    track(id, performance.now() + every);
+    return id;
+  };
+  window.clearTimeout = function (id) { timers.delete(id); return raw.clearTimeout.call(window, id); };
+  window.clearInterval = function (id) { timers.delete(id); return raw.clearInterval.call(window, id); };
+  if (raw.raf) {
+    window.requestAnimationFrame = function (callback) {
+      let id;
+      id = raw.raf.call(window, function (t) { frames.delete(id); return callback(t); });
+      if (frames.size < 500) frames.add(id);
+      return id;
+    };
+    window.cancelAnimationFrame = function (id) { frames.delete(id); return raw.caf.call(window, id); };
+  }
+  w.quiesce = () => {
+    // One list holds both kinds of timer: clearTimeout ends intervals too.
+    for (const id of timers.keys()) raw.clearTimeout.call(window, id);
+    timers.clear();
+    for (const id of frames) raw.caf.call(window, id);
+    frames.clear();
+    for (const m of document.querySelectorAll('video, audio')) { try { m.pause(); } catch (e) { /* gone */ } }
+  };
+  // The frame after the load event: shifts the load handlers caused are
+  // reported by then.
+  window.addEventListener('load', () => raw.raf.call(window, () => raw.setTimeout.call(window, () => { w.loadFramed = true; }, 0)));
   const keep = (list) => { for (const e of list) if (w.tasks.length < 200) w.tasks.push([e.startTime, e.duration]); };
   try {
     w.taskObserver = new PerformanceObserver((l) => keep(l.getEntries()));
@@ -19,66 +70,83 @@ pub const WATCH_ERRORS: &str = r#"(() => {
   window.addEventListener('unhandledrejection', (e) => note('unhandled promise rejection: ' + e.reason));
   if (window.fetch) {
     const f = window.fetch;
-    window.fetch = function (...args) { w.inflight++; return f.apply(this, args).finally(() => w.inflight--); };
+    window.fetch = function (...args) { w.inflight++; return f.apply(this, args).finally(() => { w.inflight--; w.lastRun = performance.now(); }); };
   }
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (...args) {
     w.inflight++;
-    this.addEventListener('loadend', () => w.inflight--, { once: true });
+    this.addEventListener('loadend', () => { w.inflight--; w.lastRun = performance.now(); }, { once: true });
     return send.apply(this, args);
   };
 })();"#;
 
-/// After a navigation, in one round trip: if the document is still the
-/// old one (marked by the previous call), returns `{fresh: false}` at once.
-/// Otherwise waits (at most `arguments[1]` ms) until nothing is in flight
-/// and no resource finished in the last `arguments[0]` ms after the load
-/// event (a page complete at load passes at once), measures the page, marks
-/// it, and returns `{fresh: true, href, metrics, errors}`; `metrics` has the
-/// field names of `PageMetrics`. `arguments[2]` is the emulated screen width;
-/// when `arguments[3]` is true, `metrics.a11y` holds the accessibility rules'
-/// results ([`A11Y_AUDIT`], appended to this script by the caller) and
-/// `metrics.trace` the page-load trace for the mobile estimate (parsed by
-/// `trace::parse`): at most 300 requests (document first) and 200 long
-/// tasks, URLs cut to 500 characters.
+/// After a navigation, in one round trip, in one of three modes
+/// (`arguments[3]`):
+///
+/// - `settle` (the phone view, before its screenshot): if the document is
+///   still the old one (marked by the previous call), returns `{fresh:
+///   false}` at once. Otherwise waits (at most `arguments[1]` ms) until
+///   nothing is in flight and no resource finished in the last
+///   `arguments[0]` ms after the load event (a page complete at load passes
+///   at once), marks the document, and returns `{fresh: true, href, proxy}`,
+///   `proxy` being the page's text when the document came with a 502 (the
+///   egress proxy answering for a site it could not reach).
+/// - `measure` (the desktop view): the same wait, then until the paint
+///   entries have caught up with what loaded (at most two frames), then
+///   measures, marks the page, clears its timers (`quiesce`) and returns
+///   `{fresh: true, href, metrics, errors}`.
+/// - `late` (the phone view again, after the desktop view): the page has
+///   kept running meanwhile; waits while a timer is due or a request is in
+///   flight before `arguments[4]` ms after the load event (work after
+///   `load`: a slider's long tasks, a late banner's shift), then measures
+///   like `measure`, with `metrics.a11y` (the accessibility rules,
+///   [`A11Y_AUDIT`], appended to this script by the caller) and
+///   `metrics.trace` (the page-load trace for the mobile estimate, parsed by
+///   `trace::parse`: at most 300 requests, document first, and 200 long
+///   tasks, URLs cut to 500 characters).
+///
+/// `metrics` has the field names of `PageMetrics`; `arguments[2]` is the
+/// emulated screen width. Every answer has `timing` (ms spent waiting and
+/// measuring, for profiling).
 pub const SETTLE_AND_MEASURE: &str = r#"
-const quiet = arguments[0], cap = arguments[1], screenWidth = arguments[2], withA11y = arguments[3];
-if (window.__leadscout_previous || document.readyState !== 'complete') return { fresh: false, href: location.href };
+const quiet = arguments[0], cap = arguments[1], screenWidth = arguments[2], mode = arguments[3], lateMs = arguments[4];
+const withA11y = mode === 'late';
+if (mode === 'late') {
+  // The document the phone view settled on, or one it went on to by itself.
+  if (document.readyState !== 'complete') return { fresh: false, href: location.href };
+} else if (window.__leadscout_previous || document.readyState !== 'complete') return { fresh: false, href: location.href };
 return (async () => {
+  const ls = window.__leadscout;
+  // The page's own timers are wrapped (and may be replaced by the page):
+  // the waits here use the browser's.
+  const raw = (ls && ls.raw) || { setTimeout: window.setTimeout, raf: window.requestAnimationFrame };
+  const sleep = (ms) => new Promise((r) => raw.setTimeout.call(window, r, ms));
+  // A frame, or at most 500 ms when frames stall on a busy machine.
+  const frame = () => new Promise((r) => { raw.raf.call(window, () => r()); raw.setTimeout.call(window, r, 500); });
+  // Past the next frame's layout, where layout shifts are reported (an
+  // animation frame callback runs before it).
+  const pastFrame = () => new Promise((r) => { raw.raf.call(window, () => raw.setTimeout.call(window, r, 0)); raw.setTimeout.call(window, r, 500); });
   const nav = performance.getEntriesByType('navigation')[0];
   // loadEventEnd may not be written yet when WebDriver returns.
   const loaded = nav ? Math.max(nav.loadEventStart, nav.domComplete) : 0;
   const start = performance.now();
-  for (;;) {
-    const now = performance.now();
-    let last = 0;
-    for (const r of performance.getEntriesByType('resource')) last = Math.max(last, r.responseEnd || r.startTime);
-    const busy = (window.__leadscout && window.__leadscout.inflight) || 0;
-    if ((busy === 0 && (last <= loaded || now - last >= quiet)) || now - start >= cap) break;
-    await new Promise((r) => setTimeout(r, 25));
+  const timing = {};
+  const inflight = () => (ls && ls.inflight) || 0;
+  if (mode !== 'late') {
+    for (;;) {
+      const now = performance.now();
+      let last = 0;
+      for (const r of performance.getEntriesByType('resource')) last = Math.max(last, r.responseEnd || r.startTime);
+      if ((inflight() === 0 && (last <= loaded || now - last >= quiet)) || now - start >= cap) break;
+      await sleep(25);
+    }
   }
-  // Paint entries (the image that becomes the LCP) are written when the
-  // frame after the load is drawn; on a busy machine that frame may not
-  // have come yet. Wait for two frames: at once on a quiet machine, at
-  // most a second when frames run late (100 ms was seen to be too short
-  // on a loaded 2-core machine, which measured the text as the LCP).
-  const frame = () => new Promise((r) => { requestAnimationFrame(() => r()); setTimeout(r, 500); });
-  await frame();
-  await frame();
-  // A page with a large image may not have presented its first frame yet
-  // (software raster on a busy machine; a 1.4 MB hero took about 2 s here):
-  // wait up to six more frames for the first paint entry (at most 3 s when
-  // frames stall), or FCP and LCP go unmeasured and the estimate misses
-  // the hero image.
-  for (let i = 0; i < 6 && !performance.getEntriesByName('first-contentful-paint').length; i++) await frame();
-  const m = {};
-  if (nav) {
-    m.ttfb_ms = nav.responseStart;
-    m.dcl_ms = nav.domContentLoadedEventEnd || null;
-    m.load_ms = nav.loadEventEnd || nav.loadEventStart || null;
+  timing.settle = performance.now() - start;
+  if (mode === 'settle') {
+    window.__leadscout_previous = true;
+    const proxy = nav && nav.responseStatus === 502 && document.body ? document.body.innerText.slice(0, 600) : null;
+    return { fresh: true, href: location.href, proxy, timing };
   }
-  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-  m.fcp_ms = fcp ? fcp.startTime : null;
   // Buffered entries can be taken at once, without waiting for the
   // observer's callback in a later task.
   const buffered = (type) => {
@@ -88,13 +156,74 @@ return (async () => {
     observer.disconnect();
     return entries;
   };
+  const firstPaint = () => performance.getEntriesByName('first-contentful-paint').length > 0;
+  if (mode === 'late') {
+    const deadline = loaded + lateMs;
+    const due = () => {
+      const now = performance.now();
+      if (inflight() > 0) return true;
+      if (!ls || !ls.timers) return false;
+      // A timer long past due has fired (a string handler is not seen firing).
+      for (const t of ls.timers.values()) if (t.due <= deadline && t.due >= now - 50) return true;
+      return false;
+    };
+    let waited = false;
+    while (performance.now() < deadline && performance.now() - start < cap && due()) { waited = true; await sleep(20); }
+    // What that work (or a timer or response just before this script)
+    // shifted is reported with the next frame.
+    const now = performance.now();
+    if (waited || now - loaded < 100 || (ls && now - ls.lastRun < 100)) await pastFrame();
+  }
+  {
+    // Paint entries (the image that becomes the LCP) are written when the
+    // frame showing it is presented; on a busy machine that may not have
+    // come yet. Caught up: a frame after the load event was drawn, there is
+    // a first paint and an LCP entry, and no image in view that has
+    // arrived since that entry is larger than it (its paint is still to be
+    // reported). Otherwise wait, at most six frames or a second.
+    const caughtUp = () => {
+      if ((ls && !ls.loadFramed) || !firstPaint()) return false;
+      const lcps = buffered('largest-contentful-paint');
+      if (!lcps.length) return false;
+      const lcp = lcps[lcps.length - 1];
+      const vw = window.innerWidth, vh = window.innerHeight;
+      for (const img of document.images) {
+        if (img === lcp.element || !img.complete || !img.naturalWidth) continue;
+        const r = img.getBoundingClientRect();
+        const area = Math.max(0, Math.min(r.right, vw) - Math.max(r.left, 0)) * Math.max(0, Math.min(r.bottom, vh) - Math.max(r.top, 0));
+        if (area <= lcp.size) continue;
+        // No entry (memory cache, data: URL): no telling; not waited for.
+        const entry = performance.getEntriesByName(img.currentSrc)[0];
+        if (entry && entry.responseEnd >= lcp.startTime) return false;
+      }
+      return true;
+    };
+    for (let i = 0; i < 6 && performance.now() - start < 1000 && !caughtUp(); i++) await frame();
+  }
+  // A page with a large image may not have presented its first frame yet
+  // (software raster on a busy machine; a 1.4 MB hero took about 2 s here):
+  // wait up to six more frames for the first paint entry (at most 3 s when
+  // frames stall), or FCP and LCP go unmeasured and the estimate misses
+  // the hero image.
+  for (let i = 0; i < 6 && !firstPaint(); i++) await frame();
+  timing.frames = performance.now() - start - timing.settle;
+  const measureStart = performance.now();
+  const m = {};
+  if (nav) {
+    m.ttfb_ms = nav.responseStart;
+    m.dcl_ms = nav.domContentLoadedEventEnd || null;
+    m.load_ms = nav.loadEventEnd || nav.loadEventStart || null;
+  }
+  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  m.fcp_ms = fcp ? fcp.startTime : null;
   const lcps = buffered('largest-contentful-paint');
   m.lcp_ms = lcps.length ? lcps[lcps.length - 1].startTime : null;
   // CLS: the largest burst of shifts (gaps under 1 s, bursts under 5 s),
-  // not counting shifts right after input.
+  // counting shifts "right after input" too: nothing here ever gives the
+  // page input, but switching to a view's window marks the shifts of the
+  // next 500 ms as if it had (seen on a banner a timer put in).
   let cls = 0, burst = 0, first = 0, lastShift = 0;
   for (const e of buffered('layout-shift')) {
-    if (e.hadRecentInput) continue;
     if (burst && e.startTime - lastShift < 1000 && e.startTime - first < 5000) burst += e.value;
     else { burst = e.value; first = e.startTime; }
     lastShift = e.startTime;
@@ -134,7 +263,6 @@ return (async () => {
   m.dom_elements = document.getElementsByTagName('*').length;
   if (withA11y) {
     try {
-      const ls = window.__leadscout;
       if (ls && ls.taskObserver) ls.keepTasks(ls.taskObserver.takeRecords());
       // Scripts the parser had to wait for (no async, defer or module):
       // Chromium loads them at high priority, which Lighthouse's simulation
@@ -157,12 +285,16 @@ return (async () => {
       t.lcp_url = lcps.length ? String(lcps[lcps.length - 1].url || '').slice(0, 500) : null;
       m.trace = t;
     } catch (e) { m.trace = null; }
+    timing.measure = performance.now() - measureStart;
     // A broken rule must not cost the screenshots: no verdicts instead.
     try { m.a11y = leadscoutA11y(); } catch (e) { m.a11y = null; }
   }
-  // Measured: the next navigation can tell that it has really left this page.
+  // Measured: the next navigation can tell that it has really left this
+  // page, and the page, staying in its window, stops its timers.
   window.__leadscout_previous = true;
-  return { fresh: true, href: location.href, metrics: m, errors: (window.__leadscout && window.__leadscout.errors) || [] };
+  if (ls && ls.quiesce) { try { ls.quiesce(); } catch (e) { /* the page's loss */ } }
+  timing.total = performance.now() - start;
+  return { fresh: true, href: location.href, metrics: m, errors: (ls && ls.errors) || [], timing };
 })();"#;
 
 /// On Chromium's error page: the error code shown (e.g. ERR_TOO_MANY_REDIRECTS).
