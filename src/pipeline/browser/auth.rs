@@ -10,6 +10,9 @@
 //! therefore loads the proxy's probe page over BiDi first ([`navigate`]):
 //! Chromium keeps the answered credentials for the proxy and sends them
 //! with every later request, so classic commands never meet a challenge.
+//! The intercept is then removed ([`AuthTask::stop_intercepting`]): while
+//! it stands, the browser's BiDi side follows every request of every page,
+//! and a site's own 401 is shown as a visitor without a password sees it.
 
 use std::time::Duration;
 
@@ -21,11 +24,36 @@ use thirtyfour::bidi::modules::browsing_context::ReadinessState;
 use super::proxy::Credentials;
 
 /// Aborts the answering task when the session goes.
-pub(super) struct AuthTask(tokio::task::JoinHandle<()>);
+pub(super) struct AuthTask {
+    task: tokio::task::JoinHandle<()>,
+    intercept: String,
+}
 
 impl Drop for AuthTask {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
+    }
+}
+
+impl AuthTask {
+    /// Stops intercepting once the browser holds the credentials: with an
+    /// intercept in place, the browser's BiDi side watches every request
+    /// of every page the session loads.
+    pub(super) async fn stop_intercepting(&self, driver: &WebDriver) -> Result<(), String> {
+        let bidi = driver.bidi().await.map_err(|e| e.to_string())?;
+        bidi.send_raw(
+            "network.removeIntercept",
+            json!({"intercept": self.intercept}),
+        )
+        .await
+        .map_err(|e| format!("remove the intercept: {e}"))?;
+        bidi.send_raw(
+            "session.unsubscribe",
+            json!({"events": ["network.authRequired"]}),
+        )
+        .await
+        .map_err(|e| format!("unsubscribe from network.authRequired: {e}"))?;
+        Ok(())
     }
 }
 
@@ -49,9 +77,11 @@ pub(super) async fn answer_challenges(
     )
     .await
     .map_err(|e| format!("subscribe to network.authRequired: {e}"))?;
-    bidi.send_raw("network.addIntercept", json!({"phases": ["authRequired"]}))
+    let added = bidi
+        .send_raw("network.addIntercept", json!({"phases": ["authRequired"]}))
         .await
         .map_err(|e| format!("intercept authRequired: {e}"))?;
+    let intercept = added["intercept"].as_str().unwrap_or_default().to_string();
     let task = tokio::spawn(async move {
         while let Some(event) = events.next().await {
             if event.method != "network.authRequired" {
@@ -86,7 +116,7 @@ pub(super) async fn answer_challenges(
             });
         }
     });
-    Ok(AuthTask(task))
+    Ok(AuthTask { task, intercept })
 }
 
 /// Loads `url` in the session's tab over BiDi, within `limit`.

@@ -430,6 +430,11 @@ impl Browser {
             return Err(e);
         }
         *failed_at = Hop::Session;
+        // The browser holds the proxy's credentials now. Failing to stop
+        // the intercept costs speed, not correctness.
+        if let Err(e) = auth.stop_intercepting(&driver).await {
+            tracing::debug!(error = %e, "the proxy challenge's intercept stays");
+        }
         let setup = async {
             driver
                 .set_page_load_timeout(self.config.page_timeout)
