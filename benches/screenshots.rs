@@ -5,6 +5,8 @@
 //! over the same pages with 2 sessions (navigate + screenshot, desktop and
 //! mobile, nothing else) as the anchor. Also the time the accessibility
 //! rules take inside the page (measured by the page's own clock).
+//! `SCREENSHOT_BENCH_ROUNDS=N` alternates the two N times and reports the
+//! median ratio.
 //! `LEADSCOUT_BROWSER_TIMING=1` logs each capture's steps (and the bare
 //! loop's) to stderr.
 
@@ -180,7 +182,14 @@ async fn bare_webdriver(port: u16) -> (f64, u64) {
                 .await
                 .expect("emulate");
             let t1 = Instant::now();
-            d.goto(&page).await.expect("goto");
+            // Under heavy load chromedriver now and then answers a goto
+            // with "aborted by navigation"; the loop is the anchor, so it
+            // tries the view again rather than stopping the bench.
+            let mut tries = 0;
+            while let Err(e) = d.goto(&page).await {
+                tries += 1;
+                assert!(tries < 3, "goto {page}: {e}");
+            }
             let t2 = Instant::now();
             d.screenshot_as_png().await.expect("shot");
             if std::env::var_os("LEADSCOUT_BROWSER_TIMING").is_some() {
@@ -242,14 +251,53 @@ fn main() {
         .expect("runtime");
     let port = runtime.block_on(common::shop::serve());
     println!("machine: {}", common::machine());
-    let (bare, bare_pss) = runtime.block_on(bare_webdriver(port));
-    let (rate, p50, p95, rss, pss, a11y) = runtime.block_on(leadscout_pool(port));
+    // Rounds alternate the anchor and leadscout, so a shared machine's
+    // swings fall on both; the ratio reported is the median of the rounds'.
+    let rounds: usize = std::env::var("SCREENSHOT_BENCH_ROUNDS")
+        .ok()
+        .map(|v| {
+            v.parse()
+                .expect("SCREENSHOT_BENCH_ROUNDS: a number of rounds")
+        })
+        .unwrap_or(1)
+        .max(1);
+    let mut results = Vec::new();
+    for round in 1..=rounds {
+        let (bare, bare_pss) = runtime.block_on(bare_webdriver(port));
+        let (rate, p50, p95, rss, pss, a11y) = runtime.block_on(leadscout_pool(port));
+        eprintln!(
+            "round {round}: leadscout {rate:.0} leads/min (p50 {} ms), bare {bare:.0} pairs/min: {:.0}%",
+            p50.as_millis(),
+            rate / bare * 100.0
+        );
+        results.push((bare, bare_pss, rate, p50, p95, rss, pss, a11y));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratios: Vec<f64> = results.iter().map(|r| r.2 / r.0).collect();
+    let span = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(0.0, f64::max);
+        (lo, hi)
+    };
+    let rates: Vec<f64> = results.iter().map(|r| r.2).collect();
+    let bares: Vec<f64> = results.iter().map(|r| r.0).collect();
+    let p50 = median(results.iter().map(|r| r.3.as_secs_f64() * 1e3).collect());
+    let p95 = median(results.iter().map(|r| r.4.as_secs_f64() * 1e3).collect());
+    let a11y = median(results.iter().map(|r| r.7).collect());
+    let rss = results.iter().map(|r| r.5).max().unwrap_or(0);
+    let pss = results.iter().map(|r| r.6).max().unwrap_or(0);
+    let bare_pss = results.iter().map(|r| r.1).max().unwrap_or(0);
+    let (rate_lo, rate_hi) = span(&rates);
+    let (bare_lo, bare_hi) = span(&bares);
+    let (ratio_lo, ratio_hi) = span(&ratios);
     println!("| benchmark | figure | target |");
     println!("|---|---|---|");
     println!(
-        "| screenshot stage, warm pool of 2, {LEADS} local pages | {rate:.0} leads/min; per lead (one at a time) p50 {} ms, p95 {} ms | ≥ 240/min, p50 ≤ 500 ms |",
-        p50.as_millis(),
-        p95.as_millis()
+        "| screenshot stage, warm pool of 2, {LEADS} local pages ({rounds} round(s), medians) | {:.0} leads/min (rounds {rate_lo:.0}–{rate_hi:.0}); per lead (one at a time) p50 {p50:.0} ms, p95 {p95:.0} ms | ≥ 240/min, p50 ≤ 500 ms |",
+        median(rates.clone())
     );
     println!(
         "| accessibility rules in the page (phone view, once per lead) | p50 {a11y:.1} ms | part of the stage's time |"
@@ -260,8 +308,11 @@ fn main() {
         rss as f64 / 1024.0
     );
     println!(
-        "| bare WebDriver loop, same pages, 2 default sessions (emulate, navigate, screenshot; desktop and mobile at DPR 2) | {bare:.0} pairs/min, {:.0} MiB PSS; leadscout at {:.0}% of its speed | anchor |",
+        "| bare WebDriver loop, same pages, 2 default sessions (emulate, navigate, screenshot; desktop and mobile at DPR 2) | {:.0} pairs/min (rounds {bare_lo:.0}–{bare_hi:.0}), {:.0} MiB PSS; leadscout at {:.0}% of its speed (median of the rounds' ratios; rounds {:.0}–{:.0}%) | anchor |",
+        median(bares.clone()),
         bare_pss as f64 / 1024.0,
-        rate / bare * 100.0
+        median(ratios.clone()) * 100.0,
+        ratio_lo * 100.0,
+        ratio_hi * 100.0
     );
 }

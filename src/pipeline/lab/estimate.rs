@@ -203,7 +203,8 @@ pub fn estimate_with(trace: &Trace, c: &Conditions) -> Option<Estimate> {
             .filter_map(|(t, _)| *t)
             .filter(|t| t.end - t.start >= BLOCKING_MS && t.end >= from && t.start <= to)
             .map(|t| (t.end.min(to) - t.start.max(from) - BLOCKING_MS).max(0.0))
-            .sum()
+            // Not `sum()`: a float sum of nothing is -0.0, shown as "-0 ms".
+            .fold(0.0, |total, blocked| total + blocked)
     };
     let tbt_o = blocking_in(fcp_p, tti_o);
     let tbt_p = blocking_in(fcp_o, tti_p);

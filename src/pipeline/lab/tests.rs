@@ -67,6 +67,7 @@ fn single_html_file_is_connection_setup_plus_slow_start() {
     );
     assert_eq!(small.lcp.value, small.fcp.value);
     assert_eq!(small.tbt.value, 0.0);
+    assert!(small.tbt.value.is_sign_positive(), "a TBT of -0 ms");
     assert_eq!(small.performance, 100);
 
     // 100 KiB needs four rounds: 10, 20, 21 and 21 segments (the window
