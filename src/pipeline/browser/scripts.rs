@@ -135,7 +135,9 @@ return (async () => {
   // The browser fetches the site's icon after the load event, and
   // Chromium lists that fetch among the page's resources: waiting for it
   // to go quiet cost every view about 100 ms. It is not the page's work.
-  const icons = new Set([new URL('/favicon.ico', location.href).href]);
+  const icons = new Set();
+  // A page without a base of its own (about:blank) has no icon to fetch.
+  try { icons.add(new URL('/favicon.ico', location.href).href); } catch (e) { /* no icon */ }
   for (const link of document.querySelectorAll('link[rel~="icon" i]')) if (link.href) icons.add(link.href);
   const pageWork = (r) => !(r.initiatorType === 'other' && icons.has(r.name));
   if (mode !== 'late') {
