@@ -171,6 +171,19 @@ impl Cli {
         path
     }
 
+    /// Replaces `lead`'s email with `text` ("Subject: …\n\nbody"), as an
+    /// operator does with `outreach edit --from-file`; must succeed.
+    pub fn edit_email(&self, lead: &str, text: impl AsRef<[u8]>) -> String {
+        let file = self.write("edited-email.txt", text);
+        self.ok(&[
+            "outreach",
+            "edit",
+            lead,
+            "--from-file",
+            file.to_str().expect("utf-8 path"),
+        ])
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         self.prepare(Command::new(BIN), args)
     }

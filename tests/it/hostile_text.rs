@@ -325,17 +325,10 @@ fn a_draft_linking_to_a_foreign_site_is_blocked_with_the_reason() {
         .as_str()
         .unwrap()
         .replace("Our work: https://portfolio.elsewhere.example/cases\n", "");
-    let edit = cli.write(
-        "edit.txt",
+    cli.edit_email(
+        &leads[0],
         format!("Subject: {}\n\n{body}", o["subject"].as_str().unwrap()),
     );
-    cli.ok(&[
-        "outreach",
-        "edit",
-        &leads[0],
-        "--from-file",
-        edit.to_str().unwrap(),
-    ]);
     let edited = cli.json(&["outreach", "show", &leads[0]]);
     assert_eq!(edited["blocked"], Value::Null, "{edited}");
     let approve = cli.json(&["outreach", "approve", &leads[0]]);

@@ -129,17 +129,10 @@ fn drafts_cite_the_audit_and_always_carry_address_and_unsubscribe() {
 
     // The operator's edit is kept with the old text, and a re-run does not
     // overwrite it.
-    let edit = s.cli.write(
-        "edit.txt",
+    s.cli.edit_email(
+        lead,
         "Subject: A note about your website\n\nHello!\nShort and sweet.\n",
     );
-    s.cli.ok(&[
-        "outreach",
-        "edit",
-        lead,
-        "--from-file",
-        edit.to_str().unwrap(),
-    ]);
     s.cli
         .json(&["run", "-c", "c", "--stages", "draft", "--wait"]);
     let edited = outreach(&s.cli, lead);
@@ -381,17 +374,8 @@ fn header_injection_from_scraped_or_imported_fields_adds_no_header() {
     let s = setup(smtp.port, &[(evil, "owner@evil-bakery.example")], &[]);
     let lead = s.leads["owner@evil-bakery.example"].clone();
     // An operator edit with a line break in the subject is flattened too.
-    let edit = s.cli.write(
-        "edit.txt",
-        "Subject: Hi\rBcc: second@evil.example\n\nBody\n",
-    );
-    s.cli.ok(&[
-        "outreach",
-        "edit",
-        &lead,
-        "--from-file",
-        edit.to_str().unwrap(),
-    ]);
+    s.cli
+        .edit_email(&lead, "Subject: Hi\rBcc: second@evil.example\n\nBody\n");
     let o = outreach(&s.cli, &lead);
     assert!(!o["subject"].as_str().unwrap().contains('\r'));
     s.cli.json(&["outreach", "approve", &lead]);
@@ -759,16 +743,9 @@ fn a_text_written_from_an_older_audit_is_neither_approved_nor_sent() {
     // An operator's edit makes the text theirs: it is approved as written.
     s.cli
         .json(&["run", "-c", "c", "--stages", "fetch,audit", "--wait"]);
-    let edit = s.cli.write(
-        "mine.txt",
+    s.cli.edit_email(
+        bravo,
         "Subject: Your bakery's website\n\nHello, I looked at your site again.\n",
     );
-    s.cli.ok(&[
-        "outreach",
-        "edit",
-        bravo,
-        "--from-file",
-        edit.to_str().unwrap(),
-    ]);
     assert_eq!(s.cli.json(&["outreach", "approve", bravo])["approved"], 1);
 }

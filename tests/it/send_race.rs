@@ -270,17 +270,10 @@ fn an_email_edited_while_the_send_waits_goes_out_as_edited() {
         .find(|(email, _)| **email != first_to)
         .map(|(_, id)| id.clone())
         .unwrap();
-    let edit = s.cli.write(
-        "edit.txt",
+    s.cli.edit_email(
+        &other,
         "Subject: A second look at your site\n\nHello again, with the new text.\n",
     );
-    s.cli.ok(&[
-        "outreach",
-        "edit",
-        &other,
-        "--from-file",
-        edit.to_str().unwrap(),
-    ]);
     s.cli.ok(&["outreach", "approve", &other]);
     let out = client.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
