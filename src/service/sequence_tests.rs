@@ -124,9 +124,12 @@ fn audit(lead: LeadId) -> Audit {
 /// has its follow-up due.
 fn mailed_leads(f: &Fixture, n: usize, tag: &str) -> Vec<LeadId> {
     let store = f.service.store();
+    // Ids in making order, as the service makes them (a bare
+    // `Ulid::new()` can order two leads of one millisecond either way).
+    let id_gen = crate::domain::IdGen::new();
     let mut ids = Vec::new();
     for i in 0..n {
-        let id = LeadId::from_ulid(ulid::Ulid::new());
+        let id = LeadId::from_ulid(id_gen.next(Timestamp::now()));
         let website = Website::parse(&format!("https://{tag}-{i}.example")).unwrap();
         let lead = Lead {
             email: Some(Email::parse(&format!("info@{tag}-{i}.example")).unwrap()),
