@@ -165,6 +165,140 @@ fn the_remote_proxy_serves_only_live_sessions_from_allowed_addresses() {
     drop(other);
 }
 
+/// A site that keeps its connections open: every request head it read,
+/// and how many connections it accepted.
+struct KeepAliveSite {
+    port: u16,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl KeepAliveSite {
+    /// Answers every request with `ok` and headers that describe the hop
+    /// (`Keep-Alive`, one named by `Connection`, a `Proxy-Authenticate`).
+    fn start() -> Self {
+        use std::io::BufRead;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (seen, count) = (heads.clone(), connections.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = std::io::BufReader::new(stream);
+                    loop {
+                        let mut head = String::new();
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            head.push_str(&line);
+                        }
+                        seen.lock().unwrap().push(head);
+                        let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\
+                            Connection: keep-alive, X-Site-Hop\r\nX-Site-Hop: 1\r\n\
+                            Keep-Alive: timeout=1\r\nProxy-Authenticate: Basic realm=\"site\"\r\n\
+                            X-Site-Kept: 1\r\n\r\nok";
+                        if writer.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            heads,
+            connections,
+        }
+    }
+}
+
+/// Plain http through the proxy: the headers that describe one connection
+/// are not passed on in either direction (the proxy's credentials least of
+/// all), the rest are, and a page's requests to one site share kept
+/// connections instead of opening one each.
+#[test]
+fn plain_http_passes_no_hop_headers_and_keeps_its_connection_to_the_site() {
+    let site = KeepAliveSite::start();
+    let mut config = Config::default();
+    config.fetch.allow_hosts = vec![format!("127.0.0.1:{}", site.port)];
+    let rt = runtime();
+    let server = rt
+        .block_on(ProxyServer::remote(
+            "127.0.0.1:0".parse().unwrap(),
+            "http://127.0.0.1:1",
+            vec!["127.0.0.1/32".parse().unwrap()],
+            EgressGuard::new(&config.fetch),
+        ))
+        .unwrap();
+    let session = server.session();
+    let auth = authorization(&session.credentials().user, &session.credentials().secret);
+    let mut browser = TcpStream::connect(server.local_addr()).unwrap();
+    const REQUESTS: usize = 5;
+    for n in 0..REQUESTS {
+        let answer = exchange(
+            &mut browser,
+            &format!(
+                "GET http://127.0.0.1:{port}/r{n}?q=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\
+                 Proxy-Connection: keep-alive\r\nConnection: keep-alive, X-Browser-Hop\r\n\
+                 X-Browser-Hop: 1\r\nTE: trailers\r\nX-Browser-Kept: 1\r\n\r\n",
+                port = site.port
+            ),
+        );
+        let lower = answer.to_ascii_lowercase();
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+            "{answer}"
+        );
+        assert!(lower.contains("x-site-kept: 1"), "{answer}");
+        for hop in ["x-site-hop", "keep-alive: timeout", "proxy-authenticate"] {
+            assert!(
+                !lower.contains(hop),
+                "{hop} was passed to the browser: {answer}"
+            );
+        }
+    }
+    let heads = site.heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), REQUESTS, "{heads:?}");
+    for (n, head) in heads.iter().enumerate() {
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            head.starts_with(&format!("GET /r{n}?q=1 HTTP/1.1\r\n")),
+            "{head}"
+        );
+        assert!(
+            lower.contains(&format!("host: 127.0.0.1:{}", site.port)),
+            "{head}"
+        );
+        assert!(lower.contains("x-browser-kept: 1"), "{head}");
+        for hop in [
+            "proxy-authorization",
+            "proxy-connection",
+            "x-browser-hop",
+            "te:",
+        ] {
+            assert!(!lower.contains(hop), "{hop} was passed to the site: {head}");
+        }
+    }
+    // Each answer was whole before the next request was sent, so a kept
+    // connection was free for it (its return to the pool is a separate
+    // task, hence "fewer", not "one").
+    let opened = site.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        opened < REQUESTS,
+        "{REQUESTS} requests opened {opened} connections to the site"
+    );
+}
+
 /// A TCP socket bound to `ip` (port chosen by the kernel), through libc:
 /// std cannot bind a client socket before connecting.
 fn socket2_bind(ip: &str) -> Option<i32> {

@@ -18,9 +18,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
@@ -30,6 +32,10 @@ use crate::pipeline::fetch::guard::EgressGuard;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle connection to a site is kept for the next request.
+const UPSTREAM_IDLE: Duration = Duration::from_secs(20);
+/// Browsers open at most six connections to one host.
+const UPSTREAM_IDLE_PER_ADDRESS: usize = 6;
 
 /// A host that cannot exist (RFC 6761 `.invalid`): the proxy answers it
 /// itself with a small page naming the path's token, without any network.
@@ -81,6 +87,7 @@ impl ProxyServer {
             guard,
             sessions: Registry::default(),
             allow,
+            upstream: upstream_client(),
         });
         let shared = state.clone();
         let task = tokio::spawn(async move {
@@ -189,6 +196,23 @@ struct State {
     guard: EgressGuard,
     sessions: Registry,
     allow: Allow,
+    /// Plain-http requests go on over kept connections, one pool per
+    /// checked address (a page's subresources would otherwise each open
+    /// a connection to the site).
+    upstream: Client<HttpConnector, ProxyBody>,
+}
+
+/// The client for plain-http requests: it connects only to the IP
+/// literal in each request's URI, which the guard has just cleared.
+fn upstream_client() -> Client<HttpConnector, ProxyBody> {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(UPSTREAM_IDLE)
+        .pool_max_idle_per_host(UPSTREAM_IDLE_PER_ADDRESS)
+        .build(connector)
 }
 
 fn text(status: StatusCode, message: String) -> Response<ProxyBody> {
@@ -278,15 +302,11 @@ impl State {
                 let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
             }
         });
-        Response::new(
-            http_body_util::Empty::new()
-                .map_err(|never| match never {})
-                .boxed(),
-        )
+        Response::new(empty())
     }
 
     /// A plain-http request in absolute form: check, then send it on.
-    async fn forward(&self, session: &Entry, mut req: Request<Incoming>) -> Response<ProxyBody> {
+    async fn forward(&self, session: &Entry, req: Request<Incoming>) -> Response<ProxyBody> {
         let Ok(url) = Url::parse(&req.uri().to_string()) else {
             return text(
                 StatusCode::BAD_REQUEST,
@@ -306,41 +326,107 @@ impl State {
             Ok(addrs) => addrs,
             Err(response) => return response,
         };
-        let stream = match connect(&addrs).await {
-            Ok(stream) => stream,
-            Err(e) => {
-                return text(
-                    StatusCode::BAD_GATEWAY,
-                    format!("cannot connect to {url}: {e}"),
-                );
-            }
-        };
-        let (mut sender, connection) =
-            match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
-                Ok(pair) => pair,
-                Err(e) => return text(StatusCode::BAD_GATEWAY, format!("{url}: {e}")),
-            };
-        tokio::spawn(connection);
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_string(),
         };
-        if let Ok(uri) = path.parse() {
-            *req.uri_mut() = uri;
+        let (mut parts, body) = req.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        // A request without a body can be tried at the next checked
+        // address; one with a body is sent once.
+        let bodyless = body.is_end_stream();
+        let mut body = Some(body.boxed());
+        let mut last_error = format!("{url} has no address to connect to");
+        for addr in &addrs {
+            let body = match body.take() {
+                Some(body) => body,
+                None if bodyless => empty(),
+                None => break,
+            };
+            // Addressed by the checked IP, so the pool keeps connections
+            // per address the guard cleared; `Host` names the site.
+            let Ok(uri) = format!("http://{addr}{path}").parse::<hyper::Uri>() else {
+                continue;
+            };
+            let mut upstream = Request::new(body);
+            *upstream.method_mut() = parts.method.clone();
+            *upstream.uri_mut() = uri;
+            *upstream.headers_mut() = parts.headers.clone();
+            match self.upstream.request(upstream).await {
+                // A site must not be able to ask the browser for the
+                // proxy's credentials.
+                Ok(response) if response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED => {
+                    return text(
+                        StatusCode::BAD_GATEWAY,
+                        format!("{url} answered 407, which only the proxy may"),
+                    );
+                }
+                Ok(mut response) => {
+                    strip_hop_by_hop(response.headers_mut());
+                    return response.map(|body| body.boxed());
+                }
+                Err(e) if e.is_connect() => {
+                    last_error = format!("cannot connect to {url}: {}", error_chain(&e));
+                }
+                Err(e) => {
+                    return text(
+                        StatusCode::BAD_GATEWAY,
+                        format!("{url}: {}", error_chain(&e)),
+                    );
+                }
+            }
         }
-        req.headers_mut().remove("proxy-connection");
-        req.headers_mut().remove("proxy-authorization");
-        match sender.send_request(req).await {
-            // A site must not be able to ask the browser for the proxy's
-            // credentials.
-            Ok(response) if response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED => text(
-                StatusCode::BAD_GATEWAY,
-                format!("{url} answered 407, which only the proxy may"),
-            ),
-            Ok(response) => response.map(|body| body.boxed()),
-            Err(e) => text(StatusCode::BAD_GATEWAY, format!("{url}: {e}")),
-        }
+        text(StatusCode::BAD_GATEWAY, last_error)
     }
+}
+
+/// The headers that describe one connection, not the message (RFC 9110
+/// §7.6.1): the browser's connection to the proxy and the proxy's to the
+/// site are separate, so none of them is passed on, in either direction.
+/// That includes the headers a `Connection` header names.
+fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    let named: Vec<hyper::header::HeaderName> = headers
+        .get_all(hyper::header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|name| hyper::header::HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// An error and its causes on one line (hyper's own says only "client
+/// error (Connect)").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn empty() -> ProxyBody {
+    http_body_util::Empty::new()
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// 407 with the challenge the browser answers with its session's
