@@ -76,9 +76,14 @@ impl Service {
                 store.blacklist_len()
             ),
         ));
-        let problems = store.check_lead_indexes()?;
+        let mut problems = store.check_lead_indexes()?;
+        problems.extend(store.check_followup_index()?);
         checks.push(if problems.is_empty() {
-            Check::new("indexes", CheckStatus::Ok, "leads and indexes agree")
+            Check::new(
+                "indexes",
+                CheckStatus::Ok,
+                "leads, emails and indexes agree",
+            )
         } else {
             Check::new(
                 "indexes",

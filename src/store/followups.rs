@@ -79,6 +79,49 @@ impl Store {
         self.outreach_reads.0.load(Ordering::Relaxed)
     }
 
+    /// Where the index and the emails disagree, one line each (for
+    /// `doctor`): a waiting follow-up the index lacks or gives the wrong
+    /// step, and an entry no waiting email stands behind.
+    pub fn check_followup_index(&self) -> Result<Vec<String>> {
+        let mut expected: HashMap<Vec<u8>, (LeadId, u32)> = HashMap::new();
+        for item in self.trees.outreach.iter() {
+            let (key, value) = item?;
+            let o: Outreach = decode("outreach", &key, &value)?;
+            if let Some(step) = waiting_step(&o) {
+                expected.insert(
+                    keys::campaign_lead(o.campaign, o.lead).to_vec(),
+                    (o.lead, step),
+                );
+            }
+        }
+        let mut problems = Vec::new();
+        for item in self.trees.followups_waiting.iter() {
+            let (key, value) = item?;
+            let indexed = <[u8; 4]>::try_from(value.as_ref())
+                .ok()
+                .map(u32::from_be_bytes);
+            let lead = keys::trailing_lead(&key)
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| hex::encode(&key));
+            match (expected.remove(key.as_ref()), indexed) {
+                (Some((_, step)), Some(at)) if step == at => {}
+                (Some((_, step)), _) => problems.push(format!(
+                    "follow-up index gives lead {lead} step {}, its email says step {step}",
+                    indexed.map_or("?".to_string(), |s| s.to_string())
+                )),
+                (None, _) => problems.push(format!(
+                    "follow-up index lists lead {lead}, which has no follow-up waiting"
+                )),
+            }
+        }
+        for (lead, step) in expected.into_values() {
+            problems.push(format!(
+                "lead {lead}'s follow-up (step {step}) is missing from the follow-up index"
+            ));
+        }
+        Ok(problems)
+    }
+
     /// Builds the index from the emails (schema 3): a data dir written
     /// before it existed gets every waiting follow-up listed on open.
     pub(crate) fn backfill_followups_waiting(&self) -> Result<u64> {
@@ -208,5 +251,44 @@ mod tests {
         let o = store.outreach(lead).unwrap().unwrap();
         assert_eq!((o.step, o.status), (1, OutreachStatus::Sent));
         assert!(store.followups_waiting(campaign).unwrap().is_empty());
+    }
+
+    /// `doctor`'s check: silent while every write keeps the index, and
+    /// one line naming the lead for each way the index can be wrong.
+    #[test]
+    fn the_check_names_each_lead_the_index_gets_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let campaign = CampaignId::from_ulid(ulid::Ulid::new());
+        let (missing, wrong, quiet) = (
+            sent(&store, campaign),
+            sent(&store, campaign),
+            sent(&store, campaign),
+        );
+        for lead in [missing, wrong] {
+            assert!(advance(&store, lead));
+        }
+        assert_eq!(store.check_followup_index().unwrap(), Vec::<String>::new());
+
+        let index = &store.trees.followups_waiting;
+        index
+            .remove(keys::campaign_lead(campaign, missing))
+            .unwrap();
+        index
+            .insert(keys::campaign_lead(campaign, wrong), &7u32.to_be_bytes())
+            .unwrap();
+        index
+            .insert(keys::campaign_lead(campaign, quiet), &2u32.to_be_bytes())
+            .unwrap();
+        let mut problems = store.check_followup_index().unwrap();
+        problems.sort();
+        assert_eq!(
+            problems,
+            [
+                format!("follow-up index gives lead {wrong} step 7, its email says step 2"),
+                format!("follow-up index lists lead {quiet}, which has no follow-up waiting"),
+                format!("lead {missing}'s follow-up (step 2) is missing from the follow-up index"),
+            ]
+        );
     }
 }
