@@ -175,7 +175,8 @@ struct KeepAliveSite {
 
 impl KeepAliveSite {
     /// Answers every request with `ok` and headers that describe the hop
-    /// (`Keep-Alive`, one named by `Connection`, a `Proxy-Authenticate`).
+    /// (`Keep-Alive`, one named by `Connection`, a `Proxy-Authenticate`);
+    /// the first answer also says `Connection: close` and closes.
     fn start() -> Self {
         use std::io::BufRead;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -202,12 +203,19 @@ impl KeepAliveSite {
                             }
                             head.push_str(&line);
                         }
-                        seen.lock().unwrap().push(head);
-                        let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\
-                            Connection: keep-alive, X-Site-Hop\r\nX-Site-Hop: 1\r\n\
-                            Keep-Alive: timeout=1\r\nProxy-Authenticate: Basic realm=\"site\"\r\n\
-                            X-Site-Kept: 1\r\n\r\nok";
-                        if writer.write_all(answer.as_bytes()).is_err() {
+                        let first = {
+                            let mut seen = seen.lock().unwrap();
+                            seen.push(head);
+                            seen.len() == 1
+                        };
+                        let connection = if first { "close" } else { "keep-alive" };
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\
+                             Connection: {connection}, X-Site-Hop\r\nX-Site-Hop: 1\r\n\
+                             Keep-Alive: timeout=1\r\nProxy-Authenticate: Basic realm=\"site\"\r\n\
+                             X-Site-Kept: 1\r\n\r\nok"
+                        );
+                        if writer.write_all(answer.as_bytes()).is_err() || first {
                             return;
                         }
                     }
@@ -224,7 +232,8 @@ impl KeepAliveSite {
 
 /// Plain http through the proxy: the headers that describe one connection
 /// are not passed on in either direction (the proxy's credentials least of
-/// all), the rest are, and a page's requests to one site share kept
+/// all), the rest are; a site closing its connection does not close the
+/// browser's to the proxy; and a page's requests to one site share kept
 /// connections instead of opening one each.
 #[test]
 fn plain_http_passes_no_hop_headers_and_keeps_its_connection_to_the_site() {
@@ -242,6 +251,7 @@ fn plain_http_passes_no_hop_headers_and_keeps_its_connection_to_the_site() {
         .unwrap();
     let session = server.session();
     let auth = authorization(&session.credentials().user, &session.credentials().secret);
+    // One connection from the "browser" carries every request.
     let mut browser = TcpStream::connect(server.local_addr()).unwrap();
     const REQUESTS: usize = 5;
     for n in 0..REQUESTS {
@@ -260,7 +270,12 @@ fn plain_http_passes_no_hop_headers_and_keeps_its_connection_to_the_site() {
             "{answer}"
         );
         assert!(lower.contains("x-site-kept: 1"), "{answer}");
-        for hop in ["x-site-hop", "keep-alive: timeout", "proxy-authenticate"] {
+        for hop in [
+            "x-site-hop",
+            "keep-alive: timeout",
+            "proxy-authenticate",
+            "connection: close",
+        ] {
             assert!(
                 !lower.contains(hop),
                 "{hop} was passed to the browser: {answer}"
@@ -289,9 +304,10 @@ fn plain_http_passes_no_hop_headers_and_keeps_its_connection_to_the_site() {
             assert!(!lower.contains(hop), "{hop} was passed to the site: {head}");
         }
     }
-    // Each answer was whole before the next request was sent, so a kept
-    // connection was free for it (its return to the pool is a separate
-    // task, hence "fewer", not "one").
+    // The site closed the first connection; after that each answer was
+    // whole before the next request was sent, so a kept connection was
+    // free for it (its return to the pool is a separate task, hence
+    // "fewer", not "two").
     let opened = site.connections.load(std::sync::atomic::Ordering::SeqCst);
     assert!(
         opened < REQUESTS,
