@@ -77,21 +77,26 @@ fn get(proxy: SocketAddr, url: &str, auth: &str) -> String {
     )
 }
 
+/// A shared proxy on loopback, open to loopback clients, whose guard lets
+/// through the site on `port` only.
+fn proxy_for(rt: &tokio::runtime::Runtime, port: u16) -> std::sync::Arc<ProxyServer> {
+    let mut config = Config::default();
+    config.fetch.allow_hosts = vec![format!("127.0.0.1:{port}")];
+    rt.block_on(ProxyServer::remote(
+        "127.0.0.1:0".parse().unwrap(),
+        "http://127.0.0.1:1",
+        vec!["127.0.0.1/32".parse().unwrap()],
+        EgressGuard::new(&config.fetch),
+    ))
+    .unwrap()
+}
+
 #[test]
 fn the_remote_proxy_serves_only_live_sessions_from_allowed_addresses() {
     let site = serve_pages(|_| ("200 OK", "text/html", b"<p>allowed site</p>".to_vec()));
     let forbidden = free_port();
-    let mut config = Config::default();
-    config.fetch.allow_hosts = vec![format!("127.0.0.1:{site}")];
     let rt = runtime();
-    let server = rt
-        .block_on(ProxyServer::remote(
-            "127.0.0.1:0".parse().unwrap(),
-            "http://127.0.0.1:1",
-            vec!["127.0.0.1/32".parse().unwrap()],
-            EgressGuard::new(&config.fetch),
-        ))
-        .unwrap();
+    let server = proxy_for(&rt, site);
     let addr = server.local_addr();
     let session: EgressProxy = server.session();
     let other = server.session();
@@ -238,17 +243,8 @@ impl KeepAliveSite {
 #[test]
 fn plain_http_passes_no_hop_headers_and_keeps_its_connection_to_the_site() {
     let site = KeepAliveSite::start();
-    let mut config = Config::default();
-    config.fetch.allow_hosts = vec![format!("127.0.0.1:{}", site.port)];
     let rt = runtime();
-    let server = rt
-        .block_on(ProxyServer::remote(
-            "127.0.0.1:0".parse().unwrap(),
-            "http://127.0.0.1:1",
-            vec!["127.0.0.1/32".parse().unwrap()],
-            EgressGuard::new(&config.fetch),
-        ))
-        .unwrap();
+    let server = proxy_for(&rt, site.port);
     let session = server.session();
     let auth = authorization(&session.credentials().user, &session.credentials().secret);
     // One connection from the "browser" carries every request.
