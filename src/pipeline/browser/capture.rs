@@ -11,8 +11,8 @@ use thirtyfour::prelude::*;
 use url::Url;
 
 use super::{
-    Browser, BrowserCapture, BrowserError, DESKTOP, MOBILE, PageMetrics, Session, Viewport,
-    errors, scripts, session_error, trace,
+    Browser, BrowserCapture, BrowserError, DESKTOP, MOBILE, PageMetrics, Session, Viewport, errors,
+    scripts, session_error, trace,
 };
 
 /// The settle-and-measure script with the accessibility rules it calls in
@@ -54,7 +54,6 @@ impl Mode {
         }
     }
 }
-
 
 impl Browser {
     /// The phone view first, always: it is the one measured for the mobile
@@ -302,7 +301,6 @@ impl Browser {
             .await?;
         base64_png(&shot).map(Some)
     }
-
 }
 
 /// What the script measured in one view, and the script errors it saw.
@@ -374,4 +372,3 @@ fn page_reason(code: &str) -> String {
         None => code.to_string(),
     }
 }
-
