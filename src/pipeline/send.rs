@@ -260,7 +260,7 @@ impl Mailer {
     /// anything else. lettre wraps rustls' error in an I/O error, so the
     /// chain's text is what tells them apart.
     fn explain(&self, error: &lettre::transport::smtp::Error) -> Option<(String, bool)> {
-        let text = chain_text(error);
+        let text = super::error_text(error);
         let lower = text.to_ascii_lowercase();
         let at = format!("refused the SMTP server {}", self.server);
         let certificate = |what: String| Some((format!("{at}: its certificate {what}"), true));
@@ -377,7 +377,7 @@ fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, String> {
         builder = builder.add_root_certificate(certificate);
     }
     builder.build().map_err(|e| {
-        let text = chain_text(&e);
+        let text = super::error_text(&e);
         if text.to_ascii_lowercase().contains("no ca certificates were loaded") {
             "no CA certificates were found on this system: install the ca-certificates package, or set smtp.ca_file".into()
         } else if config.ca_file.is_empty() {
@@ -389,21 +389,6 @@ fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, String> {
             )
         }
     })
-}
-
-/// An error and its sources, each once.
-fn chain_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// The deepest cause: the part of a nested error that says what happened.

@@ -366,12 +366,15 @@ impl State {
                     return response.map(|body| body.boxed());
                 }
                 Err(e) if e.is_connect() => {
-                    last_error = format!("cannot connect to {url}: {}", error_chain(&e));
+                    last_error = format!(
+                        "cannot connect to {url}: {}",
+                        crate::pipeline::error_text(&e)
+                    );
                 }
                 Err(e) => {
                     return text(
                         StatusCode::BAD_GATEWAY,
-                        format!("{url}: {}", error_chain(&e)),
+                        format!("{url}: {}", crate::pipeline::error_text(&e)),
                     );
                 }
             }
@@ -408,19 +411,6 @@ fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
     ] {
         headers.remove(name);
     }
-}
-
-/// An error and its causes on one line (hyper's own says only "client
-/// error (Connect)").
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn empty() -> ProxyBody {

@@ -94,20 +94,6 @@ impl FetchError {
     }
 }
 
-/// The text of a reqwest error and its causes, which often hold the reason.
-fn reason(err: &reqwest::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
-}
-
 fn is_certificate_error(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     [
@@ -172,7 +158,7 @@ async fn get_inner(
         )
         .await;
         let response = response.map_err(|e| {
-            let text = reason(&e);
+            let text = crate::pipeline::error_text(&e);
             if text.contains("message head is too large") || text.contains("too many headers") {
                 FetchError::HeadTooLarge {
                     url: current.to_string(),
@@ -369,7 +355,7 @@ pub async fn first_redirect(
             .await
             .map_err(|e| FetchError::Connect {
                 url: url.to_string(),
-                reason: reason(&e),
+                reason: crate::pipeline::error_text(&e),
             })?;
         let location = response
             .headers()
