@@ -20,8 +20,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::service::{
-    Api, Attachments, Client, ControlServer, HostAddrs, HostOptions, Hosted, Service, ServiceError,
-    Stopper,
+    Api, Attachments, Client, ControlServer, HostAddrs, HostOptions, Hosted, HostedParts, Service,
+    ServiceError, Stopper,
 };
 use crate::web::WebServer;
 use crate::web::demo::{DemoWorkspace, bundled_sites, local_smtp, serve_sites};
@@ -190,6 +190,7 @@ pub async fn start(
             None
         }
     };
+    let events_from_start = face.subscribe();
     service.start_workers();
     let addrs = HostAddrs {
         pages: web.as_ref().map(WebServer::addr),
@@ -213,7 +214,14 @@ pub async fn start(
         control,
         web,
     };
-    Ok(Hosted::new(face, addrs, attached, signal, Box::new(host)))
+    Ok(Hosted::new(HostedParts {
+        client: face,
+        addrs,
+        attached,
+        signal,
+        stopper: Box::new(host),
+        events_from_start,
+    }))
 }
 
 impl Stopper for Host {

@@ -570,7 +570,7 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
     let options = crate::service::HostOptions {
         pages_required: true,
     };
-    let hosted = opener.start_host("serve", options).await?;
+    let mut hosted = opener.start_host("serve", options).await?;
     let service = hosted.client().clone();
     let addrs = hosted.addrs().clone();
     tracing::info!(
@@ -582,7 +582,9 @@ pub async fn serve(opener: &dyn Opener) -> Result<ExitCode> {
         links = %service.info().pages_url,
         "leadscout serve started"
     );
-    let mut events = service.subscribe();
+    // From the workers' start: jobs queued earlier can end before this
+    // line runs, and the log names each of them.
+    let mut events = hosted.events();
     let mut signal = hosted.signal();
     loop {
         tokio::select! {

@@ -10,9 +10,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use futures::future::BoxFuture;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use super::Client;
+use crate::domain::event::Event;
 
 /// What the host of this process serves, and where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,23 +60,41 @@ pub struct Hosted {
     attached: watch::Receiver<Attachments>,
     signal: watch::Receiver<bool>,
     stopper: Box<dyn Stopper>,
+    /// Subscribed before the workers started, so the first face to ask
+    /// sees every job they touched (jobs queued before the start can end
+    /// before the face gets to subscribe).
+    events_from_start: Option<broadcast::Receiver<Event>>,
+}
+
+/// What the composition root hands [`Hosted::new`].
+pub struct HostedParts {
+    pub client: Client,
+    pub addrs: HostAddrs,
+    pub attached: watch::Receiver<Attachments>,
+    pub signal: watch::Receiver<bool>,
+    pub stopper: Box<dyn Stopper>,
+    /// A receiver subscribed before the workers started.
+    pub events_from_start: broadcast::Receiver<Event>,
 }
 
 impl Hosted {
-    pub fn new(
-        client: Client,
-        addrs: HostAddrs,
-        attached: watch::Receiver<Attachments>,
-        signal: watch::Receiver<bool>,
-        stopper: Box<dyn Stopper>,
-    ) -> Self {
+    pub fn new(parts: HostedParts) -> Self {
         Self {
-            client,
-            addrs,
-            attached,
-            signal,
-            stopper,
+            client: parts.client,
+            addrs: parts.addrs,
+            attached: parts.attached,
+            signal: parts.signal,
+            stopper: parts.stopper,
+            events_from_start: Some(parts.events_from_start),
         }
+    }
+
+    /// Every event since the workers started, the first time it is
+    /// called; a later call gets the events from then on.
+    pub fn events(&mut self) -> broadcast::Receiver<Event> {
+        self.events_from_start
+            .take()
+            .unwrap_or_else(|| self.client.subscribe())
     }
 
     /// The client over this process's store.

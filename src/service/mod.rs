@@ -52,7 +52,7 @@ pub use api::{
 };
 pub use client::Client;
 pub use control::{ControlError, ControlServer, Link, Remote, wire};
-pub use hosted::{Attachments, HostAddrs, HostOptions, Hosted, Stopper};
+pub use hosted::{Attachments, HostAddrs, HostOptions, Hosted, HostedParts, Stopper};
 pub use site_export::{ExportSummary, SiteExport};
 pub use views::*;
 

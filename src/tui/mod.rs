@@ -140,12 +140,14 @@ async fn event_loop(
     // in on stdin); half blocks when it does not answer in time.
     app.detail.pictures = panes::picture::Pictures::detect();
     effects::load_full_pictures(app.detail.pictures.full_resolution());
+    // Subscribed before the first loads: a change between a load's read
+    // and the subscription would otherwise never reach the screen.
+    let mut events = service.subscribe();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Action>();
     for effect in app.start() {
         effects::spawn(service, effect, &tx);
     }
     let mut keys = EventStream::new();
-    let mut events = service.subscribe();
     let mut stats = service.queue_stats();
     let mut link = service.link();
     app.link = link.borrow_and_update().clone();
