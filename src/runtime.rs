@@ -45,7 +45,9 @@ pub fn run_with(mut cli: Cli, stages: Option<StageSet>) -> ExitCode {
         Some(&stage_names),
     ) {
         Ok(config) => (config, None),
-        Err(e) if matches!(command, Command::Doctor) => (Config::default(), Some(e.to_string())),
+        Err(e) if matches!(command, Command::Doctor { .. }) => {
+            (Config::default(), Some(e.to_string()))
+        }
         Err(e) => {
             eprintln!("leadscout: {e}");
             return ExitCode::FAILURE;

@@ -86,7 +86,12 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Check the data dir, the lock, the config and the store.
-    Doctor,
+    Doctor {
+        /// Rebuild the lead and follow-up indexes from the leads and emails
+        /// first (with no `serve`, TUI or `work` running over the data dir).
+        #[arg(long)]
+        repair: bool,
+    },
     /// Start a pipeline run over a campaign's leads.
     Run(RunArgs),
     /// Run the job workers in this process for whatever is queued.

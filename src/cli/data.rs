@@ -228,7 +228,7 @@ pub async fn restore(dir: &Path, opener: &dyn Opener, out: &Out) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
+pub async fn doctor(opener: &dyn Opener, repair: bool, out: &Out) -> Result<ExitCode> {
     let mut checks = Vec::new();
     match opener.config_problem() {
         None => checks.push(Check::new("config", CheckStatus::Ok, opener.config_file())),
@@ -255,6 +255,19 @@ pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
                 client.info().version
             ),
         ));
+        if repair {
+            // The host writes as it runs: a rebuild under it could drop
+            // what it writes meanwhile.
+            checks.push(Check::new(
+                "repair",
+                CheckStatus::Fail,
+                format!(
+                    "not done: {} (pid {}) holds the data dir and writes to it; stop it, then run `leadscout doctor --repair`",
+                    client.info().host,
+                    client.info().pid
+                ),
+            ));
+        }
         checks.extend(client.doctor_checks().await?);
     } else {
         match opener.open("doctor") {
@@ -264,10 +277,20 @@ pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
                     CheckStatus::Ok,
                     "free; no other leadscout is using the data dir",
                 ));
+                if repair {
+                    checks.push(repair_check(opener, &service).await?);
+                }
                 checks.extend(service.doctor_checks().await?);
             }
             Err(e) if e.is_locked() => {
-                checks.push(Check::new("lock", CheckStatus::Warn, e.to_string()))
+                checks.push(Check::new("lock", CheckStatus::Warn, e.to_string()));
+                if repair {
+                    checks.push(Check::new(
+                        "repair",
+                        CheckStatus::Fail,
+                        "not done: another leadscout holds the data dir (above); stop it, then run `leadscout doctor --repair`",
+                    ));
+                }
             }
             Err(e) => checks.push(Check::new("store", CheckStatus::Fail, e.to_string())),
         }
@@ -292,6 +315,33 @@ pub async fn doctor(opener: &dyn Opener, out: &Out) -> Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// `doctor --repair`: rebuilds the indexes on a store this process holds.
+async fn repair_check(opener: &dyn Opener, service: &crate::service::Service) -> Result<Check> {
+    if opener.read_only() {
+        return Ok(Check::new(
+            "repair",
+            CheckStatus::Fail,
+            "not done: --read-only changes nothing",
+        ));
+    }
+    let rebuilt = service.repair_indexes().await?;
+    let done = format!(
+        "indexes rebuilt from {} leads and {} waiting follow-ups",
+        rebuilt.leads, rebuilt.followups
+    );
+    Ok(match rebuilt.conflicts.first() {
+        None => Check::new("repair", CheckStatus::Ok, done),
+        Some(first) => Check::new(
+            "repair",
+            CheckStatus::Warn,
+            format!(
+                "{done}; {} lead(s) share a domain with an older lead of their campaign, first: {first}",
+                rebuilt.conflicts.len()
+            ),
+        ),
     })
 }
 

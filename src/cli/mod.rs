@@ -40,7 +40,7 @@ pub async fn run(
     let connect = || crate::service::connect(opener, name);
     match command {
         Command::Restore { dir } => return data::restore(&dir, opener, &out).await,
-        Command::Doctor => return data::doctor(opener, &out).await,
+        Command::Doctor { repair } => return data::doctor(opener, repair, &out).await,
         Command::Run(args) => return jobs::run(args, opener, &out).await,
         Command::Work { until_idle } => return jobs::work(until_idle, opener, &out).await,
         Command::Serve { .. } => return jobs::serve(opener).await,
@@ -106,7 +106,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Export(_) => "export",
         Command::Backup { .. } => "backup",
         Command::Restore { .. } => "restore",
-        Command::Doctor => "doctor",
+        Command::Doctor { .. } => "doctor",
         Command::Run(_) => "run",
         Command::Work { .. } => "work",
         Command::Runs(_) => "runs",

@@ -1,5 +1,6 @@
-//! What the data dir's upkeep reports to the operator: a backup's manifest
-//! and a blob garbage collection's tally. Plain data; the store fills them.
+//! What the data dir's upkeep reports to the operator: a backup's manifest,
+//! a blob garbage collection's tally and an index rebuild's. Plain data;
+//! the store fills them.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,4 +23,14 @@ pub struct GcReport {
     pub deleted: usize,
     pub kept: usize,
     pub bytes_freed: u64,
+}
+
+/// What an index rebuild (`doctor --repair`) found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexRebuild {
+    pub leads: u64,
+    pub followups: u64,
+    /// Leads the domain index cannot hold: a campaign with two leads for
+    /// one domain keeps the older in the index, and each other is named.
+    pub conflicts: Vec<String>,
 }

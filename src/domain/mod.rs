@@ -43,7 +43,7 @@ pub use hash::Hash;
 pub use ids::{CampaignId, JobId, LeadId, RunId};
 pub use job::{Attempt, Job, JobStatus, Run, Stage, StageCounts};
 pub use lead::{Lead, LeadSource, LeadStatus};
-pub use maintenance::{GcReport, Manifest};
+pub use maintenance::{GcReport, IndexRebuild, Manifest};
 pub use secret::Secret;
 pub use web::{Domain, Website};
 

@@ -61,6 +61,17 @@ impl Service {
         .map_err(|e| super::ServiceError::Invalid(format!("blob collection stopped: {e}")))?
     }
 
+    /// Rebuilds the lead and follow-up indexes from the leads and emails
+    /// (`doctor --repair`). Only on a store this process opened for
+    /// itself: no worker or host runs over it.
+    pub async fn repair_indexes(&self) -> Result<crate::domain::IndexRebuild> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.store().rebuild_indexes())
+            .await
+            .map_err(|e| super::ServiceError::Invalid(format!("index rebuild stopped: {e}")))?
+            .map_err(Into::into)
+    }
+
     /// Store-level health: schema, size, index consistency, blobs.
     pub async fn doctor_checks(&self) -> Result<Vec<Check>> {
         let store = self.store();
@@ -88,7 +99,11 @@ impl Service {
             Check::new(
                 "indexes",
                 CheckStatus::Fail,
-                format!("{} problems, first: {}", problems.len(), problems[0]),
+                format!(
+                    "{} problems, first: {}; `leadscout doctor --repair` rebuilds them from the leads and emails",
+                    problems.len(),
+                    problems[0]
+                ),
             )
         });
         let blobs = store.blobs().list()?;

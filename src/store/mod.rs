@@ -19,6 +19,7 @@ pub mod keys;
 pub mod leads;
 pub mod lock;
 pub mod outreach;
+pub mod repair;
 pub mod reports;
 pub mod runs;
 pub mod settings;
@@ -345,6 +346,7 @@ impl Store {
             _pid_file: pid_file,
         };
         store.migrate()?;
+        store.finish_interrupted_rebuild()?;
         store.compact_visits()?;
         Ok(store)
     }

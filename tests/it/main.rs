@@ -48,6 +48,7 @@ mod outreach;
 mod page_server;
 mod reaudit;
 mod remote_proxy;
+mod repair;
 mod report;
 mod report_export;
 mod secrets;
