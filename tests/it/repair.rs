@@ -112,6 +112,15 @@ fn doctor_names_the_damage_repair_rebuilds_it_and_never_under_a_host() {
         "nothing was rebuilt under the host"
     );
 
+    // A read-only look changes nothing either.
+    let out = cli.run(&["--read-only", "doctor", "--repair", "--json"]);
+    let checks: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        check(&checks, "repair")["detail"],
+        "not done: --read-only changes nothing"
+    );
+    assert!(!problems(&cli).is_empty(), "nothing was rebuilt read-only");
+
     let (checks, code) = doctor(&cli, &["--repair"]);
     let repair = check(&checks, "repair");
     assert_eq!(repair["status"], "ok", "{checks}");
