@@ -255,20 +255,32 @@ pub async fn doctor(opener: &dyn Opener, repair: bool, out: &Out) -> Result<Exit
                 client.info().version
             ),
         ));
+        let store_checks = client.doctor_checks().await?;
         if repair {
+            let agree = store_checks
+                .iter()
+                .any(|c| c.name == "indexes" && c.status == CheckStatus::Ok);
             // The host writes as it runs: a rebuild under it could drop
             // what it writes meanwhile.
-            checks.push(Check::new(
-                "repair",
-                CheckStatus::Fail,
-                format!(
-                    "not done: {} (pid {}) holds the data dir and writes to it; stop it, then run `leadscout doctor --repair`",
-                    client.info().host,
-                    client.info().pid
-                ),
-            ));
+            checks.push(if agree {
+                Check::new(
+                    "repair",
+                    CheckStatus::Ok,
+                    "nothing to repair: leads, emails and indexes agree",
+                )
+            } else {
+                Check::new(
+                    "repair",
+                    CheckStatus::Fail,
+                    format!(
+                        "not done: {} (pid {}) holds the data dir and writes to it; stop it, then run `leadscout doctor --repair`",
+                        client.info().host,
+                        client.info().pid
+                    ),
+                )
+            });
         }
-        checks.extend(client.doctor_checks().await?);
+        checks.extend(store_checks);
     } else {
         match opener.open("doctor") {
             Ok(service) => {
