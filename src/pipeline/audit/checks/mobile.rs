@@ -10,7 +10,7 @@ pub const VIEWPORT: Check = Check {
     category: Mobile,
     severity: Critical,
     good: "The page is set up for phones (viewport)",
-    bad: "The page is not set up for phones (no viewport)",
+    bad: "The page is not set up for phones",
     why: "Without a viewport tag, phones show a tiny desktop page that visitors must pinch and zoom.",
     fix: "Add <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">.",
 };
