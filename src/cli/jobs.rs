@@ -286,10 +286,16 @@ impl Progress {
             .total
             .fetch_max(done, std::sync::atomic::Ordering::Relaxed)
             .max(done);
-        let msg = format!(
-            "{} running, {} queued, {} failed, {}/min",
-            stats.running, stats.queued, stats.failed, stats.done_per_minute
-        );
+        // The store counts a job done a moment before the engine's own
+        // counters do: with every job done, "1 running" would be stale.
+        let msg = if done < total {
+            format!(
+                "{} running, {} queued, {} failed, {}/min",
+                stats.running, stats.queued, stats.failed, stats.done_per_minute
+            )
+        } else {
+            format!("{} failed, {}/min", stats.failed, stats.done_per_minute)
+        };
         if let Some(bar) = &self.bar {
             bar.set_length(total);
             bar.set_position(done);

@@ -96,6 +96,12 @@ fn the_demo_progress_ends_at_the_true_count() {
         .unwrap_or("");
     let (done, total) = count.split_once('/').unwrap_or_else(|| panic!("{last}"));
     assert_eq!(done, total, "the last progress line: {last}");
+    // With every job done nothing is running, whatever the engine's own
+    // counters say a moment later.
+    let all_done = format!("progress: {total}/{total} ");
+    for line in stderr.lines().filter(|l| l.starts_with(&all_done)) {
+        assert!(!line.contains("running"), "{line}");
+    }
     let jobs = cli.json(&["jobs", "list"]);
     assert_eq!(
         total.parse::<usize>().unwrap(),
