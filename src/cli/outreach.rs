@@ -215,6 +215,16 @@ pub async fn run(command: OutreachCommand, service: &Client, out: &Out) -> Resul
                         ""
                     }
                 ));
+                let handled = summary.sent
+                    + summary.deferred
+                    + summary.suppressed
+                    + summary.failed
+                    + summary.needs_review;
+                if handled == 0 && !summary.stopped && summary.next_at.is_none() {
+                    out.say(format!(
+                        "Nothing in {campaign} is approved to send. Review the drafts (`leadscout outreach list -c {campaign} --status draft`), then approve them one by one (`leadscout outreach approve LEAD…`), all at once (`leadscout outreach approve --all-drafted -c {campaign}`) or with `a` in the TUI."
+                    ));
+                }
                 if let (Some(at), Some(reason)) = (&summary.next_at, &summary.next_reason) {
                     out.say(format!("Next possible send: {} ({reason}). Run `outreach send --wait` to keep going.", when(at)));
                 }

@@ -205,6 +205,11 @@ fn a_reopened_demo_serves_its_sites_again_and_a_failed_refetch_keeps_the_draft()
         said.contains("the real send would stop before sending anything: SMTP is not set up"),
         "{said}"
     );
+    assert!(
+        said.contains("Nothing in demo is approved to send.")
+            && said.contains("outreach approve --all-drafted -c demo"),
+        "with no approved email, the dry run says what to do first: {said}"
+    );
     // To an SMTP server on this machine the demo's drafts go, local
     // unsubscribe links and all.
     let smtp = crate::smtp::SmtpServer::start(Duration::ZERO);
