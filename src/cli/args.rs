@@ -85,7 +85,7 @@ pub enum Command {
         /// A directory written by `leadscout backup`.
         dir: PathBuf,
     },
-    /// Check the data dir, the lock, the config and the store.
+    /// Check the config, the data dir and its lock, the store and its indexes, and the browser path.
     Doctor {
         /// Rebuild the lead and follow-up indexes from the leads and emails
         /// first (with no `serve`, TUI or `work` running over the data dir).
