@@ -273,7 +273,7 @@ pub async fn doctor(opener: &dyn Opener, repair: bool, out: &Out) -> Result<Exit
                     "repair",
                     CheckStatus::Fail,
                     format!(
-                        "not done: {} (pid {}) holds the data dir and writes to it; stop it, then run `leadscout doctor --repair`",
+                        "not done: {} (pid {}) holds the data dir and writes to it; stop it, then run `leadscout doctor --repair` (while jobs run, a write in progress can look like a mismatch: if `leadscout doctor` run again finds none, there is nothing to repair)",
                         client.info().host,
                         client.info().pid
                     ),
@@ -344,16 +344,27 @@ async fn repair_check(opener: &dyn Opener, service: &crate::service::Service) ->
         "indexes rebuilt from {} leads and {} waiting follow-ups",
         rebuilt.leads, rebuilt.followups
     );
-    Ok(match rebuilt.conflicts.first() {
-        None => Check::new("repair", CheckStatus::Ok, done),
-        Some(first) => Check::new(
+    let mut warnings = Vec::new();
+    if let Some(first) = rebuilt.unreadable.first() {
+        warnings.push(format!(
+            "{} record(s) could not be read and are left out (a backup from before the damage has them), first: {first}",
+            rebuilt.unreadable.len()
+        ));
+    }
+    if let Some(first) = rebuilt.conflicts.first() {
+        warnings.push(format!(
+            "{} lead(s) share a domain with an older lead of their campaign, first: {first}",
+            rebuilt.conflicts.len()
+        ));
+    }
+    Ok(if warnings.is_empty() {
+        Check::new("repair", CheckStatus::Ok, done)
+    } else {
+        Check::new(
             "repair",
             CheckStatus::Warn,
-            format!(
-                "{done}; {} lead(s) share a domain with an older lead of their campaign, first: {first}",
-                rebuilt.conflicts.len()
-            ),
-        ),
+            format!("{done}; {}", warnings.join("; ")),
+        )
     })
 }
 

@@ -108,7 +108,7 @@ pub async fn run(
         let id = run.id.to_string();
         let total = run.leads * run.stages.len() as u64;
         let client = crate::service::Client::from(service.clone());
-        let finished = wait_for(&client, &out, total, |svc| {
+        let finished = wait_for(&client, &out, super::jobs::Total::Run(total), |svc| {
             let id = id.clone();
             async move {
                 crate::service::Api::run_view(&svc, id).await.map(|v| {

@@ -78,7 +78,7 @@ pub async fn run(args: RunArgs, opener: &dyn Opener, out: &Out) -> Result<ExitCo
     }
     let id = view.id.to_string();
     let total = view.leads * view.stages.len() as u64;
-    let finished = wait_for(&service, out, total, |svc| {
+    let finished = wait_for(&service, out, Total::Run(total), |svc| {
         let id = id.clone();
         async move {
             svc.run_view(id).await.map(|v| {
@@ -147,7 +147,7 @@ pub async fn work(until_idle: bool, opener: &dyn Opener, out: &Out) -> Result<Ex
         service.shutdown().await;
     } else {
         let queued = service.queue_stats().borrow().queued;
-        let finished = wait_for(&service, out, queued, |svc| {
+        let finished = wait_for(&service, out, Total::Queue(queued), |svc| {
             let before = before.clone();
             async move {
                 let done = finished_since(&before, &svc.job_totals().await?);
@@ -207,12 +207,22 @@ fn finished_since(
         .sum()
 }
 
+/// How many jobs a wait covers.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Total {
+    /// A run's jobs: its leads times its stages, known from the start.
+    Run(u64),
+    /// Whatever is queued: it grows as each finished job queues its
+    /// lead's next stage.
+    Queue(u64),
+}
+
 /// Shows progress until `poll` says done (true) or a signal arrives
 /// (false). `poll` returns (jobs finished so far, done?).
 pub(super) async fn wait_for<F, Fut>(
     service: &Client,
     out: &Out,
-    total: u64,
+    total: Total,
     poll: F,
 ) -> Result<bool>
 where
@@ -255,10 +265,16 @@ struct Progress {
     /// When the last plain line was printed, and what it said.
     last_line: std::sync::Mutex<(Instant, String)>,
     total: std::sync::atomic::AtomicU64,
+    /// The total grows with the queue (`work`), not fixed by a run.
+    grows: bool,
 }
 
 impl Progress {
-    fn new(out: &Out, total: u64) -> Self {
+    fn new(out: &Out, total: Total) -> Self {
+        let (total, grows) = match total {
+            Total::Run(n) => (n, false),
+            Total::Queue(n) => (n, true),
+        };
         let terminal = std::io::stderr().is_terminal();
         let bar = (terminal && !out.json).then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
@@ -278,17 +294,24 @@ impl Progress {
             plain: !terminal && !out.json,
             last_line: std::sync::Mutex::new((Instant::now(), String::new())),
             total: total.into(),
+            grows,
         }
     }
 
     fn update(&self, done: u64, stats: &crate::domain::event::QueueStats) {
+        let floor = if self.grows {
+            done + stats.queued + stats.running
+        } else {
+            done
+        };
         let total = self
             .total
-            .fetch_max(done, std::sync::atomic::Ordering::Relaxed)
-            .max(done);
-        // The store counts a job done a moment before the engine's own
-        // counters do: with every job done, "1 running" would be stale.
-        let msg = if done < total {
+            .fetch_max(floor, std::sync::atomic::Ordering::Relaxed)
+            .max(floor);
+        // The store counts a run's job done a moment before the engine's
+        // own counters do: with all of a run's jobs done, "1 running"
+        // would be stale.
+        let msg = if self.grows || done < total {
             format!(
                 "{} running, {} queued, {} failed, {}/min",
                 stats.running, stats.queued, stats.failed, stats.done_per_minute

@@ -33,4 +33,7 @@ pub struct IndexRebuild {
     /// Leads the domain index cannot hold: a campaign with two leads for
     /// one domain keeps the older in the index, and each other is named.
     pub conflicts: Vec<String>,
+    /// Records that could not be read (damaged), left out of the indexes
+    /// and named; everything else was indexed.
+    pub unreadable: Vec<String>,
 }

@@ -65,6 +65,11 @@ impl Service {
     /// (`doctor --repair`). Only on a store this process opened for
     /// itself: no worker or host runs over it.
     pub async fn repair_indexes(&self) -> Result<crate::domain::IndexRebuild> {
+        if self.runs_workers() {
+            return Err(super::ServiceError::Invalid(
+                "the indexes are not rebuilt while this process runs jobs over the store".into(),
+            ));
+        }
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.store().rebuild_indexes())
             .await

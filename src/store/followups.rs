@@ -13,7 +13,7 @@ use sled::transaction::TransactionalTree;
 use super::codec::decode;
 use super::keys;
 use super::leads::TxResult;
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::domain::followup::waiting_step;
 use crate::domain::outreach::Outreach;
 use crate::domain::{CampaignId, LeadId};
@@ -124,13 +124,22 @@ impl Store {
 
     /// Builds the index from the emails (schema 3): a data dir written
     /// before it existed gets every waiting follow-up listed on open.
-    pub(crate) fn backfill_followups_waiting(&self) -> Result<u64> {
+    /// An email that cannot be read is left out and named in `unreadable`:
+    /// the rest of the index is still built.
+    pub(crate) fn backfill_followups_waiting(&self, unreadable: &mut Vec<String>) -> Result<u64> {
         let waiting = &self.trees.followups_waiting;
         waiting.clear()?;
         let mut found = 0;
         for item in self.trees.outreach.iter() {
             let (key, value) = item?;
-            let o: Outreach = decode("outreach", &key, &value)?;
+            let o: Outreach = match decode("outreach", &key, &value) {
+                Ok(o) => o,
+                Err(e @ StoreError::Corrupt { .. }) => {
+                    unreadable.push(e.to_string());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(step) = waiting_step(&o) {
                 waiting.insert(keys::campaign_lead(o.campaign, o.lead), &step.to_be_bytes())?;
                 found += 1;

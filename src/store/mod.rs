@@ -403,8 +403,12 @@ impl Store {
                     tracing::info!(aliases, "old unsubscribe links keep working");
                 }
                 if older < 3 {
-                    let waiting = self.backfill_followups_waiting()?;
+                    let mut unreadable = Vec::new();
+                    let waiting = self.backfill_followups_waiting(&mut unreadable)?;
                     tracing::info!(waiting, "follow-ups waiting indexed");
+                    for record in unreadable {
+                        tracing::warn!(%record, "left out of the follow-up index");
+                    }
                 }
                 self.set_schema_version(SCHEMA_VERSION)
             }

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use super::keys;
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::domain::{IndexRebuild, LeadId};
 
 const MARK: &[u8] = b"rebuilding_indexes";
@@ -25,8 +25,9 @@ impl Store {
     pub fn rebuild_indexes(&self) -> Result<IndexRebuild> {
         self.trees.meta.insert(MARK, &[1])?;
         self.db.flush()?;
-        let (leads, conflicts) = self.rebuild_lead_indexes()?;
-        let followups = self.backfill_followups_waiting()?;
+        let mut unreadable = Vec::new();
+        let (leads, conflicts) = self.rebuild_lead_indexes(&mut unreadable)?;
+        let followups = self.backfill_followups_waiting(&mut unreadable)?;
         self.db.flush()?;
         self.trees.meta.remove(MARK)?;
         self.db.flush()?;
@@ -34,23 +35,33 @@ impl Store {
             leads,
             followups,
             conflicts,
+            unreadable,
         })
     }
 
-    /// On open: a rebuild that was killed is done again.
+    /// On open: a rebuild that was killed is done again. One that fails
+    /// again (the disk gives errors) leaves its mark and the store opens
+    /// anyway, so that `backup` and `doctor` still work.
     pub(crate) fn finish_interrupted_rebuild(&self) -> Result<()> {
-        if self.trees.meta.contains_key(MARK)? {
-            let rebuilt = self.rebuild_indexes()?;
-            tracing::warn!(
+        if !self.trees.meta.contains_key(MARK)? {
+            return Ok(());
+        }
+        match self.rebuild_indexes() {
+            Ok(rebuilt) => tracing::warn!(
                 leads = rebuilt.leads,
                 followups = rebuilt.followups,
+                unreadable = rebuilt.unreadable.len(),
                 "an index rebuild was interrupted; it ran again"
-            );
+            ),
+            Err(e) => tracing::error!(
+                error = %e,
+                "an interrupted index rebuild failed again; lists may be incomplete until `leadscout doctor --repair` succeeds"
+            ),
         }
         Ok(())
     }
 
-    fn rebuild_lead_indexes(&self) -> Result<(u64, Vec<String>)> {
+    fn rebuild_lead_indexes(&self, unreadable: &mut Vec<String>) -> Result<(u64, Vec<String>)> {
         let t = &self.trees;
         for tree in [
             &t.leads_by_campaign,
@@ -69,7 +80,16 @@ impl Store {
         // Leads come in id order, so the older of two leads for one
         // domain is the one the index keeps.
         for lead in self.all_leads() {
-            let lead = lead?;
+            let lead = match lead {
+                Ok(lead) => lead,
+                // Left out and named: one damaged record must not keep
+                // the rest from their indexes.
+                Err(e @ StoreError::Corrupt { .. }) => {
+                    unreadable.push(e.to_string());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             leads += 1;
             t.leads_by_campaign
                 .insert(keys::campaign_lead(lead.campaign, lead.id), &[])?;
@@ -221,5 +241,52 @@ mod tests {
             store.lead_id_by_domain(campaign, &older.domain).unwrap(),
             Some(older.id)
         );
+    }
+    /// A damaged lead or email is left out and named; the rest is
+    /// indexed, and a store with a killed rebuild and a damaged record
+    /// still opens.
+    #[test]
+    fn an_unreadable_record_is_named_and_the_rest_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids = IdGen::new();
+        let campaign = CampaignId::from_ulid(ulid::Ulid::new());
+        let broken_lead = LeadId::from_ulid(ids.next(jiff::Timestamp::now()));
+        {
+            let store = Store::open(dir.path(), "test").unwrap();
+            let leads: Vec<Lead> = (0..3)
+                .map(|i| lead(campaign, &format!("site{i}.example"), &ids))
+                .collect();
+            store.insert_leads(&leads).unwrap();
+            store
+                .trees
+                .leads
+                .insert(broken_lead.to_bytes(), &b"\x01{not json"[..])
+                .unwrap();
+            store
+                .trees
+                .outreach
+                .insert(broken_lead.to_bytes(), &b"\x01[]"[..])
+                .unwrap();
+            let rebuilt = store.rebuild_indexes().unwrap();
+            assert_eq!(rebuilt.leads, 3);
+            assert_eq!(rebuilt.unreadable.len(), 2, "{:?}", rebuilt.unreadable);
+            assert!(
+                rebuilt
+                    .unreadable
+                    .iter()
+                    .all(|u| u.contains("leads") || u.contains("outreach")),
+                "{:?}",
+                rebuilt.unreadable
+            );
+            assert_eq!(store.campaign_leads(campaign, None, None).unwrap().len(), 3);
+            assert!(!store.trees.meta.contains_key(MARK).unwrap());
+            // As a rebuild killed half-way over the damaged record.
+            store.trees.meta.insert(MARK, &[1]).unwrap();
+            store.trees.leads_by_campaign.clear().unwrap();
+            store.flush_blocking().unwrap();
+        }
+        let store = Store::open(dir.path(), "test").expect("opens despite the damaged record");
+        assert_eq!(store.campaign_leads(campaign, None, None).unwrap().len(), 3);
+        assert!(!store.trees.meta.contains_key(MARK).unwrap());
     }
 }

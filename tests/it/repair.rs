@@ -14,7 +14,37 @@ use crate::helpers::{Cli, Rng, generated_csv};
 /// third entry of the status and campaign indexes dropped, a counter
 /// made wrong and a domain entry pointed elsewhere.
 fn damage(cli: &Cli) {
-    let db = sled::open(cli.data.join("db")).expect("open the database directly");
+    {
+        let db = sled::open(cli.data.join("db")).expect("open the database directly");
+        damage_db(&db);
+    }
+    wait_until_released(cli);
+}
+
+/// Waits until this process's dropped handles no longer hold the
+/// database's lock: sled's threads may keep it a moment after the last
+/// handle goes (longer on a busy machine), and a child started before
+/// then would find the data dir taken.
+fn wait_until_released(cli: &Cli) {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(cli.data.join("db").join("db")).expect("the database file");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // SAFETY: flock on a descriptor this function owns; a lock taken
+        // here is dropped again at once.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the database stayed locked 30 s after this process let it go"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn damage_db(db: &sled::Db) {
     for name in ["leads_by_status", "leads_by_campaign"] {
         let tree = db.open_tree(name).unwrap();
         let keys: Vec<_> = tree.iter().keys().step_by(3).map(Result::unwrap).collect();
@@ -32,9 +62,13 @@ fn damage(cli: &Cli) {
 }
 
 fn problems(cli: &Cli) -> Vec<String> {
-    let store = Store::open(&cli.data, "repair-check").expect("the store opens");
-    let mut problems = store.check_lead_indexes().expect("lead index check");
-    problems.extend(store.check_followup_index().expect("follow-up index check"));
+    let problems = {
+        let store = Store::open(&cli.data, "repair-check").expect("the store opens");
+        let mut problems = store.check_lead_indexes().expect("lead index check");
+        problems.extend(store.check_followup_index().expect("follow-up index check"));
+        problems
+    };
+    wait_until_released(cli);
     problems
 }
 
@@ -67,9 +101,13 @@ fn quick_doctor() -> Cli {
 /// Whether a rebuild's mark is in the database (read without leadscout,
 /// so that nothing finishes the rebuild first).
 fn rebuild_marked(cli: &Cli) -> bool {
-    let db = sled::open(cli.data.join("db")).expect("open the database directly");
-    let meta = db.open_tree("meta").unwrap();
-    meta.contains_key(b"rebuilding_indexes").unwrap()
+    let marked = {
+        let db = sled::open(cli.data.join("db")).expect("open the database directly");
+        let meta = db.open_tree("meta").unwrap();
+        meta.contains_key(b"rebuilding_indexes").unwrap()
+    };
+    wait_until_released(cli);
+    marked
 }
 
 #[test]
@@ -201,13 +239,9 @@ fn sigkill_during_a_repair_leaves_a_store_that_opens_whole() {
         // Whatever the moment: the damage is still there (killed before
         // the rebuild began), or the next open finishes the rebuild, or
         // it was done.
-        let store = Store::open(&cli.data, "count").unwrap();
-        assert_eq!(
-            store.all_leads().count(),
-            ROWS,
-            "cycle {cycles}: a lead was lost"
-        );
-        drop(store);
+        let count = Store::open(&cli.data, "count").unwrap().all_leads().count();
+        wait_until_released(&cli);
+        assert_eq!(count, ROWS, "cycle {cycles}: a lead was lost");
         if !problems(&cli).is_empty() {
             let (checks, _) = doctor(&cli, &["--repair"]);
             assert_eq!(check(&checks, "repair")["status"], "ok", "{checks}");
