@@ -136,6 +136,15 @@ mod tests {
         )
     }
 
+    /// `n` leads of one campaign, stored.
+    fn inserted(store: &Store, campaign: CampaignId, n: usize, ids: &IdGen) -> Vec<Lead> {
+        let leads: Vec<Lead> = (0..n)
+            .map(|i| lead(campaign, &format!("site{i}.example"), ids))
+            .collect();
+        store.insert_leads(&leads).unwrap();
+        leads
+    }
+
     /// Damage of every kind the check names is gone after a rebuild, and
     /// nothing a lead or an email says changed.
     #[test]
@@ -144,10 +153,7 @@ mod tests {
         let store = Store::open(dir.path(), "test").unwrap();
         let ids = IdGen::new();
         let campaign = CampaignId::from_ulid(ulid::Ulid::new());
-        let leads: Vec<Lead> = (0..5)
-            .map(|i| lead(campaign, &format!("site{i}.example"), &ids))
-            .collect();
-        store.insert_leads(&leads).unwrap();
+        let leads = inserted(&store, campaign, 5, &ids);
         assert_eq!(store.check_lead_indexes().unwrap(), Vec::<String>::new());
         let before: Vec<Lead> = store.all_leads().map(Result::unwrap).collect();
 
@@ -195,10 +201,7 @@ mod tests {
         let campaign = CampaignId::from_ulid(ulid::Ulid::new());
         {
             let store = Store::open(dir.path(), "test").unwrap();
-            let leads: Vec<Lead> = (0..3)
-                .map(|i| lead(campaign, &format!("site{i}.example"), &ids))
-                .collect();
-            store.insert_leads(&leads).unwrap();
+            inserted(&store, campaign, 3, &ids);
             // As a rebuild killed between its clear and its refill.
             store.trees.meta.insert(MARK, &[1]).unwrap();
             store.trees.leads_by_campaign.clear().unwrap();
@@ -253,10 +256,7 @@ mod tests {
         let broken_lead = LeadId::from_ulid(ids.next(jiff::Timestamp::now()));
         {
             let store = Store::open(dir.path(), "test").unwrap();
-            let leads: Vec<Lead> = (0..3)
-                .map(|i| lead(campaign, &format!("site{i}.example"), &ids))
-                .collect();
-            store.insert_leads(&leads).unwrap();
+            inserted(&store, campaign, 3, &ids);
             store
                 .trees
                 .leads
